@@ -1,0 +1,1 @@
+"""The `flan-jax` command line."""

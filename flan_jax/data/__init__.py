@@ -1,0 +1,1 @@
+"""Task data: templates, the toy collection, vocabularies and the task catalog."""

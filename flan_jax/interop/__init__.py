@@ -1,0 +1,1 @@
+"""Checkpoint interop with Hugging Face transformers and T5X."""

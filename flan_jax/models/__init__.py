@@ -1,0 +1,1 @@
+"""Model families (T5 encoder-decoder, PaLM-style decoders) and decoding."""

@@ -1,0 +1,1 @@
+"""The sharded training stack: partitioning, optimizers, train steps, checkpoints."""

@@ -1,0 +1,50 @@
+"""flan_jax: Flan-style instruction finetuning on JAX.
+
+The task catalog lives in the top-level `tasks/` folder and installs as the
+`flan_jax_tasks` package, so `import flan_jax_tasks` works from anywhere.
+"""
+
+import setuptools
+
+# Ranges known to work together (tested on Python 3.11 and 3.12, CPU).
+INSTALL_REQUIRES = [
+    "jax>=0.10.0,<0.11",
+    "flax>=0.12.8,<0.13",
+    "optax>=0.2.8,<0.3",
+    "orbax-checkpoint>=0.12.8,<0.13",
+    "seqio==0.0.20",
+    "tensorflow>=2.21,<2.22",
+    "tensorflow-text>=2.21,<2.22",
+    "tensorflow-datasets>=4.9.10,<5",
+    "tensorboard>=2.20,<3",
+    "clu==0.0.12",
+    "gin-config==0.5.0",
+    "sentencepiece>=0.2.0,<0.3",
+    "numpy>=2.0,<3",
+    "tqdm>=4.66,<5",
+]
+
+TEST_REQUIRES = [
+    "pytest>=8,<10",
+    "hypothesis>=6.100,<7",
+    "torch==2.13.0",
+    "transformers>=5.0,<6",
+    "safetensors>=0.4,<1",
+]
+
+setuptools.setup(
+    name="flan_jax",
+    version="0.1.0",
+    description="Flan-style instruction finetuning of T5 / PaLM-style models on JAX.",
+    python_requires=">=3.11,<3.13",
+    packages=setuptools.find_packages(include=["flan_jax", "flan_jax.*"])
+    + ["flan_jax_tasks"],
+    package_dir={"flan_jax_tasks": "tasks"},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        "test": TEST_REQUIRES,
+        "cache": ["apache-beam>=2.60,<3"],
+        "plot": ["matplotlib>=3.8,<4"],
+    },
+    entry_points={"console_scripts": ["flan-jax=flan_jax.cli.main:main"]},
+)

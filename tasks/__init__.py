@@ -1,0 +1,4 @@
+"""The flan_jax task catalog (installed as `flan_jax_tasks`).
+
+Importing this package registers nothing: call `flan_jax.data.catalog.register_catalog()`.
+"""
