@@ -1,0 +1,72 @@
+"""`flan-jax train --gin_file=... --gin.NAME=VALUE`: finetune from gin configs (T5X flags).
+
+Also `python -m flan_jax.train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+  from flan_jax.cli import gin_flags
+  from flan_jax.training import distributed
+  parser = argparse.ArgumentParser(
+      prog="flan-jax train",
+      description="Finetune a model. Example: flan-jax train "
+                  "--gin_file=gin/runs/smoke_cpu.gin --gin.MODEL_DIR=\"'/tmp/run'\"")
+  gin_flags.add_gin_arguments(parser)
+  distributed.add_distributed_arguments(parser)
+  parser.add_argument("--summary_json", default=None,
+                      help="also write the run summary (losses, eval metrics) here.")
+  return parser
+
+
+def main(argv: list[str]) -> int:
+  from flan_jax.cli import gin_flags
+  from flan_jax.training import distributed
+  argv, overrides = gin_flags.split_gin_overrides(argv)
+  args = build_parser().parse_args(argv)
+  distributed.configure_before_jax(args)
+  logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+  for noisy in ("absl", "tensorflow", "jax._src", "orbax"):
+    logging.getLogger(noisy).setLevel(logging.WARNING)
+  distributed.initialize(args)
+  gin_flags.parse_gin(args.gin_file, args.gin_bindings + overrides, args.gin_search_paths)
+  import gin
+  summary = gin_flags.register_configurables.train()
+  model_dir = gin.query_parameter("TrainConfig.model_dir")
+  _write_operative_config(model_dir)
+  print(format_summary(summary), flush=True)
+  if args.summary_json:
+    with open(args.summary_json, "w") as f:
+      json.dump(summary, f, indent=2)
+  return 0
+
+
+def _write_operative_config(model_dir) -> None:
+  import gin
+  import jax
+  if jax.process_index() == 0 and isinstance(model_dir, str):
+    with open(os.path.join(model_dir, "config.gin"), "w") as f:
+      f.write(gin.operative_config_str())
+
+
+def format_summary(summary: dict) -> str:
+  lines = [f"Trained steps {summary.get('start_step')} -> {summary.get('final_step')}."]
+  if "first_loss" in summary:
+    lines.append(f"Loss: {summary['first_loss']:.3f} (first logged) -> "
+                 f"{summary['last_loss']:.3f} (last logged).")
+  for task, metrics in sorted(summary.get("eval", {}).items()):
+    shown = ", ".join(f"{k} {v:.1f}" for k, v in metrics.items())
+    lines.append(f"  {task}: {shown}")
+  return "\n".join(lines)
+
+
+if __name__ == "__main__":
+  from flan_jax.cli.main import run_user_facing
+  sys.exit(run_user_facing(main, sys.argv[1:]))

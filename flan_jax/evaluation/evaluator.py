@@ -1,0 +1,41 @@
+"""SeqIO evaluation of a model's greedy predictions on a task or mixture's eval split."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import seqio
+
+from flan_jax.evaluation.predict import Predictor
+
+
+def make_evaluator(mixture_or_task_name: str, task_feature_lengths: Mapping[str, int],
+                   split: str = "validation", num_examples: int | None = None,
+                   seed: int = 42) -> seqio.Evaluator:
+  """A SeqIO evaluator over unpacked examples (its datasets are built once, cached)."""
+  return seqio.Evaluator(
+      mixture_or_task_name=mixture_or_task_name,
+      feature_converter=seqio.EncDecFeatureConverter(pack=False),
+      eval_split=split, sequence_length=dict(task_feature_lengths),
+      num_examples=num_examples, seed=seed, use_memory_cache=True)
+
+
+def evaluate(evaluator: seqio.Evaluator, predictor: Predictor, params: Any,
+             step: int | None = None) -> dict[str, dict[str, float]]:
+  """Runs prediction metrics; returns {task_name: {metric: value}}."""
+  if not evaluator.eval_tasks:
+    logging.warning("No task has an eval split to evaluate.")
+    return {}
+  future, _ = evaluator.evaluate(compute_metrics=True, step=step,
+                                 predict_fn=predictor.seqio_predict_fn(params))
+  results = future.result() or {}
+  return {task: {name: float(getattr(value, "value", value))
+                 for name, value in metrics.items()}
+          for task, metrics in results.items()}
+
+
+def flatten_metrics(results: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+  """{task: {metric: v}} -> {'task/metric': v}, as TensorBoard scalars."""
+  return {f"{task}/{name}": value for task, metrics in results.items()
+          for name, value in metrics.items()}

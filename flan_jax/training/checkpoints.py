@@ -1,0 +1,84 @@
+"""Orbax checkpoints of the train state plus the data position, in MODEL_DIR/checkpoints.
+
+Orbax writes each step to a temporary folder and renames it when complete, so a crash
+mid-save leaves the previous step as the latest readable one. The layout is plain Orbax:
+`ocp.CheckpointManager(MODEL_DIR/checkpoints)` restores the 'state' and 'data' items.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+from flan_jax import errors
+
+
+class CheckpointStore:
+  """Saves every `period` steps, keeps the last `keep`, restores the latest complete one."""
+
+  def __init__(self, model_dir: str, period: int, keep: int | None = 3,
+               async_save: bool = True):
+    self.directory = os.path.join(os.path.abspath(model_dir), "checkpoints")
+    self.period = period
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, enable_async_checkpointing=async_save, create=True)
+    self._manager = ocp.CheckpointManager(self.directory, options=options)
+
+  def latest_step(self) -> int | None:
+    return self._manager.latest_step()
+
+  def check_compatible(self, abstract_state: Any) -> None:
+    """Raises CheckpointMismatchError when the latest checkpoint has other shapes."""
+    step = self.latest_step()
+    if step is None:
+      return
+    saved = self._manager.item_metadata(step)["state"]
+    saved_tree = getattr(saved, "tree", saved)
+    want = _shapes_by_path(abstract_state.params)
+    have = _shapes_by_path(saved_tree["params"])
+    problems = [f"{p}: checkpoint {have.get(p)} vs model {want.get(p)}"
+                for p in sorted(set(want) | set(have)) if want.get(p) != have.get(p)]
+    if problems:
+      shown = "\n  ".join(problems[:8])
+      more = f"\n  ... and {len(problems) - 8} more" if len(problems) > 8 else ""
+      raise errors.CheckpointMismatchError(
+          f"MODEL_DIR holds a checkpoint (step {step}, {self.directory}) of a different "
+          f"model shape:\n  {shown}{more}\nIt was left untouched. Point MODEL_DIR at a new "
+          "folder, or use the model config that wrote this checkpoint.")
+
+  def save(self, step: int, state: Any, data_position: int, force: bool = False) -> bool:
+    """Saves if `step` is on the period (or `force`); returns whether it saved."""
+    if not force and (self.period <= 0 or step % self.period):
+      return False
+    if step in self._manager.all_steps():
+      return False
+    args = ocp.args.Composite(state=ocp.args.StandardSave(state),
+                              data=ocp.args.JsonSave({"position": int(data_position)}))
+    return self._manager.save(step, args=args, force=True)
+
+  def restore(self, abstract_state: Any, step: int | None = None) -> tuple[Any, int]:
+    """Restores (state, data_position) with the shardings of `abstract_state`."""
+    step = self.latest_step() if step is None else step
+    args = ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state),
+                              data=ocp.args.JsonRestore())
+    restored = self._manager.restore(step, args=args)
+    return restored["state"], int(restored["data"]["position"])
+
+  def wait(self) -> None:
+    self._manager.wait_until_finished()
+
+  def close(self) -> None:
+    self._manager.wait_until_finished()
+    self._manager.close()
+
+
+def _shapes_by_path(tree: Any) -> dict[str, tuple]:
+  flat = jax.tree_util.tree_flatten_with_path(
+      tree, is_leaf=lambda x: hasattr(x, "shape") and not isinstance(x, dict))[0]
+  return {jax.tree_util.keystr(path): tuple(np.shape(leaf) if not hasattr(leaf, "shape")
+                                            else leaf.shape)
+          for path, leaf in flat}

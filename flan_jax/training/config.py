@@ -1,0 +1,35 @@
+"""The run-level training config (bound from gin at the entry point)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """What to train on, for how long, and how often to evaluate and checkpoint.
+
+  Field names mirror T5X's macros: MODEL_DIR, MIXTURE_OR_TASK_NAME, TASK_FEATURE_LENGTHS,
+  TRAIN_STEPS (absolute: counts the steps of INITIAL_CHECKPOINT_PATH), BATCH_SIZE,
+  EVAL_PERIOD, USE_CACHED_TASKS, INITIAL_CHECKPOINT_PATH.
+  """
+  model_dir: str
+  mixture_or_task_name: str
+  task_feature_lengths: Mapping[str, int]
+  train_steps: int
+  batch_size: int = 128
+  seed: int = 0
+  eval_period: int = 1000          # 0: evaluate only at the end.
+  checkpoint_period: int = 5000
+  keep_checkpoints: int | None = 3
+  log_period: int = 10
+  use_cached_tasks: bool = False
+  pack: bool = True
+  num_microbatches: int = 1
+  initial_checkpoint_path: str | None = None
+  eval_mixture_or_task_name: str | None = None  # Default: the training mixture.
+  eval_split: str = "validation"
+  eval_num_examples: int | None = None          # Per task; None: the whole split.
+  eval_batch_size: int = 64
+  progress_bar: bool = True

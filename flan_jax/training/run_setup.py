@@ -1,0 +1,190 @@
+"""Checks a training configuration and wires the pieces a run needs, before compiling.
+
+Every mistake a user can make in gin (unknown task, a mesh that does not divide the
+devices, a batch the data axes cannot split, a vocabulary bigger than the model's,
+MODEL_DIR holding another model) is reported here, not at step 10,000.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import shutil
+from typing import Any
+
+import flax.linen as nn
+import jax
+from clu import metric_writers
+from jax.sharding import Mesh, NamedSharding
+
+from flan_jax import errors
+from flan_jax.data import catalog
+from flan_jax.evaluation import evaluator as evaluator_lib
+from flan_jax.models import t5
+from flan_jax.training import checkpoints, input_pipeline, optimizers, partitioning, state
+from flan_jax.training.config import TrainConfig
+from flan_jax.training.losses import LossConfig
+from flan_jax.training.optimizers import OptimizerConfig
+from flan_jax.training.partitioning import PartitionConfig
+
+RUN_FILE = "run.json"
+MIN_FREE_BYTES = 256 * 2**20
+
+
+@dataclasses.dataclass
+class Run:
+  """Everything the train loop uses, built and validated by `prepare`."""
+  config: TrainConfig
+  model_config: Any
+  loss_config: LossConfig
+  mesh: Mesh
+  rules: partitioning.LogicalRules
+  model: nn.Module
+  tx: Any
+  learning_rate_fn: Any
+  layout: state.StateLayout
+  batch_sharding: NamedSharding
+  checkpoints: checkpoints.CheckpointStore
+
+  def train_dataset(self):
+    c = self.config
+    return input_pipeline.train_dataset(
+        c.mixture_or_task_name, c.task_feature_lengths, c.batch_size, c.seed,
+        use_cached=c.use_cached_tasks, pack=c.pack)
+
+  @functools.cached_property
+  def eval_writer(self):
+    return metric_writers.create_default_writer(
+        f"{self.config.model_dir}/eval", just_logging=jax.process_index() > 0)
+
+  @functools.cache
+  def evaluator(self):
+    c = self.config
+    name = c.eval_mixture_or_task_name or c.mixture_or_task_name
+    return evaluator_lib.make_evaluator(name, c.task_feature_lengths, c.eval_split,
+                                        c.eval_num_examples, seed=c.seed)
+
+  def restore_or_init(self) -> tuple[Any, int]:
+    """The latest checkpoint in MODEL_DIR if any, else a fresh (or warm-started) state."""
+    if self.checkpoints.latest_step() is not None:
+      return self.checkpoints.restore(self.layout.abstract)
+    initial = None
+    if self.config.initial_checkpoint_path:
+      from flan_jax.interop import initial_checkpoint
+      initial = initial_checkpoint.load_params(self.config.initial_checkpoint_path,
+                                               self.model_config)
+    return state.init_state(self.model, self.tx, self.config.task_feature_lengths,
+                            self.layout, self.config.seed, initial), 0
+
+
+def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
+            loss: LossConfig, partition: PartitionConfig) -> Run:
+  """Validates the configuration and builds mesh, model, optimizer and checkpoints."""
+  _check_train_config(config)
+  optimizer.validate()
+  loss.validate()
+  task = catalog.get_mixture_or_task(config.mixture_or_task_name)
+  if config.eval_mixture_or_task_name:
+    catalog.get_mixture_or_task(config.eval_mixture_or_task_name)
+  _check_vocabulary(task, model_config)
+  mesh = partitioning.create_mesh(partition)
+  rules = partition.rules()
+  _check_batch(config, mesh, rules)
+  _check_model_dir(config, model_config)
+  model = t5.Transformer(model_config)
+  tx = optimizers.make_optimizer(optimizer, config.train_steps)
+  layout = state.state_layout(model, tx, config.task_feature_lengths, mesh, rules)
+  store = checkpoints.CheckpointStore(config.model_dir, config.checkpoint_period,
+                                      config.keep_checkpoints)
+  store.check_compatible(layout.abstract)
+  _write_run_file(config, model_config)
+  return Run(config=config, model_config=model_config, loss_config=loss, mesh=mesh,
+             rules=rules, model=model, tx=tx,
+             learning_rate_fn=optimizers.make_schedule(optimizer, config.train_steps),
+             layout=layout, batch_sharding=partitioning.batch_sharding(mesh, rules),
+             checkpoints=store)
+
+
+def _check_train_config(config: TrainConfig) -> None:
+  lengths = dict(config.task_feature_lengths or {})
+  if set(lengths) != {"inputs", "targets"} or any(int(v) < 1 for v in lengths.values()):
+    raise errors.ConfigError(
+        f"TASK_FEATURE_LENGTHS must be {{'inputs': N, 'targets': M}} with positive "
+        f"lengths, got {lengths}.")
+  if config.train_steps < 1:
+    raise errors.ConfigError(f"TRAIN_STEPS must be >= 1, got {config.train_steps}.")
+  if not config.model_dir:
+    raise errors.ConfigError("MODEL_DIR is not set; pass --gin.MODEL_DIR=\"'/path'\".")
+
+
+def _check_vocabulary(task: Any, model_config: Any) -> None:
+  for name, feature in task.output_features.items():
+    size = feature.vocabulary.vocab_size
+    if size > model_config.vocab_size:
+      raise errors.ConfigError(
+          f"Feature {name!r} of {task.name!r} uses a vocabulary of {size} ids but the "
+          f"model's vocab_size is {model_config.vocab_size}; set T5Config.vocab_size to "
+          f"at least {size} (a multiple of 128 is fastest).")
+
+
+def _check_batch(config: TrainConfig, mesh: Mesh, rules) -> None:
+  dp = partitioning.data_parallel_size(mesh, rules)
+  per_micro = config.batch_size // max(config.num_microbatches, 1)
+  if config.batch_size % max(config.num_microbatches, 1) or per_micro % dp:
+    raise errors.ConfigError(
+        f"BATCH_SIZE={config.batch_size} with {config.num_microbatches} microbatch(es) "
+        f"cannot be split over the {dp} data-parallel devices (mesh {dict(mesh.shape)}); "
+        f"make BATCH_SIZE a multiple of {dp * max(config.num_microbatches, 1)}.")
+  input_pipeline.host_batch_size(config.batch_size)
+
+
+def _check_model_dir(config: TrainConfig, model_config: Any) -> None:
+  """MODEL_DIR must be writable, have room, and not belong to another model."""
+  model_dir = config.model_dir
+  try:
+    os.makedirs(model_dir, exist_ok=True)
+    probe = os.path.join(model_dir, f".write_probe_{os.getpid()}")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise errors.ConfigError(f"MODEL_DIR {model_dir!r} is not writable: {e}.") from e
+  free = shutil.disk_usage(model_dir).free
+  if free < MIN_FREE_BYTES:
+    raise errors.ConfigError(
+        f"MODEL_DIR {model_dir!r} has only {free // 2**20} MiB free; checkpoints need "
+        "more. Free some space or choose another folder.")
+  run_file = os.path.join(model_dir, RUN_FILE)
+  if os.path.exists(run_file):
+    with open(run_file) as f:
+      saved = json.load(f).get("model_config", {})
+    current = _jsonable(dataclasses.asdict(model_config))
+    diff = {k: (saved.get(k), v) for k, v in current.items()
+            if k in saved and saved.get(k) != v and k not in _NON_SHAPE_FIELDS}
+    if diff:
+      shown = ", ".join(f"{k}: saved {a!r} vs now {b!r}" for k, (a, b) in diff.items())
+      raise errors.CheckpointMismatchError(
+          f"MODEL_DIR {model_dir!r} belongs to a model with a different shape ({shown}). "
+          "Nothing was overwritten; use a new MODEL_DIR or the original model config.")
+
+
+# Fields that may change between runs in the same MODEL_DIR (they change no shapes).
+_NON_SHAPE_FIELDS = {"dropout_rate", "dtype", "remat_policy", "attention_impl"}
+
+
+def _write_run_file(config: TrainConfig, model_config: Any) -> None:
+  if jax.process_index() != 0:
+    return
+  payload = {"train_config": _jsonable(dataclasses.asdict(config)),
+             "model_config": _jsonable(dataclasses.asdict(model_config))}
+  tmp = os.path.join(config.model_dir, RUN_FILE + ".tmp")
+  with open(tmp, "w") as f:
+    json.dump(payload, f, indent=2, sort_keys=True)
+  os.replace(tmp, os.path.join(config.model_dir, RUN_FILE))
+
+
+def _jsonable(value: Any) -> Any:
+  return json.loads(json.dumps(value, default=lambda v: list(v) if isinstance(v, tuple)
+                               else str(v)))
