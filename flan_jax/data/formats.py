@@ -1,0 +1,124 @@
+"""Prompt formats and the task naming scheme.
+
+Each (dataset, format) pair is its own SeqIO task named `{collection}.{dataset}:{format}`,
+e.g. `toy.category:zs_opt` or `toy.arithmetic:cot_inv`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+
+from flan_jax.data import templates as templates_lib
+
+# Chain-of-thought target: rationale, this fixed phrase, then the answer.
+COT_ANSWER_PHRASE = "Hence the answer is"
+COT_CUES = (
+    "Reason it out step by step before answering.",
+    "Explain your reasoning, then give the answer.",
+    "Work through it and show each step.",
+)
+EXEMPLAR_SEPARATORS = ("\n", "\n\n", "\n\n\n")
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.:]+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class PromptFormat:
+  """How a template set becomes prompts: options or not, shots, CoT, inversion."""
+  name: str
+  description: str
+  options: bool = False
+  random_options: bool = True
+  shots: tuple[int, ...] = ()
+  template_mix: bool = False
+  cot: bool = False
+  inversion: str | None = None  # "templates" (researcher-written) or "cot" (arrangements).
+
+  @property
+  def few_shot(self) -> bool:
+    return bool(self.shots)
+
+
+FORMATS = {f.name: f for f in (
+    PromptFormat("zs_opt", "zero-shot, answer choices listed (randomized list style)", options=True),
+    PromptFormat("zs_noopt", "zero-shot, same instructions without the choices"),
+    PromptFormat("fs_opt", "few-shot (2, 3 or 5 exemplars, query's template), fixed choice list",
+                 options=True, random_options=False, shots=(2, 3, 5)),
+    PromptFormat("fs_noopt", "few-shot (2, 3 or 5 exemplars, query's template), no choices",
+                 shots=(2, 3, 5)),
+    PromptFormat("fsmix_opt", "few-shot, 5 exemplars each in its own template, fixed choice list",
+                 options=True, random_options=False, shots=(5,), template_mix=True),
+    PromptFormat("fsmix_noopt", "few-shot, 5 exemplars each in its own template, no choices",
+                 shots=(5,), template_mix=True),
+    PromptFormat("cot", "zero-shot chain-of-thought: rationale, fixed phrase, answer", cot=True),
+    PromptFormat("fs_cot", "few-shot chain-of-thought (2 or 3 exemplars)", cot=True, shots=(2, 3)),
+    PromptFormat("inv", "input inversion with the dataset's inverted templates",
+                 inversion="templates"),
+    PromptFormat("cot_inv", "CoT inversion: every question/rationale/answer arrangement",
+                 inversion="cot"),
+)}
+
+
+def task_name(collection: str, dataset: str, fmt: str) -> str:
+  """`{collection}.{dataset}:{format}`; raises ValueError for characters seqio rejects."""
+  name = f"{collection}.{dataset}:{fmt}"
+  if not _NAME_RE.match(name):
+    raise ValueError(f"Task name {name!r} may only use letters, digits, '_', '.', ':'.")
+  return name
+
+
+def parse_task_name(name: str) -> tuple[str, str, str] | None:
+  """Inverse of task_name: (collection, dataset, format), or None if it does not fit."""
+  m = re.match(r"^([A-Za-z0-9_]+)\.([A-Za-z0-9_.]+):([A-Za-z0-9_]+)$", name)
+  return (m.group(1), m.group(2), m.group(3)) if m else None
+
+
+def formats_for(ts: templates_lib.TemplateSet) -> list[PromptFormat]:
+  """The formats a template set supports (options need choices, CoT needs a rationale)."""
+  out = []
+  for fmt in FORMATS.values():
+    if fmt.options and not ts.options_field:
+      continue
+    if (fmt.cot or fmt.inversion == "cot") and not ts.rationale_field:
+      continue
+    if fmt.inversion == "templates" and not ts.inverted:
+      continue
+    out.append(fmt)
+  return out
+
+
+_LABELS = {"question": "Question", "rationale": "Reasoning", "answer": "Answer"}
+
+
+def cot_arrangements(ts: templates_lib.TemplateSet) -> tuple[templates_lib.Template, ...]:
+  """Inverted CoT templates: every ordering of question/rationale/answer split into input and
+  target (both non-empty), except the forward one (question -> rationale, answer)."""
+  roles = {"question": ts.question_field, "rationale": ts.rationale_field,
+           "answer": ts.answer_field}
+  out = []
+  for perm in itertools.permutations(("question", "rationale", "answer")):
+    for cut in (1, 2):
+      given, wanted = perm[:cut], perm[cut:]
+      if given == ("question",) and wanted == ("rationale", "answer"):
+        continue
+      lines = [f"{_LABELS[r]}: {{{roles[r]}}}" for r in given]
+      ask = " and the ".join(_LABELS[r].lower() for r in wanted)
+      lines.append(f"Write the {ask} that fit{'s' if len(wanted) == 1 else ''} the above.")
+      if len(wanted) == 1:
+        target = f"{{{roles[wanted[0]]}}}"
+      else:
+        target = "\n".join(f"{_LABELS[r]}: {{{roles[r]}}}" for r in wanted)
+      name = "cot_inv_" + "_".join(r[0] for r in given) + "_to_" + "_".join(r[0] for r in wanted)
+      out.append(templates_lib.Template(name, "\n".join(lines), target))
+  return tuple(out)
+
+
+def templates_for(ts: templates_lib.TemplateSet, fmt: PromptFormat) -> tuple[templates_lib.Template, ...]:
+  """The templates a format draws from."""
+  if fmt.inversion == "templates":
+    return ts.inverted
+  if fmt.inversion == "cot":
+    return cot_arrangements(ts)
+  return ts.templates

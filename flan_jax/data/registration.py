@@ -1,0 +1,141 @@
+"""Turns a TemplateSet + data source into one SeqIO task per prompt format.
+
+Registration validates templates and builds seqio.Task objects only: no dataset is built
+and no record is read until `get_dataset` is called.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable, Iterable, Mapping, Sequence
+
+import seqio
+import tensorflow as tf
+
+from flan_jax.data import few_shot
+from flan_jax.data import formats as formats_lib
+from flan_jax.data import rendering
+from flan_jax.data import templates as templates_lib
+from flan_jax.evaluation import metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskInfo:
+  """What `flan-jax tasks list` shows about a registered task."""
+  name: str
+  collection: str
+  dataset: str
+  prompt_format: str
+  num_templates: int
+
+
+_INFO: dict[str, TaskInfo] = {}
+
+
+def task_info(name: str) -> TaskInfo | None:
+  return _INFO.get(name)
+
+
+def strip_text(text, example=None, is_target=False):
+  """Postprocess: whitespace-trimmed text, so predictions compare to target strings."""
+  del example, is_target
+  if isinstance(text, bytes):
+    text = text.decode("utf-8", errors="replace")
+  return str(text).strip()
+
+
+def extract_cot_answer(text, example=None, is_target=False):
+  """Postprocess for CoT: the text after the last fixed answer phrase (all of it if absent)."""
+  text = strip_text(text, example, is_target)
+  phrase = formats_lib.COT_ANSWER_PHRASE
+  return text.rsplit(phrase, 1)[-1].strip() if phrase in text else text
+
+
+def check_fields(dataset: tf.data.Dataset, *, dataset_name: str, fields: Sequence[str]):
+  """Reads nothing; fails early, naming the dataset, when declared fields are missing."""
+  available = set(dataset.element_spec)
+  missing = [f for f in fields if f not in available]
+  if missing:
+    raise templates_lib.TemplateError(
+        f"Dataset {dataset_name!r} lacks declared field(s) {missing}; it provides "
+        f"{sorted(available)}. Fix the TemplateSet fields or add a preprocessor that maps them.")
+  return dataset
+
+
+def _output_features_check(output_features: Mapping[str, seqio.Feature]) -> None:
+  if set(output_features) != {"inputs", "targets"}:
+    raise ValueError(f"Template tasks need 'inputs' and 'targets' features, got {sorted(output_features)}.")
+
+
+def register_template_tasks(
+    collection: str,
+    template_set: templates_lib.TemplateSet,
+    source: seqio.DataSource,
+    output_features: Mapping[str, seqio.Feature],
+    *,
+    prompt_formats: Iterable[str] | None = None,
+    seed: int = rendering.DEFAULT_RENDER_SEED,
+    token_budget: int = 1920,
+    pool_size: int = 1024,
+    pre_render: Sequence[Callable] = (),
+    metric_fns: Sequence[Callable] = (metrics.accuracy,),
+) -> list[str]:
+  """Registers `{collection}.{dataset}:{format}` tasks; returns their names.
+
+  Names already registered are skipped, so calling this twice is harmless. `pre_render`
+  preprocessors (e.g. field renames for a TFDS source) run before rendering.
+  """
+  template_set.validate()
+  _output_features_check(output_features)
+  supported = {f.name: f for f in formats_lib.formats_for(template_set)}
+  wanted = list(prompt_formats) if prompt_formats is not None else list(supported)
+  unsupported = [f for f in wanted if f not in supported]
+  if unsupported:
+    raise templates_lib.TemplateError(
+        f"Template set {template_set.name!r} does not support format(s) {unsupported}; "
+        f"it supports {sorted(supported)}.")
+  names = []
+  for fmt_name in wanted:
+    fmt = supported[fmt_name]
+    name = formats_lib.task_name(collection, template_set.name, fmt_name)
+    names.append(name)
+    if name in seqio.TaskRegistry.names():
+      continue
+    spec = rendering.RenderSpec(
+        task_name=name, template_set=template_set, fmt=fmt,
+        templates=formats_lib.templates_for(template_set, fmt), seed=seed,
+        token_budget=token_budget, pool_size=pool_size)
+    seqio.TaskRegistry.add(
+        name,
+        source=source,
+        preprocessors=_preprocessors(spec, source, list(pre_render)),
+        output_features=output_features,
+        postprocess_fn=extract_cot_answer if fmt.cot else strip_text,
+        metric_fns=list(metric_fns),
+    )
+    _INFO[name] = TaskInfo(name, collection, template_set.name, fmt_name, len(spec.templates))
+  return names
+
+
+def _preprocessors(spec: rendering.RenderSpec, source: seqio.DataSource,
+                   pre_render: list[Callable]) -> list[Callable]:
+  ts = spec.template_set
+  steps = [functools.partial(check_fields, dataset_name=ts.name, fields=ts.fields)]
+  steps += pre_render
+  if spec.fmt.few_shot:
+    pre = _chain(pre_render) if pre_render else None
+    steps.append(functools.partial(few_shot.render_few_shot, spec=spec, source=source,
+                                   pre_render=pre))
+  else:
+    steps.append(functools.partial(rendering.render_zero_shot, spec=spec))
+  steps += [seqio.preprocessors.tokenize, seqio.preprocessors.append_eos_after_trim]
+  return steps
+
+
+def _chain(fns: Sequence[Callable]) -> Callable[[tf.data.Dataset], tf.data.Dataset]:
+  def apply(ds):
+    for fn in fns:
+      ds = fn(ds)
+    return ds
+  return apply

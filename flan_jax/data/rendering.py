@@ -1,0 +1,148 @@
+"""Renders records into (inputs, targets) strings inside tf.data, with no Python round trip.
+
+Templates are split into literals and field slots once; `tf.strings.join` fills them per
+example, and every random choice (template, list style, CoT cue) is a stateless draw keyed
+by (render seed, task name, example key), see `seeding`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Iterator, Mapping
+
+import tensorflow as tf
+
+from flan_jax.data import formats as formats_lib
+from flan_jax.data import options as options_lib
+from flan_jax.data import seeding
+from flan_jax.data import templates as templates_lib
+
+DEFAULT_RENDER_SEED = 0
+_SEED_OVERRIDE: list[int] = []
+
+
+@contextlib.contextmanager
+def render_seed(seed: int) -> Iterator[None]:
+  """Renders datasets built inside this block with `seed` instead of each task's own seed."""
+  _SEED_OVERRIDE.append(int(seed))
+  try:
+    yield
+  finally:
+    _SEED_OVERRIDE.pop()
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderSpec:
+  """Everything a task's render step needs; fixed at registration."""
+  task_name: str
+  template_set: templates_lib.TemplateSet
+  fmt: formats_lib.PromptFormat
+  templates: tuple[templates_lib.Template, ...]
+  seed: int = DEFAULT_RENDER_SEED
+  token_budget: int = 1920
+  pool_size: int = 1024
+
+  def prefix(self) -> str:
+    """Hash prefix of every draw: the effective seed and the task name."""
+    seed = _SEED_OVERRIDE[-1] if _SEED_OVERRIDE else self.seed
+    return f"{seed}|{self.task_name}"
+
+  def template_names(self) -> tf.Tensor:
+    return tf.constant([f"{self.template_set.name}/{t.name}" for t in self.templates])
+
+
+@dataclasses.dataclass(frozen=True)
+class PromptDraw:
+  """The per-prompt random choices shared by a query and its exemplars."""
+  options: options_lib.OptionsDraw
+  cot_cue: tf.Tensor
+
+
+def draw_prompt(spec: RenderSpec, prefix: str, key: tf.Tensor, template: tf.Tensor) -> PromptDraw:
+  """Draws list style and CoT cue for one prompt, keyed by example and template."""
+  key_t = tf.strings.join([key, "/", tf.strings.as_string(template)])
+  if spec.fmt.options and spec.fmt.random_options:
+    opts = options_lib.OptionsDraw(
+        style=seeding.draw_index(prefix, key_t, "marker", len(options_lib.MARKER_STYLES)),
+        header=seeding.draw_index(prefix, key_t, "header", len(options_lib.HEADERS)),
+        ending=seeding.draw_index(prefix, key_t, "ending", len(options_lib.ENDINGS)))
+  else:
+    opts = options_lib.fixed_draw()
+  cue = seeding.draw_index(prefix, key_t, "cot_cue", len(formats_lib.COT_CUES))
+  return PromptDraw(options=opts, cot_cue=cue)
+
+
+def as_text(t: tf.Tensor) -> tf.Tensor:
+  return t if t.dtype == tf.string else tf.strings.as_string(t)
+
+
+def _fill(pattern: str, fields: Mapping[str, tf.Tensor], batch: tf.Tensor) -> tf.Tensor:
+  parts = [tf.fill([batch], "")]
+  for literal, name in templates_lib.split_pattern(pattern):
+    if literal:
+      parts.append(literal)
+    if name is not None:
+      parts.append(fields[name])
+  return tf.strings.join(parts)
+
+
+def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.RaggedTensor | None,
+                template_rows: tf.Tensor, draw: PromptDraw) -> tuple[tf.Tensor, tf.Tensor]:
+  """Renders a batch of records ([B] fields, [B, None] choices), row b with template_rows[b]."""
+  ts, fmt = spec.template_set, spec.fmt
+  batch = tf.shape(template_rows)[0]
+  in_fields, tgt_fields = dict(fields), dict(fields)
+  if fmt.options:
+    block, markers = options_lib.format_options(choices, draw.options)
+    in_fields[templates_lib.OPTIONS_SLOT] = block
+    tgt_fields[ts.answer_field] = options_lib.answer_targets(
+        choices, markers, fields[ts.answer_field], draw.options)
+  inputs, targets = [], []
+  for template in spec.templates:
+    pattern = template.input if fmt.options else templates_lib.strip_options(template.input)
+    inputs.append(_fill(pattern, in_fields, batch))
+    targets.append(_fill(template.target, tgt_fields, batch))
+  pick = tf.stack([tf.cast(template_rows, tf.int32), tf.range(batch)], axis=1)
+  inputs = tf.gather_nd(tf.stack(inputs), pick)
+  targets = tf.gather_nd(tf.stack(targets), pick)
+  if fmt.cot:
+    cue = tf.gather(tf.constant(formats_lib.COT_CUES), draw.cot_cue)
+    inputs = tf.strings.join([inputs, "\n", cue])
+    targets = tf.strings.join(
+        [fields[ts.rationale_field], f" {formats_lib.COT_ANSWER_PHRASE} ", targets])
+  return inputs, targets
+
+
+def record_fields(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+  """The record's text fields as strings (non-string fields are formatted)."""
+  return {f: as_text(ex[f]) for f in spec.template_set.text_fields()}
+
+
+def choices_of(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> tf.RaggedTensor | None:
+  field = spec.template_set.options_field
+  if not field or not spec.fmt.options:
+    return None
+  value = ex[field]
+  if isinstance(value, tf.RaggedTensor):
+    return value
+  return tf.RaggedTensor.from_tensor(value[None] if value.shape.rank == 1 else value)
+
+
+def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
+  """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
+  prompt_format."""
+  prefix = spec.prefix()
+  names = spec.template_names()
+  text_fields = spec.template_set.text_fields()
+
+  def fn(ex):
+    key = seeding.example_key(ex, text_fields)
+    template = seeding.draw_index(prefix, key, "template", len(spec.templates))
+    draw = draw_prompt(spec, prefix, key, template)
+    fields = {k: v[None] for k, v in record_fields(spec, ex).items()}
+    inputs, targets = render_rows(spec, fields, choices_of(spec, ex), template[None], draw)
+    return {"inputs": inputs[0], "targets": targets[0], "template": tf.gather(names, template),
+            "prompt_format": tf.constant(spec.fmt.name)}
+
+  return dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
