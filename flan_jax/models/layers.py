@@ -1,0 +1,249 @@
+"""Shared Transformer building blocks with T5X parameter names and logical axes.
+
+Every parameter is float32 and boxed with `nn.with_logical_partitioning`; activations are
+constrained with `nn.with_logical_constraint`, so one rules table maps both onto a mesh.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Callable, Optional, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+Initializer = Callable[..., Array]
+
+# Large negative number for masked attention logits; finite so fully masked rows stay
+# finite (T5X uses the same value).
+MASK_VALUE = -1e10
+
+default_kernel_init = nn.initializers.variance_scaling(1.0, "fan_in", "truncated_normal")
+embedding_init = nn.initializers.normal(stddev=1.0)
+relpos_init = nn.initializers.variance_scaling(1.0, "fan_avg", "uniform")
+
+ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
+    "gelu": functools.partial(jax.nn.gelu, approximate=True),  # HF "gelu_new".
+    "gelu_exact": functools.partial(jax.nn.gelu, approximate=False),
+    "relu": jax.nn.relu,
+    "silu": jax.nn.silu,
+    "swish": jax.nn.silu,
+    "linear": lambda x: x,
+}
+
+
+def constrain(x: Array, names: tuple[str, ...]) -> Array:
+  """Annotates an activation with logical axes (a no-op without axis rules)."""
+  return nn.with_logical_constraint(x, names)
+
+
+class RMSNorm(nn.Module):
+  """T5 layer norm: scales by the root mean square, no mean subtraction, no bias."""
+  epsilon: float = 1e-6
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    x = x.astype(jnp.float32)
+    scale = self.param("scale", nn.with_logical_partitioning(nn.initializers.ones, ("embed",)),
+                       (x.shape[-1],), jnp.float32)
+    y = x * jax.lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + self.epsilon)
+    return (y * scale).astype(self.dtype)
+
+
+class Dense(nn.Module):
+  """Bias-free projection of the last axis; the kernel is stored 2-D as [in, out]."""
+  features: int
+  kernel_axes: tuple[str, str]
+  kernel_init: Initializer = default_kernel_init
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    kernel = self.param("kernel", nn.with_logical_partitioning(self.kernel_init, self.kernel_axes),
+                        (x.shape[-1], self.features), jnp.float32)
+    return jnp.dot(x.astype(self.dtype), kernel.astype(self.dtype))
+
+
+class Embed(nn.Module):
+  """Token embedding [vocab, embed]; `attend` reuses it as a tied output layer."""
+  num_embeddings: int
+  features: int
+  dtype: jnp.dtype = jnp.float32
+
+  def setup(self):
+    self.embedding = self.param(
+        "embedding", nn.with_logical_partitioning(embedding_init, ("vocab", "embed")),
+        (self.num_embeddings, self.features), jnp.float32)
+
+  def __call__(self, tokens: Array) -> Array:
+    return jnp.take(self.embedding, tokens.astype(jnp.int32), axis=0).astype(self.dtype)
+
+  def attend(self, x: Array) -> Array:
+    return jnp.dot(x.astype(self.dtype), self.embedding.T.astype(self.dtype))
+
+
+def relative_position_bucket(relative_position: Array, bidirectional: bool, num_buckets: int,
+                             max_distance: int) -> Array:
+  """Maps key_pos - query_pos to T5's buckets: exact for small distances, log-spaced after.
+
+  Bidirectional buckets spend half their range on keys after the query; causal buckets
+  fold every future key into bucket 0 (those keys are masked anyway).
+  """
+  n = -relative_position
+  ret = jnp.zeros_like(n)
+  if bidirectional:
+    num_buckets //= 2
+    ret = ret + (n < 0).astype(n.dtype) * num_buckets
+    n = jnp.abs(n)
+  else:
+    n = jnp.maximum(n, 0)
+  max_exact = num_buckets // 2
+  safe_n = jnp.maximum(n, max_exact).astype(jnp.float32)
+  large = max_exact + (jnp.log(safe_n / max_exact) / np.log(max_distance / max_exact)
+                       * (num_buckets - max_exact)).astype(n.dtype)
+  large = jnp.minimum(large, num_buckets - 1)
+  return ret + jnp.where(n < max_exact, n, large)
+
+
+class RelativePositionBias(nn.Module):
+  """One learned scalar per (head, bucket), shared by every layer of a stack."""
+  num_heads: int
+  num_buckets: int = 32
+  max_distance: int = 128
+  bidirectional: bool = True
+
+  @nn.compact
+  def __call__(self, query_positions: Array, key_positions: Array) -> Array:
+    """Positions [batch or 1, q] and [batch or 1, k] -> float32 bias [batch, heads, q, k]."""
+    rel_embedding = self.param(
+        "rel_embedding", nn.with_logical_partitioning(relpos_init, ("heads", "relpos_buckets")),
+        (self.num_heads, self.num_buckets), jnp.float32)
+    relative = key_positions[:, None, :] - query_positions[:, :, None]
+    buckets = relative_position_bucket(relative.astype(jnp.int32), self.bidirectional,
+                                       self.num_buckets, self.max_distance)
+    bias = jnp.take(rel_embedding.T, buckets, axis=0)  # [b, q, k, heads]
+    return jnp.transpose(bias, (0, 3, 1, 2))
+
+
+def attention_mask(query_ok: Array, key_ok: Array, query_segments: Optional[Array] = None,
+                   key_segments: Optional[Array] = None, causal: bool = False) -> Array:
+  """Boolean [batch, 1, q, k] mask: both tokens real, same segment, key not in the future."""
+  mask = query_ok[:, :, None] & key_ok[:, None, :]
+  if query_segments is not None and key_segments is not None:
+    mask = mask & (query_segments[:, :, None] == key_segments[:, None, :])
+  if causal:
+    q_len, k_len = query_ok.shape[-1], key_ok.shape[-1]
+    mask = mask & (jnp.arange(q_len)[:, None] >= jnp.arange(k_len)[None, :])
+  return mask[:, None, :, :]
+
+
+class MultiHeadAttention(nn.Module):
+  """T5 attention: no biases, no 1/sqrt(d) logit scaling (folded into the query init).
+
+  With `decode=True` keys and values go to the 'cache' collection: the first call (with
+  full-length inputs) only creates the cache; later calls take one token each.
+  `attention_impl='dot_product_attention'` uses `jax.nn.dot_product_attention` with the
+  relative bias passed as `bias`; it falls back to einsum when attention-weight dropout is
+  active, which that function does not implement.
+  """
+  num_heads: int
+  head_dim: int
+  dropout_rate: float = 0.0
+  deterministic: bool = True
+  decode: bool = False
+  attention_impl: str = "einsum"
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, inputs_q: Array, inputs_kv: Array, mask: Optional[Array] = None,
+               bias: Optional[Array] = None) -> Array:
+    emb_dim = inputs_q.shape[-1]
+    joined = self.num_heads * self.head_dim
+    query_init = nn.initializers.variance_scaling(1.0 / self.head_dim, "fan_in", "normal")
+    kernel_init = nn.initializers.variance_scaling(1.0, "fan_in", "normal")
+
+    def project(name: str, x: Array, init: Initializer) -> Array:
+      y = Dense(joined, ("embed", "joined_kv"), init, self.dtype, name=name)(x)
+      y = y.reshape(y.shape[:-1] + (self.num_heads, self.head_dim))
+      return constrain(y, ("batch", "length", "heads", "kv"))
+
+    query = project("query", inputs_q, query_init)
+    key = project("key", inputs_kv, kernel_init)
+    value = project("value", inputs_kv, kernel_init)
+    if self.decode:
+      key, value, mask = self._use_cache(key, value, mask)
+    out = self._attend(query, key, value, mask, bias)
+    out = constrain(out, ("batch", "length", "heads", "kv"))
+    out = out.reshape(out.shape[:-2] + (joined,))
+    out = Dense(emb_dim, ("joined_kv", "embed"), kernel_init, self.dtype, name="out")(out)
+    return constrain(out, ("batch", "length", "embed"))
+
+  def _use_cache(self, key: Array, value: Array, mask: Optional[Array]):
+    """Writes this step's key/value at the cache index and masks not-yet-written slots."""
+    initialized = self.has_variable("cache", "cached_key")
+    cached_key = self.variable("cache", "cached_key", jnp.zeros, key.shape, key.dtype)
+    cached_value = self.variable("cache", "cached_value", jnp.zeros, value.shape, value.dtype)
+    cache_index = self.variable("cache", "cache_index", lambda: jnp.array(0, jnp.int32))
+    if not initialized:
+      return key, value, mask
+    if key.shape[1] != 1:
+      raise ValueError(f"Cached decoding takes one token per call, got length {key.shape[1]}.")
+    index = cache_index.value
+    cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, (0, index, 0, 0))
+    cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value,
+                                                      (0, index, 0, 0))
+    cache_index.value = index + 1
+    written = (jnp.arange(cached_key.value.shape[1]) <= index)[None, None, None, :]
+    mask = written if mask is None else mask & written
+    return cached_key.value, cached_value.value, mask
+
+  def _attend(self, query: Array, key: Array, value: Array, mask: Optional[Array],
+              bias: Optional[Array]) -> Array:
+    """Softmax attention in float32 over [batch, length, heads, head_dim] inputs."""
+    total = None if bias is None else bias.astype(jnp.float32)
+    if mask is not None:
+      mask_bias = jnp.where(mask, 0.0, MASK_VALUE).astype(jnp.float32)
+      total = mask_bias if total is None else total + mask_bias
+    use_dropout = not self.deterministic and self.dropout_rate > 0.0
+    if self.attention_impl == "dot_product_attention" and not use_dropout:
+      if total is not None:
+        total = jnp.broadcast_to(total, (query.shape[0],) + total.shape[1:]).astype(query.dtype)
+      return jax.nn.dot_product_attention(query, key, value, bias=total, scale=1.0)
+    logits = jnp.einsum("bqhd,bkhd->bhqk", query, key).astype(jnp.float32)
+    if total is not None:
+      logits = logits + total
+    weights = jax.nn.softmax(logits, axis=-1).astype(self.dtype)
+    if use_dropout:
+      # One dropout mask shared across query positions, as in T5X (broadcast_dropout).
+      keep = jax.random.bernoulli(self.make_rng("dropout"), 1.0 - self.dropout_rate,
+                                  weights.shape[:2] + (1,) + weights.shape[3:])
+      weights = jnp.where(keep, weights / (1.0 - self.dropout_rate), 0).astype(self.dtype)
+    return jnp.einsum("bhqk,bkhd->bqhd", weights, value)
+
+
+class MlpBlock(nn.Module):
+  """T5 feed-forward: one `wi` per activation (gated when several), product, then `wo`."""
+  mlp_dim: int
+  activations: Sequence[str] = ("gelu", "linear")
+  dropout_rate: float = 0.0
+  deterministic: bool = True
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    emb_dim = x.shape[-1]
+    hidden = []
+    for i, name in enumerate(self.activations):
+      wi_name = "wi" if len(self.activations) == 1 else f"wi_{i}"
+      h = Dense(self.mlp_dim, ("embed", "mlp"), dtype=self.dtype, name=wi_name)(x)
+      hidden.append(ACTIVATIONS[name](h))
+    h = functools.reduce(operator.mul, hidden)
+    h = nn.Dropout(self.dropout_rate, broadcast_dims=(-2,))(h, deterministic=self.deterministic)
+    h = constrain(h, ("batch", "length", "mlp"))
+    out = Dense(emb_dim, ("mlp", "embed"), dtype=self.dtype, name="wo")(h)
+    return constrain(out, ("batch", "length", "embed"))

@@ -1,0 +1,326 @@
+"""T5 (v1.1 and v1.0) encoder-decoder in Flax linen, parameter-compatible with T5X.
+
+Parameter paths and shapes equal T5X's (`encoder/layers_0/attention/query/kernel`, ...), so
+public T5X / Flan-T5 checkpoints load without renaming. With `scan_layers=True` the layers
+of each stack are instead one module `layers` whose parameters carry an extra 'layers' axis
+at position 1 (T5X's scanned layout); the interop converters expect `scan_layers=False`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from flan_jax.models import layers
+
+Array = jax.Array
+
+REMAT_POLICIES = ("none", "full", "minimal")
+ATTENTION_IMPLS = ("einsum", "dot_product_attention")
+
+# T5 v1.1 sizes (d_model, heads, d_ff, layers per stack); head_dim is 64 for all.
+T5_1_1_SIZES = {
+    "small": (512, 6, 1024, 8),
+    "base": (768, 12, 2048, 12),
+    "large": (1024, 16, 2816, 24),
+    "xl": (2048, 32, 5120, 24),
+    "xxl": (4096, 64, 10240, 24),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class T5Config:
+  """Architecture and numerics of a T5 model; field names follow T5X's `T5Config`."""
+  vocab_size: int = 32128
+  emb_dim: int = 512
+  num_heads: int = 6
+  num_encoder_layers: int = 8
+  num_decoder_layers: int = 8
+  head_dim: int = 64
+  mlp_dim: int = 1024
+  # ('gelu', 'linear') is v1.1's gated GELU; ('relu',) is v1.0's plain ReLU MLP.
+  mlp_activations: Sequence[str] = ("gelu", "linear")
+  dropout_rate: float = 0.1
+  # True ties the output layer to the token embedding and scales logits by emb_dim**-0.5.
+  logits_via_embedding: bool = False
+  # Activation dtype; parameters are always float32.
+  dtype: str = "float32"
+  relative_attention_num_buckets: int = 32
+  relative_attention_max_distance: int = 128
+  layer_norm_epsilon: float = 1e-6
+  # One `nn.scan` over the layers of each stack: faster compiles, stacked parameters.
+  scan_layers: bool = False
+  # Activation rematerialization per layer: 'none', 'full' (save nothing) or 'minimal'
+  # (save matmul outputs without batch dimensions, as T5X's 'minimal').
+  remat_policy: str = "none"
+  # 'einsum' or 'dot_product_attention' (jax.nn.dot_product_attention with the relative
+  # bias as `bias`; einsum is still used when attention dropout is active).
+  attention_impl: str = "einsum"
+
+  def __post_init__(self):
+    acts = self.mlp_activations
+    object.__setattr__(self, "mlp_activations", (acts,) if isinstance(acts, str) else tuple(acts))
+    object.__setattr__(self, "dtype", jnp.dtype(self.dtype).name)
+    if self.dtype not in ("float32", "bfloat16"):
+      raise ValueError(f"T5Config.dtype must be 'float32' or 'bfloat16', got {self.dtype!r}.")
+    for act in self.mlp_activations:
+      if act not in layers.ACTIVATIONS:
+        raise ValueError(f"Unknown MLP activation {act!r}; known: {sorted(layers.ACTIVATIONS)}.")
+    if self.remat_policy not in REMAT_POLICIES:
+      raise ValueError(f"remat_policy must be one of {REMAT_POLICIES}, got {self.remat_policy!r}.")
+    if self.attention_impl not in ATTENTION_IMPLS:
+      raise ValueError(
+          f"attention_impl must be one of {ATTENTION_IMPLS}, got {self.attention_impl!r}.")
+
+  @property
+  def activation_dtype(self) -> jnp.dtype:
+    return jnp.dtype(self.dtype)
+
+  def replace(self, **changes: Any) -> "T5Config":
+    return dataclasses.replace(self, **changes)
+
+  @classmethod
+  def t5_1_1(cls, size: str, **overrides: Any) -> "T5Config":
+    """The published T5 v1.1 / Flan-T5 architecture of `size` ('small' ... 'xxl')."""
+    if size not in T5_1_1_SIZES:
+      raise ValueError(f"Unknown T5 v1.1 size {size!r}; known: {list(T5_1_1_SIZES)}.")
+    emb, heads, mlp, n = T5_1_1_SIZES[size]
+    fields = dict(emb_dim=emb, num_heads=heads, mlp_dim=mlp, num_encoder_layers=n,
+                  num_decoder_layers=n)
+    fields.update(overrides)
+    return cls(**fields)
+
+
+class EncoderLayer(nn.Module):
+  """Pre-norm self-attention block then pre-norm MLP block, each with a residual."""
+  config: T5Config
+  deterministic: bool = True
+
+  @nn.compact
+  def __call__(self, x: Array, mask: Array, bias: Array) -> Array:
+    cfg, dtype = self.config, self.config.activation_dtype
+    dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
+    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_attention_layer_norm")(x)
+    y = _attention(cfg, self.deterministic, False, "attention")(y, y, mask, bias)
+    x = x + dropout(y, deterministic=self.deterministic)
+    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_mlp_layer_norm")(x)
+    y = _mlp(cfg, self.deterministic)(y)
+    x = x + dropout(y, deterministic=self.deterministic)
+    return layers.constrain(x, ("batch", "length", "embed"))
+
+
+class DecoderLayer(nn.Module):
+  """Causal self-attention, cross-attention to the encoder, then MLP; all pre-norm."""
+  config: T5Config
+  deterministic: bool = True
+  decode: bool = False
+
+  @nn.compact
+  def __call__(self, x: Array, encoded: Array, self_mask: Optional[Array], self_bias: Array,
+               cross_mask: Optional[Array]) -> Array:
+    cfg, dtype = self.config, self.config.activation_dtype
+    dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
+    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_self_attention_layer_norm")(x)
+    y = _attention(cfg, self.deterministic, self.decode, "self_attention")(
+        y, y, self_mask, self_bias)
+    x = x + dropout(y, deterministic=self.deterministic)
+    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_cross_attention_layer_norm")(x)
+    y = _attention(cfg, self.deterministic, False, "encoder_decoder_attention")(
+        y, encoded, cross_mask)
+    x = x + dropout(y, deterministic=self.deterministic)
+    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_mlp_layer_norm")(x)
+    y = _mlp(cfg, self.deterministic)(y)
+    x = x + dropout(y, deterministic=self.deterministic)
+    return layers.constrain(x, ("batch", "length", "embed"))
+
+
+def _attention(cfg: T5Config, deterministic: bool, decode: bool, name: str):
+  return layers.MultiHeadAttention(
+      num_heads=cfg.num_heads, head_dim=cfg.head_dim, dropout_rate=cfg.dropout_rate,
+      deterministic=deterministic, decode=decode, attention_impl=cfg.attention_impl,
+      dtype=cfg.activation_dtype, name=name)
+
+
+def _mlp(cfg: T5Config, deterministic: bool):
+  return layers.MlpBlock(
+      mlp_dim=cfg.mlp_dim, activations=cfg.mlp_activations, dropout_rate=cfg.dropout_rate,
+      deterministic=deterministic, dtype=cfg.activation_dtype, name="mlp")
+
+
+def _remat(layer_cls: type[nn.Module], policy: str) -> type[nn.Module]:
+  """Wraps a layer class with `nn.remat` according to the config's policy name."""
+  if policy == "none":
+    return layer_cls
+  jax_policy = None
+  if policy == "minimal":
+    jax_policy = jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims
+  return nn.remat(layer_cls, policy=jax_policy, prevent_cse=False)
+
+
+class _ScanAdapter(nn.Module):
+  """Gives a layer the (carry, *broadcast) -> (carry, None) signature `nn.scan` needs."""
+  layer_cls: Any
+  config: T5Config
+  layer_kwargs: dict
+
+  @nn.compact
+  def __call__(self, x: Array, *args: Any):
+    return self.layer_cls(self.config, **self.layer_kwargs, name="layer")(x, *args), None
+
+
+def _run_layers(parent: nn.Module, layer_cls: type[nn.Module], num_layers: int, x: Array,
+                args: tuple, **layer_kwargs: Any) -> Array:
+  """Applies `num_layers` layers, unrolled as layers_{i} or scanned as one 'layers'."""
+  cfg = parent.config
+  layer_cls = _remat(layer_cls, cfg.remat_policy)
+  if not cfg.scan_layers:
+    for i in range(num_layers):
+      x = layer_cls(cfg, **layer_kwargs, name=f"layers_{i}")(x, *args)
+    return x
+  scanned = nn.scan(
+      _ScanAdapter, variable_axes={"params": 1, "cache": 0},
+      split_rngs={"params": True, "dropout": True}, in_axes=(nn.broadcast,) * len(args),
+      length=num_layers, metadata_params={nn.PARTITION_NAME: "layers"})
+  x, _ = scanned(layer_cls, cfg, layer_kwargs, name="layers")(x, *args)
+  return x
+
+
+def _positions(tokens: Array, positions: Optional[Array]) -> Array:
+  if positions is not None:
+    return positions.astype(jnp.int32)
+  return jnp.arange(tokens.shape[-1], dtype=jnp.int32)[None, :]
+
+
+class Encoder(nn.Module):
+  """Embeds tokens, runs the bidirectional stack, applies the final norm."""
+  config: T5Config
+  shared_embedding: nn.Module
+
+  @nn.compact
+  def __call__(self, tokens: Array, segment_ids: Optional[Array] = None,
+               positions: Optional[Array] = None, enable_dropout: bool = True) -> Array:
+    cfg, deterministic = self.config, not enable_dropout
+    dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
+    pos = _positions(tokens, positions)
+    bias = layers.RelativePositionBias(
+        cfg.num_heads, cfg.relative_attention_num_buckets, cfg.relative_attention_max_distance,
+        bidirectional=True, name="relpos_bias")(pos, pos)
+    mask = layers.attention_mask(tokens > 0, tokens > 0, segment_ids, segment_ids)
+    x = dropout(self.shared_embedding(tokens), deterministic=deterministic)
+    x = layers.constrain(x, ("batch", "length", "embed"))
+    x = _run_layers(self, EncoderLayer, cfg.num_encoder_layers, x, (mask, bias),
+                    deterministic=deterministic)
+    x = layers.RMSNorm(cfg.layer_norm_epsilon, cfg.activation_dtype, name="encoder_norm")(x)
+    return dropout(x, deterministic=deterministic)
+
+
+class Decoder(nn.Module):
+  """Causal stack over the shifted targets with cross-attention; returns float32 logits."""
+  config: T5Config
+  shared_embedding: nn.Module
+
+  @nn.compact
+  def __call__(self, encoded: Array, encoder_tokens: Array, tokens: Array,
+               target_tokens: Optional[Array] = None, encoder_segment_ids: Optional[Array] = None,
+               segment_ids: Optional[Array] = None, positions: Optional[Array] = None,
+               enable_dropout: bool = True, decode: bool = False) -> Array:
+    cfg, deterministic = self.config, not enable_dropout
+    dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
+    relpos = layers.RelativePositionBias(
+        cfg.num_heads, cfg.relative_attention_num_buckets, cfg.relative_attention_max_distance,
+        bidirectional=False, name="relpos_bias")
+    step = self._decode_step(tokens) if decode else None
+    if step is None:
+      # Real tokens are those with a real target: input position 0 is pad id 0 (BOS).
+      real = (target_tokens if target_tokens is not None else jnp.ones_like(tokens)) > 0
+      pos = _positions(tokens, positions)
+      self_bias = relpos(pos, pos)
+      self_mask = layers.attention_mask(real, real, segment_ids, segment_ids, causal=True)
+      cross_mask = layers.attention_mask(real, encoder_tokens > 0, segment_ids,
+                                         encoder_segment_ids)
+    else:
+      # One token per call: the attention cache masks the future; bias row of this step.
+      index, key_positions = step
+      self_bias = relpos(index[None, None], key_positions[None, :])
+      self_mask = None
+      cross_mask = layers.attention_mask(jnp.ones_like(tokens, bool), encoder_tokens > 0)
+    x = dropout(self.shared_embedding(tokens), deterministic=deterministic)
+    x = layers.constrain(x, ("batch", "length", "embed"))
+    x = _run_layers(self, DecoderLayer, cfg.num_decoder_layers, x,
+                    (encoded, self_mask, self_bias, cross_mask),
+                    deterministic=deterministic, decode=decode)
+    x = layers.RMSNorm(cfg.layer_norm_epsilon, cfg.activation_dtype, name="decoder_norm")(x)
+    x = dropout(x, deterministic=deterministic)
+    if cfg.logits_via_embedding:
+      logits = self.shared_embedding.attend(x) / jnp.sqrt(x.shape[-1]).astype(x.dtype)
+    else:
+      logits = layers.Dense(cfg.vocab_size, ("embed", "vocab"), dtype=jnp.float32,
+                            name="logits_dense")(x)
+    return layers.constrain(logits.astype(jnp.float32), ("batch", "length", "vocab"))
+
+  def _decode_step(self, tokens: Array) -> Optional[tuple[Array, Array]]:
+    """In cached decoding, returns (this step's position, all cache positions); else None.
+
+    The first decode=True call (full-length inputs) only sizes the cache, like T5X.
+    """
+    initialized = self.has_variable("cache", "position")
+    position = self.variable("cache", "position", lambda: jnp.array(0, jnp.int32))
+    # Only the length of `slots` matters (caches are zero-filled by `init_cache`).
+    slots = self.variable("cache", "slots", jnp.zeros, tokens.shape[-1:], jnp.int32)
+    if not initialized:
+      return None
+    index = position.value
+    position.value = index + 1
+    return index, jnp.arange(slots.value.shape[0], dtype=jnp.int32)
+
+
+class Transformer(nn.Module):
+  """T5 encoder-decoder with T5X's network signature (`__call__`, `encode`, `decode`)."""
+  config: T5Config
+
+  def setup(self):
+    cfg = self.config
+    self.shared_embedding = layers.Embed(cfg.vocab_size, cfg.emb_dim, cfg.activation_dtype,
+                                         name="token_embedder")
+    self.encoder = Encoder(cfg, self.shared_embedding)
+    self.decoder = Decoder(cfg, self.shared_embedding)
+
+  def encode(self, encoder_input_tokens: Array, encoder_segment_ids: Optional[Array] = None,
+             encoder_positions: Optional[Array] = None, enable_dropout: bool = True) -> Array:
+    """Encoder outputs [batch, input_len, emb_dim] in the activation dtype."""
+    return self.encoder(encoder_input_tokens, encoder_segment_ids, encoder_positions,
+                        enable_dropout)
+
+  def decode(self, encoded: Array, encoder_input_tokens: Array, decoder_input_tokens: Array,
+             decoder_target_tokens: Optional[Array] = None,
+             encoder_segment_ids: Optional[Array] = None,
+             decoder_segment_ids: Optional[Array] = None,
+             decoder_positions: Optional[Array] = None, enable_dropout: bool = True,
+             decode: bool = False, max_decode_length: Optional[int] = None) -> Array:
+    """Float32 logits [batch, target_len, vocab] given encoder outputs.
+
+    With decode=True, pass one token per call after the cache has been created (see
+    `flan_jax.models.decoding.init_cache`); `max_decode_length` is then the cache length.
+    """
+    del max_decode_length  # The cache shape fixes it.
+    return self.decoder(encoded, encoder_input_tokens, decoder_input_tokens,
+                        decoder_target_tokens, encoder_segment_ids, decoder_segment_ids,
+                        decoder_positions, enable_dropout, decode)
+
+  def __call__(self, encoder_input_tokens: Array, decoder_input_tokens: Array,
+               decoder_target_tokens: Optional[Array] = None,
+               encoder_segment_ids: Optional[Array] = None,
+               decoder_segment_ids: Optional[Array] = None,
+               encoder_positions: Optional[Array] = None,
+               decoder_positions: Optional[Array] = None, enable_dropout: bool = True,
+               decode: bool = False, max_decode_length: Optional[int] = None) -> Array:
+    """Teacher-forced float32 logits [batch, target_len, vocab]."""
+    encoded = self.encode(encoder_input_tokens, encoder_segment_ids, encoder_positions,
+                          enable_dropout)
+    return self.decode(encoded, encoder_input_tokens, decoder_input_tokens,
+                       decoder_target_tokens, encoder_segment_ids, decoder_segment_ids,
+                       decoder_positions, enable_dropout, decode, max_decode_length)
