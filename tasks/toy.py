@@ -15,6 +15,9 @@ MIXTURE = "toy_flan"
 # Few-shot prompts must fit the smoke run's 256 input tokens (EOS included).
 TOKEN_BUDGET = 240
 POOL_SIZE = 1000
+# Toy sources shuffle all records themselves; seqio's 1000-example buffer per task would make
+# the first mixture batch wait for 47k rendered examples.
+SHUFFLE_BUFFER_SIZE = 64
 
 # Relative rate of each prompt format inside a family (Flan: zero-/few-shot both present,
 # ~3 inverted examples per 10 regular ones).
@@ -38,7 +41,7 @@ def register(config: toy_source.ToyConfig = toy_source.ToyConfig()) -> list[str]
   for ts in toy_templates.TOY_TEMPLATE_SETS:
     names += registration.register_template_tasks(
         COLLECTION, ts, toy_source.toy_source(ts.name, config), features,
-        token_budget=TOKEN_BUDGET, pool_size=POOL_SIZE)
+        token_budget=TOKEN_BUDGET, pool_size=POOL_SIZE, shuffle_buffer_size=SHUFFLE_BUFFER_SIZE)
   if MIXTURE not in seqio.MixtureRegistry.names():
     rates = [(n, FORMAT_RATES[formats.parse_task_name(n)[2]]) for n in names]
     seqio.MixtureRegistry.add(MIXTURE, rates)

@@ -50,7 +50,8 @@ def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource,
     ds = pre_render(ds)
   ts = spec.template_set
   keep = list(ts.text_fields()) + ([ts.options_field] if ts.options_field else [])
-  ds = ds.map(lambda ex: {k: ex[k] for k in keep}).take(spec.pool_size)
+  ds = ds.map(tf.autograph.experimental.do_not_convert(lambda ex: {k: ex[k] for k in keep}))
+  ds = ds.take(spec.pool_size)
   pool = None
   for pool in ds.ragged_batch(spec.pool_size).take(1):
     pass
@@ -83,6 +84,7 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
   num_candidates = min(pool_size, max_shots + 2)
   counter = _counter(spec.task_name)
 
+  @tf.autograph.experimental.do_not_convert
   def fn(ex):
     key = seeding.example_key(ex, text_fields)
     fields = {k: v[None] for k, v in rendering.record_fields(spec, ex).items()}
@@ -124,11 +126,13 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
             "template": tf.gather(names, template), "prompt_format": tf.constant(fmt.name),
             "_num_shots": best}
 
+  @tf.autograph.experimental.do_not_convert
   def keep(ex):
     ok = ex["_num_shots"] > 0
     with tf.control_dependencies([counter.assign_add(tf.cast(tf.logical_not(ok), tf.int64))]):
       return tf.identity(ok)
 
+  @tf.autograph.experimental.do_not_convert
   def strip(ex):
     return {k: v for k, v in ex.items() if k != "_num_shots"}
 

@@ -80,11 +80,13 @@ def register_template_tasks(
     pool_size: int = 1024,
     pre_render: Sequence[Callable] = (),
     metric_fns: Sequence[Callable] = (metrics.accuracy,),
+    shuffle_buffer_size: int | None = seqio.SHUFFLE_BUFFER_SIZE,
 ) -> list[str]:
   """Registers `{collection}.{dataset}:{format}` tasks; returns their names.
 
   Names already registered are skipped, so calling this twice is harmless. `pre_render`
-  preprocessors (e.g. field renames for a TFDS source) run before rendering.
+  preprocessors (e.g. field renames for a TFDS source) run before rendering. Sources that
+  shuffle fully themselves can use a small `shuffle_buffer_size` (faster first batch).
   """
   template_set.validate()
   _output_features_check(output_features)
@@ -113,6 +115,7 @@ def register_template_tasks(
         output_features=output_features,
         postprocess_fn=extract_cot_answer if fmt.cot else strip_text,
         metric_fns=list(metric_fns),
+        shuffle_buffer_size=shuffle_buffer_size,
     )
     _INFO[name] = TaskInfo(name, collection, template_set.name, fmt_name, len(spec.templates))
   return names

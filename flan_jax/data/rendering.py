@@ -136,6 +136,7 @@ def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.D
   names = spec.template_names()
   text_fields = spec.template_set.text_fields()
 
+  @tf.autograph.experimental.do_not_convert  # Plain graph code; skipping autograph is faster.
   def fn(ex):
     key = seeding.example_key(ex, text_fields)
     template = seeding.draw_index(prefix, key, "template", len(spec.templates))

@@ -1,4 +1,4 @@
-"""The toy SentencePiece vocabulary: trained on first use from the toy train text, then cached.
+"""The toy SentencePiece (BPE) vocabulary: trained on first use from the toy train text, then cached.
 
 No download: the model is trained deterministically (one thread, fixed input order) and
 written atomically (temp file, then rename) under $FLAN_JAX_CACHE_DIR, keyed by a hash of
@@ -20,7 +20,7 @@ import seqio
 TOY_VOCAB_SIZE = 1024  # Total ids: pad 0, eos 1, unk 2, '\n', 256 byte pieces, learned pieces.
 
 _TRAINER_ARGS = dict(
-    model_type="unigram",
+    model_type="bpe",
     vocab_size=TOY_VOCAB_SIZE,
     byte_fallback=True,
     pad_id=0,
@@ -127,5 +127,5 @@ def _build_toy_model() -> str:
 
 @functools.lru_cache(maxsize=None)
 def toy_vocabulary() -> seqio.Vocabulary:
-  """The toy collection's vocabulary (<= 1024 ids, pad 0, eos 1, unk 2, no bos, byte fallback)."""
+  """The toy collection's vocabulary (BPE, 1024 ids, pad 0, eos 1, unk 2, no bos, byte fallback)."""
   return LazySentencePieceVocabulary("flan_jax.toy_spm.v1", _build_toy_model)

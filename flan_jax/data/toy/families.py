@@ -69,17 +69,17 @@ def arithmetic(rng: np.random.Generator) -> Record:
       n = _int(rng, 2, 12)
       verb = _pick(rng, ("buys", "finds", "is given"))
       sentences.append(f"Then {name} {verb} {n} more.")
-      steps.append(f"Adding {n} gives {value} + {n} = {value + n}.")
+      steps.append(f"{value} + {n} = {value + n}.")
       value += n
     elif op == "lose" and value > 2:
       n = _int(rng, 1, value)
       verb = _pick(rng, ("gives away", "loses", "sells"))
       sentences.append(f"Then {name} {verb} {n}.")
-      steps.append(f"Taking away {n} leaves {value} - {n} = {value - n}.")
+      steps.append(f"{value} - {n} = {value - n}.")
       value -= n
     else:
       sentences.append(f"Then the number of {item} doubles.")
-      steps.append(f"Doubling gives {value} * 2 = {value * 2}.")
+      steps.append(f"{value} * 2 = {value * 2}.")
       value *= 2
   question = " ".join(sentences) + f" How many {item} does {name} have now?"
   distractors = {value + d for d in (-3, -2, -1, 1, 2, 3, 5) if value + d >= 0} - {value}

@@ -34,7 +34,8 @@ def _to_dataset(rows: tuple[dict, ...], fields: tuple[str, ...]) -> tf.data.Data
   for field in fields + ("idx",):
     values = [r[field] for r in rows]
     if values and isinstance(values[0], list):
-      columns[field] = tf.ragged.constant(values, dtype=tf.string)
+      flat = tf.constant([v for row in values for v in row], dtype=tf.string)
+      columns[field] = tf.RaggedTensor.from_row_lengths(flat, [len(row) for row in values])
     else:
       columns[field] = tf.constant(values, dtype=tf.string)
   return tf.data.Dataset.from_tensor_slices(columns)
@@ -42,15 +43,29 @@ def _to_dataset(rows: tuple[dict, ...], fields: tuple[str, ...]) -> tf.data.Data
 
 def _dataset_fn(split: str, shuffle_files: bool, seed: int | None = None, *, family: str,
                 config: ToyConfig) -> tf.data.Dataset:
-  del shuffle_files, seed  # One in-memory shard; seqio shuffles after preprocessing.
-  return _to_dataset(records(family, split, config), families.FAMILIES[family].fields)
+  rows = records(family, split, config)
+  ds = _to_dataset(rows, families.FAMILIES[family].fields)
+  if shuffle_files:  # In memory, so a full shuffle is cheap; prompts do not depend on order.
+    ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+  return ds
+
+
+class GeneratedDataSource(seqio.FunctionDataSource):
+  """A FunctionDataSource for in-memory generated data, which it shuffles fully itself
+  (so seqio's warning about poorly shuffled function sources does not apply)."""
+
+  def get_dataset(self, split="train", shuffle=True, seed=None, shard_info=None, **kwargs):
+    del kwargs
+    if shard_info and shard_info.num_shards > 1:  # seqio shards one-file sources itself.
+      raise ValueError("GeneratedDataSource has one shard; let seqio shard the dataset.")
+    return self._dataset_fn(split=split, shuffle_files=shuffle, seed=seed)
 
 
 def toy_source(family: str, config: ToyConfig = ToyConfig()) -> seqio.FunctionDataSource:
   """A lazy source for one family: nothing is generated until get_dataset is called."""
   if family not in families.FAMILIES:
     raise KeyError(f"Unknown toy family {family!r}; known: {sorted(families.FAMILIES)}.")
-  return seqio.FunctionDataSource(
+  return GeneratedDataSource(
       dataset_fn=functools.partial(_dataset_fn, family=family, config=config),
       splits=("train", "validation"),
       num_input_examples={"train": config.train_size, "validation": config.validation_size},
