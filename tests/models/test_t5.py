@@ -148,8 +148,9 @@ def test_dropout_on_and_off():
   cfg = TINY.replace(dropout_rate=0.3)
   model, params = _init(cfg)
   enc, dec = _tokens(0, (2, 6)), _tokens(1, (2, 5))
-  run = lambda seed, on: _apply(model, params, enc, dec, dec, enable_dropout=on,
-                                     rngs={"dropout": jax.random.PRNGKey(seed)})
+  fn = jax.jit(lambda p, key, on: model.apply({"params": p}, enc, dec, dec, enable_dropout=on,
+                                               rngs={"dropout": key}), static_argnums=2)
+  run = lambda seed, on: fn(params, jax.random.PRNGKey(seed), on)
   np.testing.assert_array_equal(run(0, False), run(1, False))
   np.testing.assert_array_equal(run(0, True), run(0, True))
   assert not np.allclose(run(0, True), run(1, True))
