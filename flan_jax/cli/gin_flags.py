@@ -59,7 +59,7 @@ def parse_gin(files: list[str], bindings: list[str], search_paths: str = "") -> 
   """Parses gin files and bindings; errors name the file or flag at fault."""
   import gin
   register_configurables()
-  paths = [p for p in search_paths.split(",") if p] + [os.getcwd(), str(REPO_GIN_DIR)]
+  paths = [p for p in search_paths.split(",") if p] + [str(REPO_GIN_DIR), os.getcwd()]
   for path in paths:
     gin.add_config_file_search_path(path)
   if not files:

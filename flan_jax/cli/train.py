@@ -33,19 +33,25 @@ def main(argv: list[str]) -> int:
   args = build_parser().parse_args(argv)
   distributed.configure_before_jax(args)
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-  for noisy in ("absl", "tensorflow", "jax._src", "orbax"):
-    logging.getLogger(noisy).setLevel(logging.WARNING)
+  quiet_library_logs()
   distributed.initialize(args)
   gin_flags.parse_gin(args.gin_file, args.gin_bindings + overrides, args.gin_search_paths)
-  import gin
   summary = gin_flags.register_configurables.train()
-  model_dir = gin.query_parameter("TrainConfig.model_dir")
-  _write_operative_config(model_dir)
+  _write_operative_config(summary["model_dir"])
   print(format_summary(summary), flush=True)
   if args.summary_json:
     with open(args.summary_json, "w") as f:
       json.dump(summary, f, indent=2)
   return 0
+
+
+def quiet_library_logs() -> None:
+  """Keeps the console to our progress bar, summaries and real problems."""
+  for noisy in ("absl", "tensorflow", "jax._src", "orbax"):
+    logging.getLogger(noisy).setLevel(logging.ERROR)
+  # gin reports each search-path miss before it finds an included file; not a problem.
+  logging.getLogger().handlers[0].addFilter(
+      lambda r: not str(r.msg).startswith(("Path not found", "system_path_file_exists")))
 
 
 def _write_operative_config(model_dir) -> None:

@@ -54,16 +54,9 @@ class Predictor:
       if not inputs:
         return []
       predictions = self.predict_tokens(params, np.stack(inputs))
-      return [(i, _strip(p)) for i, p in zip(indices, predictions)]
+      # Fixed-length rows: SeqIO stacks them into one array; decoding stops at EOS.
+      return [(i, [int(t) for t in p]) for i, p in zip(indices, predictions)]
     return predict_fn
-
-
-def _strip(tokens: np.ndarray) -> list[int]:
-  """Drops trailing padding; SeqIO's vocabulary stops decoding at EOS."""
-  tokens = list(map(int, tokens))
-  while tokens and tokens[-1] == 0:
-    tokens.pop()
-  return tokens
 
 
 def _global_from_full(full: np.ndarray, sharding: NamedSharding) -> jax.Array:

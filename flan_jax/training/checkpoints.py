@@ -26,7 +26,10 @@ class CheckpointStore:
     self.period = period
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep, enable_async_checkpointing=async_save, create=True)
-    self._manager = ocp.CheckpointManager(self.directory, options=options)
+    self._manager = ocp.CheckpointManager(
+        self.directory, options=options,
+        item_handlers={"state": ocp.PyTreeCheckpointHandler(),
+                       "data": ocp.JsonCheckpointHandler()})
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -56,17 +59,31 @@ class CheckpointStore:
       return False
     if step in self._manager.all_steps():
       return False
-    args = ocp.args.Composite(state=ocp.args.StandardSave(state),
+    args = ocp.args.Composite(state=ocp.args.PyTreeSave(state),
                               data=ocp.args.JsonSave({"position": int(data_position)}))
     return self._manager.save(step, args=args, force=True)
 
   def restore(self, abstract_state: Any, step: int | None = None) -> tuple[Any, int]:
     """Restores (state, data_position) with the shardings of `abstract_state`."""
     step = self.latest_step() if step is None else step
-    args = ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state),
-                              data=ocp.args.JsonRestore())
+    args = ocp.args.Composite(
+        state=ocp.args.PyTreeRestore(
+            item=abstract_state,
+            restore_args=ocp.checkpoint_utils.construct_restore_args(abstract_state)),
+        data=ocp.args.JsonRestore())
     restored = self._manager.restore(step, args=args)
     return restored["state"], int(restored["data"]["position"])
+
+  def restore_params(self, abstract_params: Any, step: int | None = None) -> Any:
+    """Restores only the parameters (no optimizer state), e.g. for inference."""
+    step = self.latest_step() if step is None else step
+    if step is None:
+      raise errors.FlanJaxError(f"No checkpoint in {self.directory}; train first.")
+    item = {"params": abstract_params}
+    args = ocp.args.Composite(state=ocp.args.PyTreeRestore(
+        item=item, restore_args=ocp.checkpoint_utils.construct_restore_args(item),
+        partial_restore=True))
+    return self._manager.restore(step, args=args)["state"]["params"]
 
   def wait(self) -> None:
     self._manager.wait_until_finished()

@@ -59,7 +59,7 @@ class Run:
     return metric_writers.create_default_writer(
         f"{self.config.model_dir}/eval", just_logging=jax.process_index() > 0)
 
-  @functools.cache
+  @functools.cached_property
   def evaluator(self):
     c = self.config
     name = c.eval_mixture_or_task_name or c.mixture_or_task_name

@@ -33,8 +33,11 @@ def train(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig = O
   Returns a summary: the first and last logged loss and the final eval metrics.
   """
   run = prepare(config, model_config, optimizer, loss, partitioning)
-  with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules):
-    return _train_loop(run)
+  try:
+    with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules):
+      return _train_loop(run)
+  finally:
+    run.checkpoints.close()  # Let an in-flight async save finish before exiting.
 
 
 def _train_loop(run: Run) -> dict[str, Any]:
@@ -50,7 +53,7 @@ def _train_loop(run: Run) -> dict[str, Any]:
   writer = metric_writers.create_default_writer(
       f"{config.model_dir}/train", just_logging=jax.process_index() > 0, asynchronous=True)
   dropout_rng = jax.random.PRNGKey(config.seed + 1)
-  summary: dict[str, Any] = {"start_step": start_step}
+  summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step}
   progress = _progress(config, start_step)
   window, tick = [], time.perf_counter()
   for step in range(start_step, config.train_steps):
@@ -74,13 +77,12 @@ def _train_loop(run: Run) -> dict[str, Any]:
   run.checkpoints.wait()
   summary["final_step"] = int(state.step)
   summary["eval"] = _evaluate(run, state, int(state.step))
-  run.checkpoints.close()
   writer.flush()
   return summary
 
 
 def _evaluate(run: Run, state: steps.TrainState, step: int) -> dict[str, dict[str, float]]:
-  evaluator = run.evaluator()
+  evaluator = run.evaluator
   if evaluator is None:
     return {}
   predictor = Predictor(run.model, run.mesh, run.rules, run.layout.shardings.params,

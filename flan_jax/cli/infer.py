@@ -1,0 +1,46 @@
+"""`flan-jax infer --model_dir DIR --task NAME --out FILE.jsonl`: greedy predictions as JSONL."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+  """Flags shared by `infer` and `eval`: which checkpoint, which data, which mesh."""
+  from flan_jax.training import distributed
+  parser.add_argument("--model_dir", required=True, help="a MODEL_DIR written by train.")
+  parser.add_argument("--task", required=True, help="task or mixture name.")
+  parser.add_argument("--split", default="validation")
+  parser.add_argument("--num_examples", type=int, default=None,
+                      help="per task; default: the whole split.")
+  parser.add_argument("--checkpoint_step", type=int, default=None,
+                      help="default: the latest checkpoint.")
+  parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--num_partitions", type=int, default=1,
+                      help="model-parallel ways (T5X num_partitions).")
+  distributed.add_distributed_arguments(parser)
+
+
+def load(args: argparse.Namespace):
+  from flan_jax.evaluation import infer
+  from flan_jax.training import distributed, partitioning
+  distributed.initialize(args)
+  partition = partitioning.PartitionConfig(num_partitions=args.num_partitions)
+  return infer.load_model_dir(args.model_dir, partition, args.checkpoint_step)
+
+
+def main(argv: list[str]) -> int:
+  from flan_jax.training import distributed
+  parser = argparse.ArgumentParser(prog="flan-jax infer", description=__doc__)
+  add_checkpoint_arguments(parser)
+  parser.add_argument("--out", required=True, help="JSONL file to write.")
+  args = parser.parse_args(argv)
+  distributed.configure_before_jax(args)
+  from flan_jax.data import catalog
+  catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading anything.
+  loaded = load(args)
+  from flan_jax.evaluation import infer
+  count = infer.write_predictions(loaded, args.task, args.split, args.out,
+                                  args.num_examples, args.batch_size)
+  print(f"Wrote {count} predictions (checkpoint step {loaded.step}) to {args.out}")
+  return 0

@@ -1,0 +1,120 @@
+"""Loading a trained MODEL_DIR for prediction, and writing JSONL predictions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any, Iterator, Mapping
+
+import flax.linen as nn
+import jax
+import numpy as np
+import seqio
+
+from flan_jax import errors
+from flan_jax.data import catalog
+from flan_jax.evaluation.predict import Predictor
+from flan_jax.models import t5
+from flan_jax.training import checkpoints, partitioning, state
+from flan_jax.training.run_setup import RUN_FILE
+
+
+@dataclasses.dataclass
+class LoadedModel:
+  """A trained model ready to predict on the current mesh."""
+  model: nn.Module
+  params: Any
+  param_shardings: Any
+  mesh: Any
+  rules: partitioning.LogicalRules
+  task_feature_lengths: Mapping[str, int]
+  step: int
+
+
+def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
+                   step: int | None = None) -> LoadedModel:
+  """Restores the params of MODEL_DIR's latest (or given) checkpoint onto a mesh."""
+  run_file = os.path.join(model_dir, RUN_FILE)
+  if not os.path.exists(run_file):
+    raise errors.FlanJaxError(
+        f"{model_dir!r} has no {RUN_FILE}: it is not a flan_jax MODEL_DIR "
+        "(train with `flan-jax train` first).")
+  with open(run_file) as f:
+    run = json.load(f)
+  config = t5.T5Config(**run["model_config"])
+  model = t5.Transformer(config)
+  lengths = run["train_config"]["task_feature_lengths"]
+  mesh = partitioning.create_mesh(partition)
+  rules = partition.rules()
+  store = checkpoints.CheckpointStore(model_dir, period=0)
+  with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
+    init = lambda r: model.init(r, **state.dummy_inputs(lengths), enable_dropout=False)
+    boxed = jax.eval_shape(init, jax.random.PRNGKey(0))["params"]
+    shardings = partitioning.logical_to_sharding(nn.get_partition_spec(boxed), mesh, rules)
+    plain = jax.eval_shape(lambda r: nn.meta.unbox(init(r)["params"]), jax.random.PRNGKey(0))
+    abstract = jax.tree_util.tree_map(
+        lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), plain, shardings)
+    step = store.latest_step() if step is None else step
+    params = store.restore_params(abstract, step)
+  return LoadedModel(model, params, shardings, mesh, rules, lengths, int(step))
+
+
+def iterate_examples(name: str, split: str, lengths: Mapping[str, int],
+                     num_examples: int | None) -> Iterator[tuple[str, dict]]:
+  """(task name, example) pairs of a task or of each task of a mixture, in order."""
+  provider = catalog.get_mixture_or_task(name)
+  tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
+  for task in tasks:
+    if split not in task.splits:
+      continue
+    ds = task.get_dataset(dict(lengths), split=split, shuffle=False, num_epochs=1)
+    if num_examples:
+      ds = ds.take(num_examples)
+    for example in ds.as_numpy_iterator():
+      yield task.name, example
+
+
+def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,
+                      num_examples: int | None = None, batch_size: int = 64) -> int:
+  """Greedy-decodes examples and writes JSONL rows {task, inputs, targets, prediction}."""
+  lengths = loaded.task_feature_lengths
+  predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
+                        batch_size, max_decode_length=lengths["targets"])
+  rows, count = [], 0
+  os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+  with open(out_path, "w") as out, jax.set_mesh(loaded.mesh), \
+      nn.logical_axis_rules(loaded.rules):
+    for task_name, example in iterate_examples(name, split, lengths, num_examples):
+      rows.append((task_name, example))
+      if len(rows) == predictor.batch_size:
+        count += _flush(rows, predictor, loaded, out)
+        rows = []
+    count += _flush(rows, predictor, loaded, out)
+  return count
+
+
+def _flush(rows, predictor: Predictor, loaded: LoadedModel, out) -> int:
+  if not rows:
+    return 0
+  length = loaded.task_feature_lengths["inputs"]
+  inputs = np.zeros((len(rows), length), np.int32)
+  for i, (_, example) in enumerate(rows):
+    tokens = example["inputs"][:length]
+    inputs[i, :len(tokens)] = tokens
+  predictions = predictor.predict_tokens(loaded.params, inputs)
+  for (task_name, example), tokens in zip(rows, predictions):
+    vocab = catalog.get_mixture_or_task(task_name).output_features["targets"].vocabulary
+    row = {"task": task_name,
+           "inputs": _text(example, "inputs", vocab),
+           "targets": _text(example, "targets", vocab),
+           "prediction": vocab.decode([int(t) for t in tokens])}
+    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+  return len(rows)
+
+
+def _text(example: dict, key: str, vocab: seqio.Vocabulary) -> str:
+  raw = example.get(f"{key}_pretokenized")
+  if raw is None:
+    return vocab.decode([int(t) for t in example[key]])
+  return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)

@@ -1,0 +1,83 @@
+"""End-to-end: train a tiny T5 on toy tasks over the 8-device mesh, resume, and refuse
+bad configurations before compiling."""
+
+import dataclasses
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from flan_jax import errors
+from flan_jax.training import trainer
+from flan_jax.training.config import TrainConfig
+from flan_jax.training.optimizers import OptimizerConfig
+from flan_jax.training.partitioning import PartitionConfig
+from tests.training.tiny import tiny_config
+
+TASK = "toy.compare_numbers:zs_opt"
+MODEL = tiny_config(vocab_size=1024, emb_dim=64, num_heads=2, head_dim=32, mlp_dim=128)
+PARTITION = PartitionConfig(num_partitions=2)
+OPTIMIZER = OptimizerConfig(learning_rate=1e-2)
+
+
+def _config(model_dir, **overrides) -> TrainConfig:
+  fields = dict(model_dir=str(model_dir), mixture_or_task_name=TASK,
+                task_feature_lengths={"inputs": 96, "targets": 16}, train_steps=6,
+                batch_size=8, eval_period=0, checkpoint_period=3, log_period=2,
+                eval_num_examples=8, eval_batch_size=8, progress_bar=False)
+  fields.update(overrides)
+  return TrainConfig(**fields)
+
+
+def _params(model_dir):
+  manager = ocp.CheckpointManager(f"{model_dir}/checkpoints")
+  return manager.restore(manager.latest_step())["state"]["params"]
+
+
+def test_train_learns_evaluates_and_resumes_exactly(tmp_path):
+  straight = trainer.train(_config(tmp_path / "straight", train_steps=12),
+                           MODEL, OPTIMIZER, partitioning=PARTITION)
+  assert straight["final_step"] == 12
+  assert straight["last_loss"] < straight["first_loss"]
+  assert set(straight["eval"][TASK]) == {"accuracy", "majority_baseline"}
+
+  first = trainer.train(_config(tmp_path / "resumed", train_steps=6), MODEL, OPTIMIZER,
+                        partitioning=PARTITION)
+  assert first["final_step"] == 6
+  second = trainer.train(_config(tmp_path / "resumed", train_steps=12), MODEL, OPTIMIZER,
+                         partitioning=PARTITION)
+  assert second["start_step"] == 6 and second["final_step"] == 12
+  for a, b in zip(jax.tree_util.tree_leaves(_params(tmp_path / "straight")),
+                  jax.tree_util.tree_leaves(_params(tmp_path / "resumed"))):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("overrides, partition, error, message", [
+    (dict(mixture_or_task_name="toy.compare_numbrs:zs_opt"), PARTITION,
+     errors.UnknownNameError, "Did you mean"),
+    (dict(batch_size=6), PARTITION, errors.ConfigError, "multiple of 4"),
+    ({}, PartitionConfig(num_partitions=3), errors.ConfigError, "does not divide"),
+    (dict(task_feature_lengths={"inputs": 96}), PARTITION, errors.ConfigError,
+     "TASK_FEATURE_LENGTHS"),
+])
+def test_bad_config_fails_before_compiling(tmp_path, overrides, partition, error, message):
+  with pytest.raises(error, match=message):
+    trainer.train(_config(tmp_path, **overrides), MODEL, OPTIMIZER, partitioning=partition)
+  assert not (tmp_path / "checkpoints").exists()
+
+
+def test_small_model_vocab_is_refused(tmp_path):
+  with pytest.raises(errors.ConfigError, match="vocab_size"):
+    trainer.train(_config(tmp_path), dataclasses.replace(MODEL, vocab_size=128), OPTIMIZER,
+                  partitioning=PARTITION)
+
+
+def test_model_dir_of_another_model_is_never_overwritten(tmp_path):
+  trainer.train(_config(tmp_path, train_steps=3), MODEL, OPTIMIZER, partitioning=PARTITION)
+  before = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+  bigger = dataclasses.replace(MODEL, mlp_dim=256)
+  with pytest.raises(errors.CheckpointMismatchError, match="mlp_dim"):
+    trainer.train(_config(tmp_path, train_steps=6), bigger, OPTIMIZER,
+                  partitioning=PARTITION)
+  assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == before
