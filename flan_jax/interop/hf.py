@@ -156,7 +156,7 @@ def save_t5(model: t5.Transformer, params: PyTree, path: str) -> None:
   cfg = model.config
   if cfg.scan_layers:
     raise ConversionError("save_t5 needs scan_layers=False params; unstack them first "
-                          "with flan_jax.interop.stacking.unstack_layers.")
+                          "with flan_jax.interop.param_tree.unstack_layers.")
   _require_empty_dir(path)
   state = state_dict_from_params(_unbox(params), cfg)
   save_file(state, os.path.join(path, _SAFETENSORS), metadata={"format": "pt"})

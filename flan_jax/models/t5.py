@@ -2,8 +2,9 @@
 
 Parameter paths and shapes equal T5X's (`encoder/layers_0/attention/query/kernel`, ...), so
 public T5X / Flan-T5 checkpoints load without renaming. With `scan_layers=True` the layers
-of each stack are instead one module `layers` whose parameters carry an extra 'layers' axis
-at position 1 (T5X's scanned layout); the interop converters expect `scan_layers=False`.
+of each stack are instead one module `layers` (e.g. `encoder/layers/attention/query/kernel`)
+whose parameters carry an extra 'layers' axis at position 1, T5X's scanned layout; the
+interop converters expect `scan_layers=False` (`flan_jax.interop.param_tree` converts).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flan_jax.models import layers
 
 Array = jax.Array
 
+SCAN_AXIS = 1  # Scanned params stack layers on axis 1, as T5X's scanned checkpoints.
 REMAT_POLICIES = ("none", "full", "minimal")
 ATTENTION_IMPLS = ("einsum", "dot_product_attention")
 
@@ -99,9 +101,10 @@ class EncoderLayer(nn.Module):
   """Pre-norm self-attention block then pre-norm MLP block, each with a residual."""
   config: T5Config
   deterministic: bool = True
+  scanned: bool = False  # Return (x, None) as `nn.scan` requires.
 
   @nn.compact
-  def __call__(self, x: Array, mask: Array, bias: Array) -> Array:
+  def __call__(self, x: Array, mask: Array, bias: Array) -> Any:
     cfg, dtype = self.config, self.config.activation_dtype
     dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_attention_layer_norm")(x)
@@ -109,8 +112,9 @@ class EncoderLayer(nn.Module):
     x = x + dropout(y, deterministic=self.deterministic)
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_mlp_layer_norm")(x)
     y = _mlp(cfg, self.deterministic)(y)
-    x = x + dropout(y, deterministic=self.deterministic)
-    return layers.constrain(x, ("batch", "length", "embed"))
+    x = layers.constrain(x + dropout(y, deterministic=self.deterministic),
+                         ("batch", "length", "embed"))
+    return (x, None) if self.scanned else x
 
 
 class DecoderLayer(nn.Module):
@@ -118,10 +122,11 @@ class DecoderLayer(nn.Module):
   config: T5Config
   deterministic: bool = True
   decode: bool = False
+  scanned: bool = False
 
   @nn.compact
   def __call__(self, x: Array, encoded: Array, self_mask: Optional[Array], self_bias: Array,
-               cross_mask: Optional[Array]) -> Array:
+               cross_mask: Optional[Array]) -> Any:
     cfg, dtype = self.config, self.config.activation_dtype
     dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_self_attention_layer_norm")(x)
@@ -134,8 +139,9 @@ class DecoderLayer(nn.Module):
     x = x + dropout(y, deterministic=self.deterministic)
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_mlp_layer_norm")(x)
     y = _mlp(cfg, self.deterministic)(y)
-    x = x + dropout(y, deterministic=self.deterministic)
-    return layers.constrain(x, ("batch", "length", "embed"))
+    x = layers.constrain(x + dropout(y, deterministic=self.deterministic),
+                         ("batch", "length", "embed"))
+    return (x, None) if self.scanned else x
 
 
 def _attention(cfg: T5Config, deterministic: bool, decode: bool, name: str):
@@ -161,17 +167,6 @@ def _remat(layer_cls: type[nn.Module], policy: str) -> type[nn.Module]:
   return nn.remat(layer_cls, policy=jax_policy, prevent_cse=False)
 
 
-class _ScanAdapter(nn.Module):
-  """Gives a layer the (carry, *broadcast) -> (carry, None) signature `nn.scan` needs."""
-  layer_cls: Any
-  config: T5Config
-  layer_kwargs: dict
-
-  @nn.compact
-  def __call__(self, x: Array, *args: Any):
-    return self.layer_cls(self.config, **self.layer_kwargs, name="layer")(x, *args), None
-
-
 def _run_layers(parent: nn.Module, layer_cls: type[nn.Module], num_layers: int, x: Array,
                 args: tuple, **layer_kwargs: Any) -> Array:
   """Applies `num_layers` layers, unrolled as layers_{i} or scanned as one 'layers'."""
@@ -182,10 +177,10 @@ def _run_layers(parent: nn.Module, layer_cls: type[nn.Module], num_layers: int, 
       x = layer_cls(cfg, **layer_kwargs, name=f"layers_{i}")(x, *args)
     return x
   scanned = nn.scan(
-      _ScanAdapter, variable_axes={"params": 1, "cache": 0},
+      layer_cls, variable_axes={"params": SCAN_AXIS, "cache": 0},
       split_rngs={"params": True, "dropout": True}, in_axes=(nn.broadcast,) * len(args),
       length=num_layers, metadata_params={nn.PARTITION_NAME: "layers"})
-  x, _ = scanned(layer_cls, cfg, layer_kwargs, name="layers")(x, *args)
+  x, _ = scanned(cfg, **layer_kwargs, scanned=True, name="layers")(x, *args)
   return x
 
 
