@@ -1,0 +1,70 @@
+"""flan_jax's own model format: `config.json` (T5Config fields) + `params/` (Orbax PyTree).
+
+    DST/config.json   {"vocab_size": 32128, "emb_dim": 512, ...}   -> T5Config(**fields)
+    DST/params/       ocp.PyTreeCheckpointer directory of the unboxed float32 params
+
+Plain Orbax, so `ocp.PyTreeCheckpointer().restore(DST + '/params')` works without flan_jax.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from flan_jax.interop import ConversionError
+from flan_jax.interop import param_tree
+from flan_jax.models import t5
+
+PyTree = Any
+CONFIG_FILE = "config.json"
+PARAMS_DIR = "params"
+
+
+def save(config: t5.T5Config, params: PyTree, path: str) -> None:
+  """Writes `config` and `params` to the empty or absent directory `path`."""
+  import orbax.checkpoint as ocp
+  if os.path.isdir(path) and os.listdir(path):
+    raise ConversionError(f"Refusing to write into non-empty directory {path!r}.")
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise ConversionError(f"{path!r} exists and is not a directory.")
+  params = param_tree._unbox(params)
+  check = config.replace(scan_layers=False) if config.scan_layers else config
+  param_tree.check_params(check, param_tree.unstack_layers(params) if config.scan_layers
+                          else params, source="params to save")
+  os.makedirs(path, exist_ok=True)
+  numpy_params = _to_numpy(params)
+  ocp.PyTreeCheckpointer().save(os.path.abspath(os.path.join(path, PARAMS_DIR)), numpy_params)
+  with open(os.path.join(path, CONFIG_FILE), "w") as f:
+    json.dump(dataclasses.asdict(config), f, indent=2, sort_keys=True)
+
+
+def load(path: str) -> tuple[t5.T5Config, PyTree]:
+  """(T5Config, float32 numpy params) from a directory written by `save`."""
+  import orbax.checkpoint as ocp
+  if not is_native_dir(path):
+    raise ConversionError(f"{path!r} is not a flan_jax model directory (expected "
+                          f"{CONFIG_FILE} and {PARAMS_DIR}/).")
+  with open(os.path.join(path, CONFIG_FILE)) as f:
+    fields = json.load(f)
+  known = {f.name for f in dataclasses.fields(t5.T5Config)}
+  unknown = sorted(set(fields) - known)
+  if unknown:
+    raise ConversionError(f"{path}/{CONFIG_FILE} has unknown T5Config fields {unknown}.")
+  config = t5.T5Config(**fields)
+  params = ocp.PyTreeCheckpointer().restore(os.path.abspath(os.path.join(path, PARAMS_DIR)))
+  return config, _to_numpy(params)
+
+
+def is_native_dir(path: str) -> bool:
+  return (os.path.isfile(os.path.join(path, CONFIG_FILE))
+          and os.path.isdir(os.path.join(path, PARAMS_DIR)))
+
+
+def _to_numpy(tree: Any) -> Any:
+  if isinstance(tree, dict):
+    return {k: _to_numpy(v) for k, v in tree.items()}
+  return np.asarray(tree, np.float32)
