@@ -27,6 +27,9 @@ FORMAT_RATES = {
     "inv": 0.3, "cot_inv": 0.2,
 }
 
+# Dialog is a small share in Flan (3%); the other families weigh the same.
+FAMILY_RATES = {"dialog": 0.5}
+
 
 def output_features() -> dict[str, seqio.Feature]:
   toy_vocab = vocab.toy_vocabulary()
@@ -43,6 +46,9 @@ def register(config: toy_source.ToyConfig = toy_source.ToyConfig()) -> list[str]
         COLLECTION, ts, toy_source.toy_source(ts.name, config), features,
         token_budget=TOKEN_BUDGET, pool_size=POOL_SIZE, shuffle_buffer_size=SHUFFLE_BUFFER_SIZE)
   if MIXTURE not in seqio.MixtureRegistry.names():
-    rates = [(n, FORMAT_RATES[formats.parse_task_name(n)[2]]) for n in names]
+    rates = []
+    for name in names:
+      _, family, fmt = formats.parse_task_name(name)
+      rates.append((name, FAMILY_RATES.get(family, 1.0) * FORMAT_RATES[fmt]))
     seqio.MixtureRegistry.add(MIXTURE, rates)
   return names + [MIXTURE]

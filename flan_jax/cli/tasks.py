@@ -87,9 +87,10 @@ def _show(args) -> int:
 
 
 def _check(args) -> int:
+  import seqio  # pylint: disable=g-import-not-at-top
   from flan_jax.data import catalog, tfds_check  # pylint: disable=g-import-not-at-top
-  catalog.register_catalog()
-  report = tfds_check.prepared_report(data_dir=args.data_dir)
+  tasks = [n for n in catalog.register_catalog() if n in seqio.TaskRegistry.names()]
+  report = tfds_check.prepared_report(tasks, data_dir=args.data_dir)
   if not report:
     print("The catalog uses no TFDS datasets.")
     return 0

@@ -123,13 +123,16 @@ def register_template_tasks(
 
 def _preprocessors(spec: rendering.RenderSpec, source: seqio.DataSource,
                    pre_render: list[Callable]) -> list[Callable]:
+  """user pre_render -> field check -> dialog cut -> render -> tokenize -> EOS."""
   ts = spec.template_set
-  steps = [functools.partial(check_fields, dataset_name=ts.name, fields=ts.fields)]
-  steps += pre_render
+  before = list(pre_render)
+  before.append(functools.partial(check_fields, dataset_name=ts.name, fields=ts.record_fields()))
+  if ts.turns_field:
+    before.append(functools.partial(rendering.derive_dialog_fields, spec=spec))
+  steps = list(before)
   if spec.fmt.few_shot:
-    pre = _chain(pre_render) if pre_render else None
     steps.append(functools.partial(few_shot.render_few_shot, spec=spec, source=source,
-                                   pre_render=pre))
+                                   pre_render=_chain(before)))
   else:
     steps.append(functools.partial(rendering.render_zero_shot, spec=spec))
   steps += [seqio.preprocessors.tokenize, seqio.preprocessors.append_eos_after_trim]

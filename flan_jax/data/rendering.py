@@ -101,6 +101,8 @@ def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.R
   inputs, targets = [], []
   for template in spec.templates:
     pattern = template.input if fmt.options else templates_lib.strip_options(template.input)
+    if fmt.options and not template.uses_options():
+      pattern += "\n{" + templates_lib.OPTIONS_SLOT + "}"  # Options formats always list them.
     inputs.append(_fill(pattern, in_fields, batch))
     targets.append(_fill(template.target, tgt_fields, batch))
   pick = tf.stack([tf.cast(template_rows, tf.int32), tf.range(batch)], axis=1)
@@ -129,9 +131,8 @@ def choices_of(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> tf.RaggedTensor
   return tf.RaggedTensor.from_tensor(value[None] if value.shape.rank == 1 else value)
 
 
-def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
-  """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
-  prompt_format."""
+def zero_shot_fn(spec: RenderSpec):
+  """The per-example render function (graph-friendly; also runs eagerly in tests)."""
   prefix = spec.prefix()
   names = spec.template_names()
   text_fields = spec.template_set.text_fields()
@@ -146,4 +147,38 @@ def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.D
     return {"inputs": inputs[0], "targets": targets[0], "template": tf.gather(names, template),
             "prompt_format": tf.constant(spec.fmt.name)}
 
-  return dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
+  return fn
+
+
+def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
+  """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
+  prompt_format."""
+  return dataset.map(zero_shot_fn(spec), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def derive_dialog_fields(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
+  """Reads the turns list; writes `context` (the turns before a seeded cut) and `turn` (the
+  turn at the cut), so dialog templates and dialog inversion are ordinary templates."""
+  return dataset.map(dialog_fn(spec), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def dialog_fn(spec: RenderSpec):
+  """The per-example dialog cut of derive_dialog_fields."""
+  ts = spec.template_set
+  prefix = spec.prefix()
+  record_text = [f for f in ts.fields if f != ts.turns_field]
+
+  @tf.autograph.experimental.do_not_convert
+  def fn(ex):
+    turns = ex[ts.turns_field]
+    joined = tf.strings.reduce_join(turns, separator="\n")
+    key = ex[seeding.KEY_FIELD] if seeding.KEY_FIELD in ex else tf.strings.as_string(
+        tf.strings.to_hash_bucket_fast(joined, 2**62))
+    n = tf.shape(turns, out_type=tf.int64)[0]
+    cut = 1 + seeding.draw_index(prefix, key, "dialog_turn", tf.maximum(n - 1, 1))
+    out = {k: v for k, v in ex.items() if k in record_text or k == seeding.KEY_FIELD}
+    out[templates_lib.DIALOG_CONTEXT] = tf.strings.reduce_join(turns[:cut], separator="\n")
+    out[templates_lib.DIALOG_TURN] = tf.gather(turns, tf.minimum(cut, n - 1))
+    return out
+
+  return fn

@@ -16,6 +16,8 @@ from flan_jax import errors
 
 # Placeholders filled by the engine rather than read from the record.
 OPTIONS_SLOT = "options"
+# Dialog records (a list of turns) are cut at a seeded turn into these two text fields.
+DIALOG_CONTEXT, DIALOG_TURN = "context", "turn"
 
 _NO_OPTIONS_RE = re.compile(r"[ \t]*\n*[ \t]*\{options\}")
 
@@ -93,12 +95,14 @@ class TemplateSet:
 
   def validate(self) -> None:
     """Raises TemplateError naming the template and field when a placeholder is unknown."""
-    if not self.templates and not self.turns_field:
+    if not self.templates:
       raise TemplateError(f"Template set {self.name!r} has no templates.")
-    available = set(self.fields)
-    for extra in (self.options_field, self.turns_field):
-      if extra:
-        available.discard(extra)  # list fields are not placeholders.
+    for attr in ("options_field", "turns_field"):
+      field = getattr(self, attr)
+      if field and field not in self.fields:
+        raise TemplateError(f"Template set {self.name!r}: {attr}={field!r} is not one of its "
+                            f"fields ({', '.join(self.fields)}).")
+    available = set(self.text_fields())
     required = [("answer_field", self.answer_field)]
     if self.rationale_field:
       required.append(("rationale_field", self.rationale_field))
@@ -123,8 +127,13 @@ class TemplateSet:
             "declares no options_field.")
 
   def text_fields(self) -> tuple[str, ...]:
-    """Fields that hold one string each (list fields excluded)."""
-    return tuple(f for f in self.fields if f not in (self.options_field, self.turns_field))
+    """Fields that hold one string each: list fields excluded, dialog context/turn added."""
+    out = tuple(f for f in self.fields if f not in (self.options_field, self.turns_field))
+    return out + ((DIALOG_CONTEXT, DIALOG_TURN) if self.turns_field else ())
+
+  def record_fields(self) -> tuple[str, ...]:
+    """Fields a record of the source must carry (before dialog fields are derived)."""
+    return self.fields
 
 
 def _template_from_dict(d: Mapping[str, Any]) -> Template:

@@ -49,7 +49,9 @@ def is_prepared(dataset: str, data_dir: str | None = None) -> tuple[bool, str]:
     builder = tfds.builder(dataset, data_dir=data_dir)
   except Exception as e:  # pylint: disable=broad-except  # unknown name or version.
     return False, f"{type(e).__name__}: {str(e).splitlines()[0]}"
-  return bool(builder.is_prepared()), builder.data_dir
+  if builder.is_prepared():
+    return True, builder.data_dir
+  return False, f"nothing prepared at {builder.data_dir}"
 
 
 def require_prepared(dataset: str, data_dir: str | None = None) -> None:
@@ -57,10 +59,10 @@ def require_prepared(dataset: str, data_dir: str | None = None) -> None:
   ok, detail = is_prepared(dataset, data_dir)
   if not ok:
     status = PreparedStatus(dataset, data_dir, False, ())
+    where = data_dir or "the default TFDS data dir"
     raise DatasetNotPreparedError(
-        f"TFDS dataset {dataset!r} is not prepared (looked in {data_dir or 'the default TFDS '
-        'data dir'}; {detail}). Prepare it with `{status.build_command()}` or point "
-        "--data_dir / TFDS_DATA_DIR at a copy.")
+        f"TFDS dataset {dataset!r} is not prepared (looked in {where}; {detail}). Prepare it "
+        f"with `{status.build_command()}` or point --data_dir / TFDS_DATA_DIR at a copy.")
 
 
 def _tfds_sources(task_names: Iterable[str]) -> dict[tuple[str, str | None], list[str]]:
@@ -85,3 +87,21 @@ def prepared_report(task_names: Iterable[str] | None = None,
     rows.append(PreparedStatus(dataset, directory, ok, tuple(sorted(tasks)),
                                "" if ok else detail))
   return rows
+
+
+class CheckedTfdsDataSource(seqio.TfdsDataSource):
+  """A seqio.TfdsDataSource that checks, before reading, that its dataset is prepared.
+
+  check_prepared=False skips the check (e.g. under tfds.testing.mock_data).
+  """
+
+  def __init__(self, *args, check_prepared: bool = True, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._checked = not check_prepared
+
+  def get_dataset(self, *args, **kwargs):
+    if not self._checked:
+      loader = self.tfds_dataset
+      require_prepared(loader.name, loader.data_dir)
+      self._checked = True
+    return super().get_dataset(*args, **kwargs)

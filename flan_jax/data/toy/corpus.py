@@ -26,6 +26,11 @@ def vocab_training_lines(config: source.ToyConfig = source.ToyConfig()) -> list[
         ts.templates + ts.inverted)
     for i, record in enumerate(source.records(ts.name, "train", config)):
       template = pool[i % len(pool)]
+      if ts.turns_field:  # Cut dialogs at a turn, as the tf.data pipeline does.
+        turns = record[ts.turns_field]
+        cut = 1 + i % (len(turns) - 1)
+        record = {templates_lib.DIALOG_CONTEXT: "\n".join(turns[:cut]),
+                  templates_lib.DIALOG_TURN: turns[cut]}
       block = options_block_python(record[ts.options_field], i) if ts.options_field else ""
       lines.append(templates_lib.render_python(template.input, record, block))
       lines.append(templates_lib.render_python(template.target, record))

@@ -163,6 +163,26 @@ def entailment(rng: np.random.Generator) -> Record:
           "rationale": why, "options": list(ENTAILMENT_OPTIONS)}
 
 
+DRINKS = ("tea", "coffee", "juice", "cocoa", "lemonade")
+SIZES = ("small", "medium", "large")
+
+
+def dialog(rng: np.random.Generator) -> Record:
+  """A short cafe conversation (4-6 turns) whose turns follow from the earlier ones."""
+  drink, size = _pick(rng, DRINKS), _pick(rng, SIZES)
+  price, count = _int(rng, 2, 6), _int(rng, 1, 4)
+  turns = [
+      _pick(rng, (f"Guest: Do you serve {drink}?", f"Guest: Is there any {drink} today?")),
+      f"Clerk: Yes, a {size} {drink} is {price} dollars.",
+      f"Guest: Then I would like {count}, please.",
+      f"Clerk: {count} {size} {drink} comes to {price * count} dollars.",
+  ]
+  if rng.random() < 0.5:
+    pay = _pick(rng, ("card", "cash", "phone"))
+    turns += [f"Guest: May I pay by {pay}?", f"Clerk: Yes, {pay} is fine."]
+  return {"turns": turns}
+
+
 _KIND_NOUN = {"city": "home city", "pet": "pet", "job": "job"}
 
 
@@ -193,6 +213,7 @@ FAMILIES = {f.name: f for f in (
            "largest or smallest of 3-4 listed numbers"),
     Family("category", category, ("category", "choices", "answer", "rationale", "options"),
            "which listed word is a <category> (learnable quickly; chance 1/3-1/4)"),
+    Family("dialog", dialog, ("turns",), "cafe conversations: next turn, and its inversion"),
     Family("entailment", entailment, ("premise", "hypothesis", "answer", "rationale", "options"),
            "yes / no / it is not possible to tell from generated facts"),
 )}

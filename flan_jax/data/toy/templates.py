@@ -82,4 +82,20 @@ ENTAILMENT = TemplateSet(
     ),
 )
 
-TOY_TEMPLATE_SETS = (ARITHMETIC, LIST_OPS, COMPARE_NUMBERS, CATEGORY, ENTAILMENT)
+DIALOG = TemplateSet(
+    name="dialog",
+    fields=("turns",),
+    turns_field="turns", answer_field="turn", question_field="context",
+    templates=(
+        Template("next_turn", "Continue the conversation with one line.\n{context}", "{turn}"),
+        Template("reply", "{context}\nWhat is said next?", "{turn}"),
+        Template("script", "Here is a chat so far:\n{context}\nWrite the next line.", "{turn}"),
+    ),
+    inverted=(
+        Template("before", "This line ends a conversation:\n{turn}\nWrite what was said before it.",
+                 "{context}"),
+        Template("lead_up", "{turn}\nWhich lines came before this one?", "{context}"),
+    ),
+)
+
+TOY_TEMPLATE_SETS = (ARITHMETIC, LIST_OPS, COMPARE_NUMBERS, CATEGORY, ENTAILMENT, DIALOG)

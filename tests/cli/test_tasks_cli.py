@@ -1,0 +1,47 @@
+"""`flan-jax tasks list|show|check` through the real dispatcher."""
+
+from flan_jax.cli import main as cli_main
+
+
+def test_list_prints_one_name_per_line(capsys):
+  assert cli_main.main(["tasks", "list"]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  names = [line.split("\t")[0] for line in lines]
+  assert "toy_flan" in names and "toy.category:zs_opt" in names
+  row = dict((line.split("\t")[0], line.split("\t")[1:]) for line in lines)
+  assert row["toy.category:zs_opt"][:2] == ["task", "zs_opt"]
+  assert row["toy_flan"][0] == "mixture"
+
+
+def test_show_marks_template_and_format(capsys):
+  assert cli_main.main(["tasks", "show", "toy.arithmetic:fs_opt", "-n", "2", "--seed", "3"]) == 0
+  out = capsys.readouterr().out
+  assert out.count("### ") == 2
+  assert "template=arithmetic/" in out and "format=fs_opt" in out
+  assert "--- inputs" in out and "--- targets" in out
+
+
+def test_show_is_reproducible_and_seed_dependent(capsys):
+  args = ["tasks", "show", "toy.category:zs_opt", "-n", "4", "--split", "train"]
+  cli_main.main(args + ["--seed", "3"])
+  first = capsys.readouterr().out
+  cli_main.main(args + ["--seed", "3"])
+  assert capsys.readouterr().out == first
+  cli_main.main(args + ["--seed", "4"])
+  assert capsys.readouterr().out != first
+
+
+def test_show_a_mixture(capsys):
+  assert cli_main.main(["tasks", "show", "toy_flan", "-n", "2"]) == 0
+  assert capsys.readouterr().out.count("task=toy.") == 2
+
+
+def test_unknown_name_exits_2_with_close_matches(capsys):
+  assert cli_main.main(["tasks", "show", "toy.catgory:zs_opt"]) == 2
+  err = capsys.readouterr().err
+  assert "Unknown task or mixture 'toy.catgory:zs_opt'" in err
+  assert "toy.category:zs_opt" in err
+
+
+def test_check_reports_no_tfds_datasets_for_the_toy_catalog(capsys):
+  assert cli_main.main(["tasks", "check"]) == 0
