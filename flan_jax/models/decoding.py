@@ -7,8 +7,9 @@ Params may be plain arrays or `nn.LogicallyPartitioned` boxes (sharded or not).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
+import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -56,6 +57,49 @@ def greedy_decode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
   `encoder_segment_ids`, if given, restrict encoder self-attention; cross-attention sees
   every non-pad input token, as in T5X decoding.
   """
+  choose = lambda logits, rng: jnp.argmax(logits, axis=-1)
+  return _decode_loop(model, params, encoder_input_tokens, max_decode_length, eos_id,
+                      encoder_segment_ids, choose, jax.random.PRNGKey(0))
+
+
+def sample_decode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
+                  max_decode_length: int, rng: Array, temperature: float = 1.0, top_k: int = 0,
+                  top_p: float = 1.0, eos_id: int = 1,
+                  encoder_segment_ids: Optional[Array] = None) -> Array:
+  """Samples each row until EOS; int32 [batch, max_decode_length], 0 after the first EOS.
+
+  Logits are divided by `temperature` (0 means argmax), then restricted to the `top_k`
+  most likely tokens (0: all) and to the smallest set whose probability reaches `top_p`.
+  """
+  def choose(logits, step_rng):
+    if temperature == 0.0:
+      return jnp.argmax(logits, axis=-1)
+    return jax.random.categorical(step_rng, filter_logits(logits / temperature, top_k, top_p))
+
+  return _decode_loop(model, params, encoder_input_tokens, max_decode_length, eos_id,
+                      encoder_segment_ids, choose, rng)
+
+
+def filter_logits(logits: Array, top_k: int = 0, top_p: float = 1.0) -> Array:
+  """Sets logits outside the top-k / nucleus (top-p) sets to -inf; [..., vocab]."""
+  logits = logits.astype(jnp.float32)
+  if top_k and top_k < logits.shape[-1]:
+    kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
+    logits = jnp.where(logits < kth, -jnp.inf, logits)
+  if top_p < 1.0:
+    sorted_logits = jnp.sort(logits, axis=-1)[..., ::-1]
+    probs = jax.nn.softmax(sorted_logits, axis=-1)
+    before = jnp.cumsum(probs, axis=-1) - probs  # mass of strictly more likely tokens.
+    kept = jnp.where(before < top_p, sorted_logits, jnp.inf)
+    threshold = jnp.min(kept, axis=-1, keepdims=True)
+    logits = jnp.where(logits < threshold, -jnp.inf, logits)
+  return logits
+
+
+def _decode_loop(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
+                 max_decode_length: int, eos_id: int, encoder_segment_ids: Optional[Array],
+                 choose: Callable[[Array, Array], Array], rng: Array) -> Array:
+  """One cached step per iteration of a while_loop; stops when every row hit EOS."""
   batch, input_length = encoder_input_tokens.shape
   encoded = encode(model, params, encoder_input_tokens, encoder_segment_ids)
   cache = init_cache(model, batch, input_length, max_decode_length)
@@ -68,13 +112,109 @@ def greedy_decode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
     i, cache, out, last, done = state
     logits, cache = decode_step(model, params, cache, encoded, encoder_input_tokens,
                                 last[:, None])
-    token = jnp.where(done, 0, jnp.argmax(logits, axis=-1).astype(jnp.int32))
+    token = choose(logits, jax.random.fold_in(rng, i)).astype(jnp.int32)
+    token = jnp.where(done, 0, token)
     out = jax.lax.dynamic_update_slice(out, token[:, None], (0, i))
     return i + 1, cache, out, token, done | (token == eos_id)
 
   state = (jnp.array(0, jnp.int32), cache, jnp.zeros((batch, max_decode_length), jnp.int32),
            jnp.zeros((batch,), jnp.int32), jnp.zeros((batch,), bool))
   return jax.lax.while_loop(cond, body, state)[2]
+
+
+NEG_INF = -1.0e7  # Finite "impossible" log-probability, as in T5X's beam search.
+
+
+@flax.struct.dataclass
+class _BeamState:
+  step: Array
+  cache: PyTree
+  live_seqs: Array
+  live_logprobs: Array
+  finished_seqs: Array
+  finished_scores: Array
+  finished_flags: Array
+
+
+def brevity_penalty(alpha: float, length: Array) -> Array:
+  """T5X's length penalty ((5 + length) / 6) ** alpha; beam scores divide by it."""
+  return ((5.0 + length) / 6.0) ** alpha
+
+
+def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
+                max_decode_length: int, beam_size: int = 4, alpha: float = 0.6,
+                eos_id: int = 1,
+                encoder_segment_ids: Optional[Array] = None) -> tuple[Array, Array]:
+  """Beam search; (int32 [batch, beam, max_len] best first, float32 scores [batch, beam]).
+
+  A finished hypothesis scores log p(sequence incl. EOS) / brevity_penalty(alpha, length).
+  Rows stop once no live beam can beat the worst kept finished one; rows where none
+  finished return their live beams. Tokens after EOS are 0.
+  """
+  batch, input_length = encoder_input_tokens.shape
+  k, length = beam_size, max_decode_length
+  encoded = encode(model, params, encoder_input_tokens, encoder_segment_ids)
+  tiled_tokens = jnp.repeat(encoder_input_tokens, k, axis=0)  # row = batch_index * k + beam
+  tiled_encoded = jnp.repeat(encoded, k, axis=0)
+  state = _BeamState(
+      step=jnp.array(0, jnp.int32), cache=init_cache(model, batch * k, input_length, length),
+      live_seqs=jnp.zeros((batch, k, length), jnp.int32),
+      live_logprobs=jnp.tile(jnp.asarray([0.0] + [NEG_INF] * (k - 1), jnp.float32), (batch, 1)),
+      finished_seqs=jnp.zeros((batch, k, length), jnp.int32),
+      finished_scores=jnp.full((batch, k), NEG_INF, jnp.float32),
+      finished_flags=jnp.zeros((batch, k), bool))
+
+  def cond(s: _BeamState) -> Array:
+    best_live = s.live_logprobs[:, 0] / brevity_penalty(alpha, length)
+    worst_finished = jnp.where(s.finished_flags[:, -1], s.finished_scores[:, -1], NEG_INF)
+    return (s.step < length) & ~jnp.all(worst_finished >= best_live)
+
+  def body(s: _BeamState) -> _BeamState:
+    last = jnp.where(s.step == 0, 0, jnp.take(s.live_seqs, jnp.maximum(s.step - 1, 0), axis=2))
+    logits, cache = decode_step(model, params, s.cache, tiled_encoded, tiled_tokens,
+                                last.reshape(batch * k, 1))
+    logprobs = jax.nn.log_softmax(logits.astype(jnp.float32)).reshape(batch, k, -1)
+    vocab = logprobs.shape[-1]
+    candidates = (s.live_logprobs[:, :, None] + logprobs).reshape(batch, k * vocab)
+    top_logprobs, top_index = jax.lax.top_k(candidates, 2 * k)
+    parent, token = top_index // vocab, (top_index % vocab).astype(jnp.int32)
+    seqs = jnp.take_along_axis(s.live_seqs, parent[:, :, None], axis=1)
+    seqs = jnp.where(jnp.arange(length) == s.step, token[:, :, None], seqs)
+    is_eos = token == eos_id
+    # Live: the k best candidates that did not just end.
+    live_logprobs, pick = jax.lax.top_k(jnp.where(is_eos, NEG_INF, top_logprobs), k)
+    live_seqs = jnp.take_along_axis(seqs, pick[:, :, None], axis=1)
+    live_parent = jnp.take_along_axis(parent, pick, axis=1)
+    # Finished: the k best of those kept so far and those that just ended.
+    new_scores = jnp.where(is_eos, top_logprobs / brevity_penalty(alpha, s.step + 1), NEG_INF)
+    scores = jnp.concatenate([s.finished_scores, new_scores], axis=1)
+    finished_scores, pick = jax.lax.top_k(scores, k)
+    all_seqs = jnp.concatenate([s.finished_seqs, seqs], axis=1)
+    all_flags = jnp.concatenate([s.finished_flags, is_eos], axis=1)
+    rows = (jnp.arange(batch)[:, None] * k + live_parent).reshape(-1)
+    return _BeamState(
+        step=s.step + 1, cache=_reorder_cache(cache, rows), live_seqs=live_seqs,
+        live_logprobs=live_logprobs,
+        finished_seqs=jnp.take_along_axis(all_seqs, pick[:, :, None], axis=1),
+        finished_scores=finished_scores,
+        finished_flags=jnp.take_along_axis(all_flags, pick, axis=1))
+
+  final = jax.lax.while_loop(cond, body, state)
+  none_finished = ~final.finished_flags[:, 0]
+  live_scores = final.live_logprobs / brevity_penalty(alpha, length)
+  seqs = jnp.where(none_finished[:, None, None], final.live_seqs, final.finished_seqs)
+  scores = jnp.where(none_finished[:, None], live_scores, final.finished_scores)
+  return seqs, scores
+
+
+def _reorder_cache(cache: PyTree, rows: Array) -> PyTree:
+  """Gathers cached keys/values of the surviving beams (batch axis = ndim - 4)."""
+  def gather(path, x):
+    name = getattr(path[-1], "key", None)
+    if name in ("cached_key", "cached_value"):
+      return jnp.take(x, rows, axis=x.ndim - 4)
+    return x
+  return jax.tree_util.tree_map_with_path(gather, cache)
 
 
 def score(model: nn.Module, params: PyTree, batch: Mapping[str, Array]) -> Array:
