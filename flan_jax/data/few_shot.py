@@ -88,11 +88,11 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
   def fn(ex):
     key = seeding.example_key(ex, text_fields)
     fields = {k: v[None] for k, v in rendering.record_fields(spec, ex).items()}
-    template = seeding.draw_index(prefix, key, "template", len(spec.templates))
+    template = rendering.draw_template(spec, prefix, key)
     shots = tf.gather(tf.constant(fmt.shots, tf.int64),
-                      seeding.draw_index(prefix, key, "shots", len(fmt.shots)))
+                      seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
     separator = tf.gather(tf.constant(formats_lib.EXEMPLAR_SEPARATORS),
-                          seeding.draw_index(prefix, key, "separator",
+                          seeding.hash_index(prefix, key, "separator",
                                              len(formats_lib.EXEMPLAR_SEPARATORS)))
     draw = rendering.draw_prompt(spec, prefix, key, template)
     # Exemplars: a stateless shuffle of the pool, minus any copy of the query.
@@ -111,8 +111,10 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
     ex_choices = (tf.gather(pool[ts.options_field], cand)
                   if fmt.options and ts.options_field else None)
     ex_in, ex_tgt = rendering.render_rows(spec, ex_fields, ex_choices, rows, draw)
-    q_in, q_tgt = rendering.render_rows(spec, fields, rendering.choices_of(spec, ex),
-                                        template[None], draw)
+    q_choices = None
+    if fmt.options and ts.options_field:
+      q_choices = tf.RaggedTensor.from_tensor(ex[ts.options_field][None])
+    q_in, q_tgt = rendering.render_rows(spec, fields, q_choices, template[None], draw)
     shots_text = tf.strings.join([ex_in, "\n", ex_tgt, separator])
     prompts = tf.stack([
         tf.strings.join([tf.strings.reduce_join(shots_text[:j]), q_in[0]])

@@ -52,7 +52,7 @@ ENDINGS = ("", "", "\nAnswer:", "\nYour pick:", "\nReply with one choice.")
 
 @dataclasses.dataclass(frozen=True)
 class OptionsDraw:
-  """Indices into MARKER_STYLES, HEADERS and ENDINGS (scalars; shared by a whole prompt)."""
+  """Indices into MARKER_STYLES, HEADERS and ENDINGS: scalars (one prompt) or [B] (per row)."""
   style: tf.Tensor
   header: tf.Tensor
   ending: tf.Tensor
@@ -74,7 +74,11 @@ def _positions(choices: tf.RaggedTensor) -> tf.RaggedTensor:
 
 def format_options(choices: tf.RaggedTensor, draw: OptionsDraw) -> tuple[tf.Tensor, tf.RaggedTensor]:
   """Returns (block [B], markers [B, None]): a header line, one 'marker choice' line each, ending."""
-  markers = tf.gather(tf.gather(_markers_table(), draw.style), _positions(choices))
+  rows = tf.shape(choices.row_lengths())[0]
+  style_rows = tf.gather(tf.broadcast_to(draw.style, [rows]), choices.value_rowids())
+  flat = tf.gather_nd(_markers_table(),
+                      tf.stack([style_rows, _positions(choices).flat_values], axis=1))
+  markers = choices.with_flat_values(flat)
   lines = choices.with_flat_values(
       tf.strings.join([markers.flat_values, choices.flat_values], separator=" "))
   body = tf.strings.reduce_join(lines, axis=1, separator="\n")

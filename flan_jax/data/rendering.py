@@ -59,17 +59,22 @@ class PromptDraw:
   cot_cue: tf.Tensor
 
 
+def draw_template(spec: RenderSpec, prefix: str, key: tf.Tensor) -> tf.Tensor:
+  """The template index of each key (scalar or [B])."""
+  return seeding.hash_index(prefix, key, "template", len(spec.templates))
+
+
 def draw_prompt(spec: RenderSpec, prefix: str, key: tf.Tensor, template: tf.Tensor) -> PromptDraw:
-  """Draws list style and CoT cue for one prompt, keyed by example and template."""
+  """Draws list style and CoT cue per prompt (scalar or [B]), keyed by example and template."""
   key_t = tf.strings.join([key, "/", tf.strings.as_string(template)])
   if spec.fmt.options and spec.fmt.random_options:
     opts = options_lib.OptionsDraw(
-        style=seeding.draw_index(prefix, key_t, "marker", len(options_lib.MARKER_STYLES)),
-        header=seeding.draw_index(prefix, key_t, "header", len(options_lib.HEADERS)),
-        ending=seeding.draw_index(prefix, key_t, "ending", len(options_lib.ENDINGS)))
+        style=seeding.hash_index(prefix, key_t, "marker", len(options_lib.MARKER_STYLES)),
+        header=seeding.hash_index(prefix, key_t, "header", len(options_lib.HEADERS)),
+        ending=seeding.hash_index(prefix, key_t, "ending", len(options_lib.ENDINGS)))
   else:
     opts = options_lib.fixed_draw()
-  cue = seeding.draw_index(prefix, key_t, "cot_cue", len(formats_lib.COT_CUES))
+  cue = seeding.hash_index(prefix, key_t, "cot_cue", len(formats_lib.COT_CUES))
   return PromptDraw(options=opts, cot_cue=cue)
 
 
@@ -121,39 +126,50 @@ def record_fields(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> dict[str, tf
   return {f: as_text(ex[f]) for f in spec.template_set.text_fields()}
 
 
-def choices_of(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> tf.RaggedTensor | None:
+def choices_of(spec: RenderSpec, batch: Mapping[str, tf.Tensor]) -> tf.RaggedTensor | None:
+  """The [B, None] choices of a batch of records (None outside options formats)."""
   field = spec.template_set.options_field
   if not field or not spec.fmt.options:
     return None
-  value = ex[field]
-  if isinstance(value, tf.RaggedTensor):
-    return value
-  return tf.RaggedTensor.from_tensor(value[None] if value.shape.rank == 1 else value)
+  value = batch[field]
+  return value if isinstance(value, tf.RaggedTensor) else tf.RaggedTensor.from_tensor(value)
 
 
 def zero_shot_fn(spec: RenderSpec):
-  """The per-example render function (graph-friendly; also runs eagerly in tests)."""
+  """The batched render function: a dict of [B] fields (+ [B, None] choices) -> [B] texts.
+
+  Every op works on the whole batch, so tf.data pays per-op overhead once per batch.
+  """
   prefix = spec.prefix()
   names = spec.template_names()
   text_fields = spec.template_set.text_fields()
 
   @tf.autograph.experimental.do_not_convert  # Plain graph code; skipping autograph is faster.
-  def fn(ex):
-    key = seeding.example_key(ex, text_fields)
-    template = seeding.draw_index(prefix, key, "template", len(spec.templates))
+  def fn(batch):
+    key = seeding.example_key(batch, text_fields)
+    template = draw_template(spec, prefix, key)
     draw = draw_prompt(spec, prefix, key, template)
-    fields = {k: v[None] for k, v in record_fields(spec, ex).items()}
-    inputs, targets = render_rows(spec, fields, choices_of(spec, ex), template[None], draw)
-    return {"inputs": inputs[0], "targets": targets[0], "template": tf.gather(names, template),
-            "prompt_format": tf.constant(spec.fmt.name)}
+    inputs, targets = render_rows(spec, record_fields(spec, batch), choices_of(spec, batch),
+                                  template, draw)
+    return {"inputs": inputs, "targets": targets, "template": tf.gather(names, template),
+            "prompt_format": tf.fill(tf.shape(inputs), spec.fmt.name)}
 
   return fn
 
 
+RENDER_BATCH = 128
+
+
 def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
   """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
-  prompt_format."""
-  return dataset.map(zero_shot_fn(spec), num_parallel_calls=tf.data.AUTOTUNE)
+  prompt_format. Renders RENDER_BATCH examples per call, then unbatches (order kept)."""
+  keep = set(spec.template_set.text_fields()) | {seeding.KEY_FIELD}
+  if spec.fmt.options and spec.template_set.options_field:
+    keep.add(spec.template_set.options_field)
+  dataset = dataset.map(tf.autograph.experimental.do_not_convert(
+      lambda ex: {k: v for k, v in ex.items() if k in keep}))
+  return (dataset.ragged_batch(RENDER_BATCH)
+          .map(zero_shot_fn(spec), num_parallel_calls=tf.data.AUTOTUNE).unbatch())
 
 
 def derive_dialog_fields(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
@@ -175,7 +191,8 @@ def dialog_fn(spec: RenderSpec):
     key = ex[seeding.KEY_FIELD] if seeding.KEY_FIELD in ex else tf.strings.as_string(
         tf.strings.to_hash_bucket_fast(joined, 2**62))
     n = tf.shape(turns, out_type=tf.int64)[0]
-    cut = 1 + seeding.draw_index(prefix, key, "dialog_turn", tf.maximum(n - 1, 1))
+    cut = 1 + tf.math.floormod(seeding.hash_index(prefix, key, "dialog_turn", 2**62),
+                               tf.maximum(n - 1, 1))
     out = {k: v for k, v in ex.items() if k in record_text or k == seeding.KEY_FIELD}
     out[templates_lib.DIALOG_CONTEXT] = tf.strings.reduce_join(turns[:cut], separator="\n")
     out[templates_lib.DIALOG_TURN] = tf.gather(turns, tf.minimum(cut, n - 1))

@@ -1,8 +1,8 @@
 """Per-example random draws that are pure functions of (seed, task, example, purpose).
 
-Every draw hashes a string key with FarmHash (tf.strings.to_hash_bucket_fast) into a
-stateless Philox seed, so the same seed gives byte-identical prompts whatever the number
-of workers, hosts or the order in which examples arrive.
+Every draw hashes a string key with FarmHash (tf.strings.to_hash_bucket_fast): small
+choices take the hash modulo n, larger draws seed stateless Philox. The same seed gives
+byte-identical prompts whatever the number of workers, hosts or the example order.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ def stateless_seed(prefix: str, key: tf.Tensor, purpose: str) -> tf.Tensor:
   ])
 
 
-def draw_index(prefix: str, key: tf.Tensor, purpose: str, n) -> tf.Tensor:
-  """A uniform int64 in [0, n) drawn for `purpose` (n a Python int or int64 scalar)."""
-  return tf.random.stateless_uniform(
-      [], stateless_seed(prefix, key, purpose), minval=0, maxval=tf.cast(n, tf.int64),
-      dtype=tf.int64, alg="philox")
+def hash_index(prefix: str, key: tf.Tensor, purpose: str, n: int) -> tf.Tensor:
+  """Uniform-ish int64 in [0, n) per key (any shape): FarmHash of (prefix, purpose, key).
+
+  Vectorized, so a whole batch of examples draws in one op; n is tiny next to 2**64, so
+  the modulo bias is negligible.
+  """
+  return tf.strings.to_hash_bucket_fast(tf.strings.join([prefix, "|", purpose, "|", key]), n)
 
 
 def draw_uniforms(prefix: str, key: tf.Tensor, purpose: str, n: int) -> tf.Tensor:

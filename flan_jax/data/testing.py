@@ -69,8 +69,11 @@ def render_records(ts: templates_lib.TemplateSet, records: Sequence[Mapping[str,
   cut = rendering.dialog_fn(spec) if ts.turns_field else (lambda ex: ex)
   out = []
   for record in records:
-    ex = render(cut(record_tensors(record)))
-    out.append({k: v.numpy().decode("utf-8") for k, v in ex.items()})
+    ex = cut(record_tensors(record))
+    batch = {k: (tf.RaggedTensor.from_tensor(v[None]) if v.shape.rank == 1 else v[None])
+             for k, v in ex.items()}
+    rendered = render(batch)
+    out.append({k: v.numpy()[0].decode("utf-8") for k, v in rendered.items()})
   return out
 
 
