@@ -157,21 +157,22 @@ def _mlp(cfg: T5Config, deterministic: bool):
       deterministic=deterministic, dtype=cfg.activation_dtype, name="mlp")
 
 
-def _remat(layer_cls: type[nn.Module], policy: str) -> type[nn.Module]:
+def _remat(layer_cls: type[nn.Module], policy: str, scanned: bool) -> type[nn.Module]:
   """Wraps a layer class with `nn.remat` according to the config's policy name."""
   if policy == "none":
     return layer_cls
   jax_policy = None
   if policy == "minimal":
     jax_policy = jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims
-  return nn.remat(layer_cls, policy=jax_policy, prevent_cse=False)
+  # Inside scan, CSE cannot undo rematerialization, so the extra barrier is not needed.
+  return nn.remat(layer_cls, policy=jax_policy, prevent_cse=not scanned)
 
 
 def _run_layers(parent: nn.Module, layer_cls: type[nn.Module], num_layers: int, x: Array,
                 args: tuple, **layer_kwargs: Any) -> Array:
   """Applies `num_layers` layers, unrolled as layers_{i} or scanned as one 'layers'."""
   cfg = parent.config
-  layer_cls = _remat(layer_cls, cfg.remat_policy)
+  layer_cls = _remat(layer_cls, cfg.remat_policy, cfg.scan_layers)
   if not cfg.scan_layers:
     for i in range(num_layers):
       x = layer_cls(cfg, **layer_kwargs, name=f"layers_{i}")(x, *args)
