@@ -97,7 +97,8 @@ def test_scanned_trees_and_scan_config(params):
 
 
 def test_explicit_config_mismatch_is_one_clear_error(params):
-  with pytest.raises(errors.CheckpointMismatchError, match=r"token_embedder/embedding \(64, 16\) != \(128, 16\)"):
+  shape_error = r"token_embedder/embedding \(64, 16\) != \(128, 16\)"
+  with pytest.raises(errors.CheckpointMismatchError, match=shape_error):
     t5x.load_t5(params, config=CFG.replace(vocab_size=128))
   with pytest.raises(errors.CheckpointMismatchError, match="missing: decoder/layers_3"):
     t5x.load_t5(params, config=CFG.replace(num_decoder_layers=4))
