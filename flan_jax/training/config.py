@@ -27,9 +27,17 @@ class TrainConfig:
   use_cached_tasks: bool = False
   pack: bool = True
   num_microbatches: int = 1
+  # SeqIO data shards (default: one per process). Fix it to get the same global batches
+  # whatever the number of hosts (e.g. to compare a 1-host and a 2-host run).
+  data_shards: int | None = None
   initial_checkpoint_path: str | None = None
   eval_mixture_or_task_name: str | None = None  # Default: the training mixture.
   eval_split: str = "validation"
   eval_num_examples: int | None = None          # Per task; None: the whole split.
   eval_batch_size: int = 64
   progress_bar: bool = True
+  # What a NaN/Inf loss does: 'stop' (raise, naming the step and the last good
+  # checkpoint; nothing non-finite is ever saved) or 'skip' (drop that update).
+  nonfinite_policy: str = "stop"
+  # Peak FLOP/s per device for MFU; None: looked up from the device kind (none on CPU).
+  peak_flops_per_device: float | None = None

@@ -17,31 +17,51 @@ def feature_converter(pack: bool) -> seqio.FeatureConverter:
   return seqio.EncDecFeatureConverter(pack=pack)
 
 
-def host_batch_size(global_batch_size: int) -> int:
-  """Each process reads global_batch_size / process_count examples per step."""
+def local_shards(data_shards: int | None) -> list[int]:
+  """The data shards this process reads: shard i goes to process i % process_count."""
   processes = jax.process_count()
-  if global_batch_size % processes:
+  shards = data_shards or processes
+  if shards % processes:
     raise errors.ConfigError(
-        f"BATCH_SIZE={global_batch_size} is not divisible by the {processes} processes; "
-        "make it a multiple of the process count.")
-  return global_batch_size // processes
+        f"data_shards={shards} must be a multiple of the {processes} processes.")
+  return list(range(jax.process_index(), shards, processes))
+
+
+def check_batch_split(global_batch_size: int, data_shards: int | None) -> None:
+  shards = data_shards or jax.process_count()
+  if global_batch_size % shards:
+    raise errors.ConfigError(
+        f"BATCH_SIZE={global_batch_size} is not divisible by {shards} data shards (one "
+        "per process unless TrainConfig.data_shards says otherwise); make it a multiple.")
 
 
 def train_dataset(mixture_or_task_name: str, task_feature_lengths: Mapping[str, int],
                   global_batch_size: int, seed: int, use_cached: bool = False,
-                  pack: bool = True, split: str = "train") -> tf.data.Dataset:
-  """This host's shard of an endless, shuffled, packed and batched training stream.
+                  pack: bool = True, split: str = "train",
+                  data_shards: int | None = None) -> tf.data.Dataset:
+  """This host's rows of an endless, shuffled, packed and batched training stream.
 
-  The stream is a pure function of (seed, process index, process count), so skipping
-  `n` batches of a fresh stream reproduces the position after `n` steps.
+  The data is split into `data_shards` SeqIO shards (default: one per process); each
+  contributes global_batch_size / data_shards rows to every global batch. Fixing
+  `data_shards` makes the global batches identical whatever the number of processes,
+  and skipping `n` batches of a fresh stream reproduces the position after `n` steps.
   """
-  shard = seqio.ShardInfo(index=jax.process_index(), num_shards=jax.process_count())
-  ds = seqio.get_dataset(
-      mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
-      feature_converter=feature_converter(pack), dataset_split=split,
-      use_cached=use_cached, shuffle=True, num_epochs=None, shard_info=shard,
-      seed=seed, verbose=False)
-  return ds.batch(host_batch_size(global_batch_size), drop_remainder=True)
+  check_batch_split(global_batch_size, data_shards)
+  shards = data_shards or jax.process_count()
+  per_shard = global_batch_size // shards
+  streams = []
+  for index in local_shards(data_shards):
+    ds = seqio.get_dataset(
+        mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
+        feature_converter=feature_converter(pack), dataset_split=split,
+        use_cached=use_cached, shuffle=True, num_epochs=None,
+        shard_info=seqio.ShardInfo(index=index, num_shards=shards), seed=seed,
+        verbose=False)
+    streams.append(ds.batch(per_shard, drop_remainder=True))
+  if len(streams) == 1:
+    return streams[0]
+  return tf.data.Dataset.zip(tuple(streams)).map(
+      lambda *parts: {k: tf.concat([p[k] for p in parts], 0) for k in parts[0]})
 
 
 class ShardedBatches:

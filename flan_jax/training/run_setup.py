@@ -52,7 +52,7 @@ class Run:
     c = self.config
     return input_pipeline.train_dataset(
         c.mixture_or_task_name, c.task_feature_lengths, c.batch_size, c.seed,
-        use_cached=c.use_cached_tasks, pack=c.pack)
+        use_cached=c.use_cached_tasks, pack=c.pack, data_shards=c.data_shards)
 
   @functools.cached_property
   def eval_writer(self):
@@ -115,6 +115,12 @@ def _check_train_config(config: TrainConfig) -> None:
         f"lengths, got {lengths}.")
   if config.train_steps < 1:
     raise errors.ConfigError(f"TRAIN_STEPS must be >= 1, got {config.train_steps}.")
+  if config.nonfinite_policy not in ("stop", "skip"):
+    raise errors.ConfigError(
+        f"TrainConfig.nonfinite_policy must be 'stop' or 'skip', got "
+        f"{config.nonfinite_policy!r}.")
+  if config.log_period < 1:
+    raise errors.ConfigError(f"TrainConfig.log_period must be >= 1, got {config.log_period}.")
   if not config.model_dir:
     raise errors.ConfigError("MODEL_DIR is not set; pass --gin.MODEL_DIR=\"'/path'\".")
 
@@ -137,7 +143,8 @@ def _check_batch(config: TrainConfig, mesh: Mesh, rules) -> None:
         f"BATCH_SIZE={config.batch_size} with {config.num_microbatches} microbatch(es) "
         f"cannot be split over the {dp} data-parallel devices (mesh {dict(mesh.shape)}); "
         f"make BATCH_SIZE a multiple of {dp * max(config.num_microbatches, 1)}.")
-  input_pipeline.host_batch_size(config.batch_size)
+  input_pipeline.check_batch_split(config.batch_size, config.data_shards)
+  input_pipeline.local_shards(config.data_shards)
 
 
 def _check_model_dir(config: TrainConfig, model_config: Any) -> None:

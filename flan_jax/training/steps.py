@@ -50,11 +50,14 @@ def _split_microbatches(batch: dict[str, jax.Array], n: int) -> dict[str, jax.Ar
 
 def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
                     loss_config: losses.LossConfig, num_microbatches: int = 1,
-                    learning_rate_fn: Callable[[jax.Array], jax.Array] | None = None):
+                    learning_rate_fn: Callable[[jax.Array], jax.Array] | None = None,
+                    skip_nonfinite: bool = False):
   """Returns train_step(state, batch, dropout_rng) -> (new_state, metrics).
 
   Gradients of microbatches are summed, then divided once by the full batch's loss
-  denominator, so the update equals the one-big-batch update.
+  denominator, so the update equals the one-big-batch update. With `skip_nonfinite`,
+  a step whose loss or gradients are NaN/Inf leaves params and optimizer state as they
+  were (the step counter still advances) and reports `skipped_nonfinite` = 1.
   """
   grad_fn = jax.value_and_grad(_loss_sum, has_aux=True)
 
@@ -88,6 +91,12 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
     metrics["grad_norm"] = optax.tree.norm(grads)
     if learning_rate_fn is not None:
       metrics["learning_rate"] = learning_rate_fn(state.step)
+    if skip_nonfinite:
+      finite = jnp.isfinite(metrics["loss"]) & jnp.isfinite(metrics["grad_norm"])
+      keep = lambda new, old: jnp.where(finite, new, old)
+      params = jax.tree_util.tree_map(keep, params, state.params)
+      opt_state = jax.tree_util.tree_map(keep, opt_state, state.opt_state)
+      metrics["skipped_nonfinite"] = 1.0 - finite.astype(jnp.float32)
     new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
     return new_state, metrics
 

@@ -8,21 +8,29 @@ module is gin-free. Everything that can be wrong with the configuration is check
 from __future__ import annotations
 
 import logging
+import math
+import signal
+import threading
 import time
-from typing import Any, Mapping
+from typing import Any
 
 import flax.linen as nn
 import jax
 from clu import metric_writers
 
+from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor
-from flan_jax.training import checkpoints, input_pipeline, steps
+from flan_jax.training import flops, input_pipeline, steps
+from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
 from flan_jax.training.partitioning import PartitionConfig
-from flan_jax.training.config import TrainConfig
 from flan_jax.training.run_setup import Run, prepare
+
+
+class NonFiniteLossError(errors.FlanJaxError):
+  """The loss became NaN/Inf; the message names the step and the last good checkpoint."""
 
 
 def train(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig = OptimizerConfig(),
@@ -30,46 +38,84 @@ def train(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig = O
           ) -> dict[str, Any]:
   """Trains to `config.train_steps`, resuming from MODEL_DIR's latest checkpoint.
 
-  Returns a summary: the first and last logged loss and the final eval metrics.
+  Returns a summary: logged losses, the final step, the final eval metrics, and
+  `preempted` when a SIGTERM stopped the run early (after saving a checkpoint).
   """
   run = prepare(config, model_config, optimizer, loss, partitioning)
   try:
-    with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules):
-      return _train_loop(run)
+    with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules), \
+        PreemptionWatcher() as preemption:
+      return _train_loop(run, preemption)
   finally:
     run.checkpoints.close()  # Let an in-flight async save finish before exiting.
 
 
-def _train_loop(run: Run) -> dict[str, Any]:
+class PreemptionWatcher:
+  """Turns SIGTERM into a flag the loop polls, so it can save and exit cleanly.
+
+  With several processes, JAX's preemption sync point makes every host stop at the
+  same step.
+  """
+
+  def __init__(self):
+    self._flag = threading.Event()
+    self._previous = None
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = signal.signal(signal.SIGTERM, lambda *_: self._flag.set())
+    return self
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+
+  def should_stop(self, step: int) -> bool:
+    if jax.process_count() > 1:
+      from jax.experimental import multihost_utils
+      try:
+        return multihost_utils.reached_preemption_sync_point(step)
+      except RuntimeError:  # No preemption service in this runtime.
+        return False
+    return self._flag.is_set()
+
+
+def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
   config = run.config
   state, position = run.restore_or_init()
   start_step = int(state.step)
   batches = input_pipeline.ShardedBatches(run.train_dataset(), run.batch_sharding, position)
   train_step = jax.jit(
       steps.make_train_step(run.model, run.tx, run.loss_config, config.num_microbatches,
-                            run.learning_rate_fn),
+                            run.learning_rate_fn, config.nonfinite_policy == "skip"),
       in_shardings=(run.layout.shardings, run.batch_sharding, None),
       out_shardings=(run.layout.shardings, None), donate_argnums=(0,))
   writer = metric_writers.create_default_writer(
       f"{config.model_dir}/train", just_logging=jax.process_index() > 0, asynchronous=True)
   dropout_rng = jax.random.PRNGKey(config.seed + 1)
-  summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step}
+  summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step,
+                             "loss_history": [], "preempted": False}
   progress = _progress(config, start_step)
   window, tick = [], time.perf_counter()
   for step in range(start_step, config.train_steps):
     state, metrics = train_step(state, next(batches), dropout_rng)
     window.append(metrics)
     done = step + 1
-    if done % config.log_period == 0 or done == config.train_steps:
-      scalars = _mean_scalars(window, time.perf_counter() - tick, run)
+    saving = run.checkpoints.period and done % run.checkpoints.period == 0
+    if done % config.log_period == 0 or done == config.train_steps or saving:
+      scalars = _log_window(run, window, time.perf_counter() - tick, done, writer)
       window, tick = [], time.perf_counter()
-      writer.write_scalars(done, scalars)
-      summary.setdefault("first_loss", scalars["loss"])
-      summary["last_loss"] = scalars["loss"]
+      summary["loss_history"].append((done, scalars["loss"]))
       progress.set_postfix(loss=f"{scalars['loss']:.3f}")
     progress.update(1)
     if run.checkpoints.save(done, state, batches.position):
-      logging.info("Saving checkpoint for step %d.", done)
+      logging.info("Saved checkpoint for step %d.", done)
+    if preemption.should_stop(done):
+      run.checkpoints.save(done, state, batches.position, force=True)
+      logging.warning("SIGTERM: saved step %d to %s and stopped; rerun the same command "
+                      "to resume.", done, run.checkpoints.directory)
+      summary.update(preempted=True, final_step=done)
+      return summary
     if config.eval_period and done % config.eval_period == 0 and done < config.train_steps:
       _evaluate(run, state, done)
   progress.close()
@@ -78,7 +124,39 @@ def _train_loop(run: Run) -> dict[str, Any]:
   summary["final_step"] = int(state.step)
   summary["eval"] = _evaluate(run, state, int(state.step))
   writer.flush()
+  history = summary["loss_history"]
+  if history:
+    summary["first_loss"], summary["last_loss"] = history[0][1], history[-1][1]
   return summary
+
+
+def _log_window(run: Run, window: list[dict], seconds: float, step: int,
+                writer) -> dict[str, float]:
+  """Averages the window's metrics, checks them, writes them to TensorBoard and logs."""
+  window = jax.device_get(window)
+  scalars = {k: float(sum(m[k] for m in window) / len(window)) for k in window[0]}
+  if "skipped_nonfinite" in scalars:
+    scalars["skipped_nonfinite"] *= len(window)
+  if not math.isfinite(scalars["loss"]) and run.config.nonfinite_policy == "stop":
+    last = run.checkpoints.latest_step()
+    raise NonFiniteLossError(
+        f"The loss became {scalars['loss']} between steps {step - len(window) + 1} and "
+        f"{step}. The last good checkpoint is step {last} in {run.checkpoints.directory} "
+        "(nothing non-finite was saved). Lower the learning rate, or set "
+        "TrainConfig.nonfinite_policy = 'skip' to drop such updates.")
+  tokens = sum(float(m["num_tokens"]) for m in window)
+  scalars.pop("num_tokens")
+  scalars["target_tokens_per_second"] = tokens / max(seconds, 1e-9)
+  scalars["steps_per_second"] = len(window) / max(seconds, 1e-9)
+  peak = flops.peak_flops_per_device(run.config.peak_flops_per_device)
+  if peak and hasattr(run.model_config, "emb_dim"):
+    step_flops = flops.t5_train_flops_per_step(
+        run.model_config, run.config.batch_size, run.config.task_feature_lengths)
+    scalars["mfu"] = step_flops * scalars["steps_per_second"] / (peak * jax.device_count())
+  writer.write_scalars(step, scalars)
+  logging.info("step %d: %s", step,
+               ", ".join(f"{k}={v:.4g}" for k, v in sorted(scalars.items())))
+  return scalars
 
 
 def _evaluate(run: Run, state: steps.TrainState, step: int) -> dict[str, dict[str, float]]:
@@ -94,19 +172,7 @@ def _evaluate(run: Run, state: steps.TrainState, step: int) -> dict[str, dict[st
   for task, metrics in results.items():
     shown = ", ".join(f"{k}={v:.1f}" for k, v in metrics.items())
     logging.info("eval step %d %s: %s", step, task, shown)
-    if run.config.progress_bar:
-      print(f"[eval step {step}] {task}: {shown}", flush=True)
   return results
-
-
-def _mean_scalars(window: list[dict], seconds: float, run: Run) -> dict[str, float]:
-  window = jax.device_get(window)
-  scalars = {k: float(sum(m[k] for m in window) / len(window)) for k in window[0]}
-  tokens = sum(float(m["num_tokens"]) for m in window)
-  scalars["target_tokens_per_second"] = tokens / max(seconds, 1e-9)
-  scalars["steps_per_second"] = len(window) / max(seconds, 1e-9)
-  scalars.pop("num_tokens")
-  return scalars
 
 
 def _progress(config: TrainConfig, start_step: int):
