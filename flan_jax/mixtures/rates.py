@@ -1,0 +1,124 @@
+"""Example counts, capped examples-proportional rates and the shares a mixture samples.
+
+Counts come from what SeqIO/TFDS report (`task.num_input_examples(split)`, which a TFDS
+source reads from its dataset info) or from a stats file; nothing here reads the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Mapping
+
+import seqio
+
+from flan_jax import errors
+
+# Stats file: {"task name": {"train": 12345, "validation": 678}, ...}
+StatsTable = Mapping[str, Mapping[str, int]]
+
+
+def capped_rate(num_examples: int, cap: int | None) -> float:
+  """Examples-proportional rate with a cap: min(num_examples, cap)."""
+  if num_examples < 0:
+    raise errors.ConfigError(f"Example count must be >= 0, got {num_examples}.")
+  return float(num_examples if cap is None else min(num_examples, cap))
+
+
+def load_stats_file(path: str) -> dict[str, dict[str, int]]:
+  """Reads `{task: {split: count}}` JSON (e.g. written by a TFDS/SeqIO stats job)."""
+  try:
+    with open(path, encoding="utf-8") as f:
+      table = json.load(f)
+  except (OSError, json.JSONDecodeError) as e:
+    raise errors.ConfigError(f"Cannot read stats file {path!r}: {e}") from e
+  if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+    raise errors.ConfigError(
+        f"Stats file {path!r} must map task names to {{split: count}}, e.g. "
+        '{"toy.category:zs_opt": {"train": 5000}}.')
+  return {task: {split: int(n) for split, n in splits.items()} for task, splits in table.items()}
+
+
+def num_examples(task_name: str, split: str, stats: StatsTable | None = None) -> int:
+  """The task's example count: the stats file if it lists it, else what SeqIO reports."""
+  if stats and task_name in stats and split in stats[task_name]:
+    return int(stats[task_name][split])
+  task = seqio.TaskRegistry.get(task_name)
+  n = task.num_input_examples(split) if split in task.splits else None
+  if n is None:
+    raise errors.ConfigError(
+        f"Task {task_name!r} does not report how many {split!r} examples it has (its data "
+        "source has no num_input_examples). Pass a stats file ({task: {split: count}}) "
+        "with --stats / stats_file, or give the source its counts.")
+  return int(n)
+
+
+def task_rates(provider: seqio.Task | seqio.Mixture) -> dict[str, float]:
+  """Each task's multiplied-out rate (seqio's `get_rate`, nested weights included)."""
+  if isinstance(provider, seqio.Task):
+    return {provider.name: 1.0}
+  return {t.name: float(provider.get_rate(t)) for t in provider.tasks}
+
+
+def normalized(rates: Mapping[str, float]) -> dict[str, float]:
+  """Rates scaled to sum to one (the expected share of sampled examples)."""
+  total = sum(rates.values())
+  if total <= 0:
+    raise errors.ConfigError("All mixture rates are zero; nothing would be sampled.")
+  return {k: v / total for k, v in rates.items()}
+
+
+def member_rates(mixture: seqio.Mixture) -> dict[str, float]:
+  """Each task's rate inside the innermost mixture that lists it (e.g. min(n, cap) x 0.3)."""
+  out = {}
+  for name, rate in mixture.rate_per_task_name.items():
+    if name in seqio.MixtureRegistry.names():
+      out.update(member_rates(seqio.MixtureRegistry.get(name)))
+    else:
+      out[name] = float(rate(seqio.TaskRegistry.get(name)) if callable(rate) else rate)
+  return out
+
+
+def submixture_shares(mixture: seqio.Mixture) -> dict[str, float]:
+  """Expected share of each direct member (task or sub-mixture) of a mixture."""
+  rates = {}
+  for name, rate in mixture.rate_per_task_name.items():
+    if name in seqio.MixtureRegistry.names():
+      rates[name] = float(rate)
+    else:
+      rates[name] = float(rate(seqio.TaskRegistry.get(name)) if callable(rate) else rate)
+  return normalized(rates)
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureStats:
+  """What `flan-jax mixtures stats` reports about a task or mixture."""
+  name: str
+  split: str
+  rates: dict[str, float]  # Rate inside the innermost mixture listing the task.
+  shares: dict[str, float]
+  num_examples: dict[str, int | None]
+  submixtures: dict[str, float]
+
+  def to_json(self) -> dict:
+    return {"name": self.name, "split": self.split, "shares": self.shares,
+            "rates": self.rates, "num_examples": self.num_examples,
+            "submixtures": self.submixtures}
+
+
+def mixture_stats(provider: seqio.Task | seqio.Mixture, split: str = "train",
+                  stats: StatsTable | None = None) -> MixtureStats:
+  """Rates, expected shares and example counts of every task of `provider`."""
+  shares = normalized(task_rates(provider))
+  counts = {}
+  for task_name in shares:
+    try:
+      counts[task_name] = num_examples(task_name, split, stats)
+    except errors.ConfigError:
+      counts[task_name] = None
+  subs = submixture_shares(provider) if isinstance(provider, seqio.Mixture) else {}
+  if subs and not any(name in seqio.MixtureRegistry.names() for name in subs):
+    subs = {}  # A flat mixture: its members are the tasks already listed.
+  inner = member_rates(provider) if isinstance(provider, seqio.Mixture) else {provider.name: 1.0}
+  return MixtureStats(provider.name, split, {t: inner.get(t, 0.0) for t in shares}, shares,
+                      counts, subs)
