@@ -40,9 +40,13 @@ def encode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
                      enable_dropout=False, method=model.encode)
 
 
-def decode_step(model: nn.Module, params: PyTree, cache: PyTree, encoded: Array,
+def decode_step(model: nn.Module, params: PyTree, cache: PyTree, encoded: Optional[Array],
                 encoder_input_tokens: Array, tokens: Array) -> tuple[Array, PyTree]:
-  """Logits [batch, vocab] for the next position after `tokens` [batch, 1]; new cache."""
+  """Logits [batch, vocab] for the next position after `tokens` [batch, 1]; new cache.
+
+  Pass the encoder outputs on the first step; later steps may pass `encoded=None` to reuse
+  the cross-attention keys/values cached then.
+  """
   logits, variables = model.apply(
       {"params": _unbox(params), "cache": cache}, encoded, encoder_input_tokens, tokens,
       enable_dropout=False, decode=True, method=model.decode, mutable=["cache"])
@@ -99,26 +103,32 @@ def filter_logits(logits: Array, top_k: int = 0, top_p: float = 1.0) -> Array:
 def _decode_loop(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
                  max_decode_length: int, eos_id: int, encoder_segment_ids: Optional[Array],
                  choose: Callable[[Array, Array], Array], rng: Array) -> Array:
-  """One cached step per iteration of a while_loop; stops when every row hit EOS."""
+  """One cached step per iteration of a while_loop; stops when every row hit EOS.
+
+  The first step runs before the loop with the encoder outputs, which fills the
+  cross-attention cache; steps inside the loop pass encoded=None and reuse it.
+  """
   batch, input_length = encoder_input_tokens.shape
   encoded = encode(model, params, encoder_input_tokens, encoder_segment_ids)
   cache = init_cache(model, batch, input_length, max_decode_length)
+  logits, cache = decode_step(model, params, cache, encoded, encoder_input_tokens,
+                              jnp.zeros((batch, 1), jnp.int32))
 
   def cond(state):
     i, _, _, _, done = state
     return (i < max_decode_length) & ~jnp.all(done)
 
   def body(state):
-    i, cache, out, last, done = state
-    logits, cache = decode_step(model, params, cache, encoded, encoder_input_tokens,
-                                last[:, None])
+    i, cache, out, logits, done = state
     token = choose(logits, jax.random.fold_in(rng, i)).astype(jnp.int32)
     token = jnp.where(done, 0, token)
     out = jax.lax.dynamic_update_slice(out, token[:, None], (0, i))
-    return i + 1, cache, out, token, done | (token == eos_id)
+    logits, cache = decode_step(model, params, cache, None, encoder_input_tokens,
+                                token[:, None])
+    return i + 1, cache, out, logits, done | (token == eos_id)
 
   state = (jnp.array(0, jnp.int32), cache, jnp.zeros((batch, max_decode_length), jnp.int32),
-           jnp.zeros((batch,), jnp.int32), jnp.zeros((batch,), bool))
+           logits, jnp.zeros((batch,), bool))
   return jax.lax.while_loop(cond, body, state)[2]
 
 
@@ -129,6 +139,7 @@ NEG_INF = -1.0e7  # Finite "impossible" log-probability, as in T5X's beam search
 class _BeamState:
   step: Array
   cache: PyTree
+  logits: Array  # [batch * beam, vocab] for position `step`.
   live_seqs: Array
   live_logprobs: Array
   finished_seqs: Array
@@ -155,9 +166,11 @@ def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
   k, length = beam_size, max_decode_length
   encoded = encode(model, params, encoder_input_tokens, encoder_segment_ids)
   tiled_tokens = jnp.repeat(encoder_input_tokens, k, axis=0)  # row = batch_index * k + beam
-  tiled_encoded = jnp.repeat(encoded, k, axis=0)
+  cache = init_cache(model, batch * k, input_length, length)
+  logits, cache = decode_step(model, params, cache, jnp.repeat(encoded, k, axis=0),
+                              tiled_tokens, jnp.zeros((batch * k, 1), jnp.int32))
   state = _BeamState(
-      step=jnp.array(0, jnp.int32), cache=init_cache(model, batch * k, input_length, length),
+      step=jnp.array(0, jnp.int32), cache=cache, logits=logits,
       live_seqs=jnp.zeros((batch, k, length), jnp.int32),
       live_logprobs=jnp.tile(jnp.asarray([0.0] + [NEG_INF] * (k - 1), jnp.float32), (batch, 1)),
       finished_seqs=jnp.zeros((batch, k, length), jnp.int32),
@@ -170,10 +183,7 @@ def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
     return (s.step < length) & ~jnp.all(worst_finished >= best_live)
 
   def body(s: _BeamState) -> _BeamState:
-    last = jnp.where(s.step == 0, 0, jnp.take(s.live_seqs, jnp.maximum(s.step - 1, 0), axis=2))
-    logits, cache = decode_step(model, params, s.cache, tiled_encoded, tiled_tokens,
-                                last.reshape(batch * k, 1))
-    logprobs = jax.nn.log_softmax(logits.astype(jnp.float32)).reshape(batch, k, -1)
+    logprobs = jax.nn.log_softmax(s.logits.astype(jnp.float32)).reshape(batch, k, -1)
     vocab = logprobs.shape[-1]
     candidates = (s.live_logprobs[:, :, None] + logprobs).reshape(batch, k * vocab)
     top_logprobs, top_index = jax.lax.top_k(candidates, 2 * k)
@@ -192,8 +202,11 @@ def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
     all_seqs = jnp.concatenate([s.finished_seqs, seqs], axis=1)
     all_flags = jnp.concatenate([s.finished_flags, is_eos], axis=1)
     rows = (jnp.arange(batch)[:, None] * k + live_parent).reshape(-1)
+    last = jnp.take(live_seqs, s.step, axis=2).reshape(batch * k, 1)
+    logits, cache = decode_step(model, params, _reorder_cache(s.cache, rows), None,
+                                tiled_tokens, last)
     return _BeamState(
-        step=s.step + 1, cache=_reorder_cache(cache, rows), live_seqs=live_seqs,
+        step=s.step + 1, cache=cache, logits=logits, live_seqs=live_seqs,
         live_logprobs=live_logprobs,
         finished_seqs=jnp.take_along_axis(all_seqs, pick[:, :, None], axis=1),
         finished_scores=finished_scores,
@@ -208,7 +221,10 @@ def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
 
 
 def _reorder_cache(cache: PyTree, rows: Array) -> PyTree:
-  """Gathers cached keys/values of the surviving beams (batch axis = ndim - 4)."""
+  """Gathers cached self-attention keys/values of the surviving beams (batch axis = ndim - 4).
+
+  Cross-attention caches (static_key/value) are equal across a row's beams: left alone.
+  """
   def gather(path, x):
     name = getattr(path[-1], "key", None)
     if name in ("cached_key", "cached_value"):

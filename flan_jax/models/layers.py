@@ -146,7 +146,9 @@ class MultiHeadAttention(nn.Module):
   """T5 attention: no biases, no 1/sqrt(d) logit scaling (folded into the query init).
 
   With `decode=True` keys and values go to the 'cache' collection: the first call (with
-  full-length inputs) only creates the cache; later calls take one token each.
+  full-length inputs) only creates the cache; later calls take one token each. With
+  `static_kv=True` (cross-attention) a decode call projects `inputs_kv` once into the
+  cache and calls with `inputs_kv=None` reuse it, so steps skip the encoder projections.
   `attention_impl='dot_product_attention'` uses `jax.nn.dot_product_attention` with the
   relative bias passed as `bias`; it falls back to einsum when attention-weight dropout is
   active, which that function does not implement.
@@ -156,11 +158,12 @@ class MultiHeadAttention(nn.Module):
   dropout_rate: float = 0.0
   deterministic: bool = True
   decode: bool = False
+  static_kv: bool = False
   attention_impl: str = "einsum"
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, inputs_q: Array, inputs_kv: Array, mask: Optional[Array] = None,
+  def __call__(self, inputs_q: Array, inputs_kv: Optional[Array], mask: Optional[Array] = None,
                bias: Optional[Array] = None) -> Array:
     emb_dim = inputs_q.shape[-1]
     joined = self.num_heads * self.head_dim
@@ -173,15 +176,33 @@ class MultiHeadAttention(nn.Module):
       return constrain(y, ("batch", "length", "heads", "kv"))
 
     query = project("query", inputs_q, query_init)
-    key = project("key", inputs_kv, kernel_init)
-    value = project("value", inputs_kv, kernel_init)
-    if self.decode:
-      key, value, mask = self._use_cache(key, value, mask)
+    if self.decode and self.static_kv:
+      key, value = self._static_cache(inputs_kv, lambda: (
+          project("key", inputs_kv, kernel_init), project("value", inputs_kv, kernel_init)))
+    else:
+      key = project("key", inputs_kv, kernel_init)
+      value = project("value", inputs_kv, kernel_init)
+      if self.decode:
+        key, value, mask = self._use_cache(key, value, mask)
     out = self._attend(query, key, value, mask, bias)
     out = constrain(out, ("batch", "length", "heads", "kv"))
     out = out.reshape(out.shape[:-2] + (joined,))
     out = Dense(emb_dim, ("joined_kv", "embed"), kernel_init, self.dtype, name="out")(out)
     return constrain(out, ("batch", "length", "embed"))
+
+  def _static_cache(self, inputs_kv: Optional[Array], compute: Callable[[], tuple]):
+    """Projected encoder keys/values: computed and cached when given, else read back."""
+    if inputs_kv is None:
+      if not self.has_variable("cache", "static_key"):
+        raise ValueError("Cross-attention cache is empty: pass the encoder outputs on the "
+                         "first decode step.")
+      return (self.get_variable("cache", "static_key"),
+              self.get_variable("cache", "static_value"))
+    key, value = compute()
+    if self.is_mutable_collection("cache"):
+      self.put_variable("cache", "static_key", key)
+      self.put_variable("cache", "static_value", value)
+    return key, value
 
   def _use_cache(self, key: Array, value: Array, mask: Optional[Array]):
     """Writes this step's key/value at the cache index and masks not-yet-written slots."""

@@ -125,8 +125,8 @@ class DecoderLayer(nn.Module):
   scanned: bool = False
 
   @nn.compact
-  def __call__(self, x: Array, encoded: Array, self_mask: Optional[Array], self_bias: Array,
-               cross_mask: Optional[Array]) -> Any:
+  def __call__(self, x: Array, encoded: Optional[Array], self_mask: Optional[Array],
+               self_bias: Array, cross_mask: Optional[Array]) -> Any:
     cfg, dtype = self.config, self.config.activation_dtype
     dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_self_attention_layer_norm")(x)
@@ -134,8 +134,8 @@ class DecoderLayer(nn.Module):
         y, y, self_mask, self_bias)
     x = x + dropout(y, deterministic=self.deterministic)
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_cross_attention_layer_norm")(x)
-    y = _attention(cfg, self.deterministic, False, "encoder_decoder_attention")(
-        y, encoded, cross_mask)
+    y = _attention(cfg, self.deterministic, self.decode, "encoder_decoder_attention",
+                   static_kv=True)(y, encoded, cross_mask)
     x = x + dropout(y, deterministic=self.deterministic)
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_mlp_layer_norm")(x)
     y = _mlp(cfg, self.deterministic)(y)
@@ -144,11 +144,12 @@ class DecoderLayer(nn.Module):
     return (x, None) if self.scanned else x
 
 
-def _attention(cfg: T5Config, deterministic: bool, decode: bool, name: str):
+def _attention(cfg: T5Config, deterministic: bool, decode: bool, name: str,
+               static_kv: bool = False):
   return layers.MultiHeadAttention(
       num_heads=cfg.num_heads, head_dim=cfg.head_dim, dropout_rate=cfg.dropout_rate,
-      deterministic=deterministic, decode=decode, attention_impl=cfg.attention_impl,
-      dtype=cfg.activation_dtype, name=name)
+      deterministic=deterministic, decode=decode, static_kv=static_kv,
+      attention_impl=cfg.attention_impl, dtype=cfg.activation_dtype, name=name)
 
 
 def _mlp(cfg: T5Config, deterministic: bool):
@@ -220,7 +221,7 @@ class Decoder(nn.Module):
   shared_embedding: nn.Module
 
   @nn.compact
-  def __call__(self, encoded: Array, encoder_tokens: Array, tokens: Array,
+  def __call__(self, encoded: Optional[Array], encoder_tokens: Array, tokens: Array,
                target_tokens: Optional[Array] = None, encoder_segment_ids: Optional[Array] = None,
                segment_ids: Optional[Array] = None, positions: Optional[Array] = None,
                enable_dropout: bool = True, decode: bool = False) -> Array:
@@ -291,7 +292,8 @@ class Transformer(nn.Module):
     return self.encoder(encoder_input_tokens, encoder_segment_ids, encoder_positions,
                         enable_dropout)
 
-  def decode(self, encoded: Array, encoder_input_tokens: Array, decoder_input_tokens: Array,
+  def decode(self, encoded: Optional[Array], encoder_input_tokens: Array,
+             decoder_input_tokens: Array,
              decoder_target_tokens: Optional[Array] = None,
              encoder_segment_ids: Optional[Array] = None,
              decoder_segment_ids: Optional[Array] = None,
@@ -301,7 +303,11 @@ class Transformer(nn.Module):
 
     With decode=True, pass one token per call after the cache has been created (see
     `flan_jax.models.decoding.init_cache`); `max_decode_length` is then the cache length.
+    Cross-attention keys/values are cached on the first step; later steps may pass
+    `encoded=None` to skip re-projecting the encoder outputs.
     """
+    if encoded is None and not decode:
+      raise ValueError("encoded=None is only allowed for cached decoding steps.")
     del max_decode_length  # The cache shape fixes it.
     return self.decoder(encoded, encoder_input_tokens, decoder_input_tokens,
                         decoder_target_tokens, encoder_segment_ids, decoder_segment_ids,
