@@ -1,0 +1,50 @@
+"""`flan-jax cache NAME... --output_dir DIR [beam options]`: cache tasks or whole
+(sub)mixtures with SeqIO's Apache Beam pipeline; DirectRunner unless --runner is given.
+
+Unknown `--flags` go to Beam as pipeline options, e.g. `--runner=DataflowRunner
+--project=P --region=R --temp_location=gs://...` or `--runner=FlinkRunner ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(prog="flan-jax cache", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("names", nargs="+", help="task or mixture names (mixtures: all tasks)")
+  parser.add_argument("--output_dir", "--output-dir", required=True, help="cache directory")
+  parser.add_argument("--min_shards", type=int, default=64, help="min output shards per split")
+  parser.add_argument("--max_shards", type=int, default=0, help="max output shards (0: none)")
+  parser.add_argument("--overwrite", action="store_true", help="re-cache cached tasks")
+  parser.add_argument("--skip_uncacheable", action="store_true",
+                      help="skip tasks without a CacheDatasetPlaceholder instead of failing")
+  parser.add_argument("--module_import", action="append", default=[],
+                      help="extra module each worker imports to register tasks; repeatable")
+  parser.add_argument("--base_seed", type=int, default=None)
+  return parser
+
+
+def main(argv: list[str]) -> int:
+  args, beam_options = _parser().parse_known_args(argv)
+  from flan_jax import errors  # pylint: disable=g-import-not-at-top
+  stray = [o for o in beam_options if not o.startswith("--")]
+  if stray:
+    raise errors.ConfigError(f"Unexpected arguments {stray}; Beam options look like --name=value.")
+  from flan_jax.mixtures import caching  # pylint: disable=g-import-not-at-top
+  cfg = caching.CacheConfig(
+      names=tuple(args.names), output_dir=args.output_dir,
+      pipeline_options=tuple(beam_options) or caching.DEFAULT_PIPELINE_OPTIONS,
+      min_shards=args.min_shards, max_shards=args.max_shards, overwrite=args.overwrite,
+      skip_uncacheable=args.skip_uncacheable,
+      modules_to_import=(caching.WORKER_MODULE, *args.module_import), base_seed=args.base_seed)
+  dirs = caching.run_cache(cfg)
+  print(f"cached {len(dirs)} task(s) under {args.output_dir}", file=sys.stderr)
+  for d in dirs:
+    print(d)
+  return 0

@@ -1,0 +1,36 @@
+"""`flan-jax export NAME --out FILE.jsonl[.gz]`: stream a task or mixture to JSONL rows
+{inputs, targets, task, template, format} with bounded memory (see docs/mixtures.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(prog="flan-jax export", description=__doc__)
+  parser.add_argument("name", help="a task or mixture name")
+  parser.add_argument("--out", required=True, help="output .jsonl or .jsonl.gz")
+  parser.add_argument("--split", default="train")
+  parser.add_argument("--num-examples", "--num_examples", type=int, default=None,
+                      help="rows to write over all shards (required for mixtures; "
+                           "default for a task: one epoch)")
+  parser.add_argument("--seed", type=int, default=0, help="shuffle and sampling seed")
+  parser.add_argument("--shard", default="0/1", help="i/n: write disjoint part i of n")
+  parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+  return parser
+
+
+def main(argv: list[str]) -> int:
+  args = _parser().parse_args(argv)
+  from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
+  index, num = export.parse_shard(args.shard)
+  cfg = export.ExportConfig(name=args.name, out=args.out, split=args.split,
+                            num_examples=args.num_examples, seed=args.seed,
+                            shard_index=index, num_shards=num)
+  rows = export.export(cfg, progress=not args.no_progress)
+  print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
+  return 0

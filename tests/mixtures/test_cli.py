@@ -1,0 +1,58 @@
+"""`flan-jax mixtures stats`, `export` and `cache` through the dispatcher."""
+
+import json
+
+import pytest
+
+from flan_jax.cli import main as cli
+from flan_jax.mixtures import recipe
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered():
+  recipe.register()
+
+
+def test_stats_json(capsys):
+  assert cli.main(["mixtures", "stats", recipe.TOY_MIXTURE, "--json"]) == 0
+  out = json.loads(capsys.readouterr().out)
+  assert sum(out["shares"].values()) == pytest.approx(1.0)
+  assert out["submixtures"][f"{recipe.TOY_MIXTURE}.flan2021"] == pytest.approx(0.4)
+
+
+def test_stats_table(capsys):
+  assert cli.main(["mixtures", "stats", "toy_flan"]) == 0
+  out = capsys.readouterr().out
+  assert "toy.category:zs_opt" in out and "share" in out
+
+
+def test_stats_plot(tmp_path, capsys):
+  try:
+    import matplotlib  # pylint: disable=unused-import
+  except ImportError:
+    code = cli.main(["mixtures", "stats", "toy_flan", "--plot", str(tmp_path / "c.png")])
+    assert code == 2 and "pip install matplotlib" in capsys.readouterr().err
+    return
+  assert cli.main(["mixtures", "stats", recipe.TOY_MIXTURE, "--plot", str(tmp_path / "c.png")]) == 0
+  assert (tmp_path / "c.png").stat().st_size > 0
+
+
+def test_unknown_name_is_one_line(capsys):
+  assert cli.main(["mixtures", "stats", "toy_flan2O22"]) == 2
+  err = capsys.readouterr().err.strip()
+  assert len(err.splitlines()) == 1 and "Did you mean" in err
+
+
+def test_export_cli(tmp_path, capsys):
+  out = tmp_path / "x.jsonl"
+  assert cli.main(["export", "toy.category:zs_noopt", "--split", "validation",
+                   "--num-examples", "5", "--seed", "1", "--shard", "1/2", "--out", str(out),
+                   "--no-progress"]) == 0
+  assert len(out.read_text().splitlines()) == 2  # 5 rows over 2 shards: shard 1 has 2.
+
+
+def test_cache_cli_rejects_uncacheable(tmp_path, capsys):
+  code = cli.main(["cache", "toy.category:zs_noopt", "--output_dir", str(tmp_path)])
+  assert code == 2
+  err = capsys.readouterr().err  # Without Beam the install hint, with it the missing step.
+  assert "pip install" in err or "CacheDatasetPlaceholder" in err
