@@ -167,3 +167,19 @@ def test_pytorch_bin_loads(tmp_path):
 def test_missing_weights_raise_clear_error(tmp_path):
   with pytest.raises(ConversionError, match="not a Hugging Face checkpoint"):
     hf.read_state_dict(str(tmp_path))
+
+
+def test_tied_config_with_its_own_lm_head_is_folded(tmp_path):
+  """tie_word_embeddings=true plus a distinct lm_head: transformers scales AND unties."""
+  path = write_hf_checkpoint(str(tmp_path), "v1_0")
+  from safetensors.numpy import load_file, save_file
+  state = load_file(os.path.join(path, "model.safetensors"))
+  state["lm_head.weight"] = np.random.RandomState(5).randn(*state["shared.weight"].shape).astype(
+      np.float32)
+  save_file(state, os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
+  torch_model = transformers.T5ForConditionalGeneration.from_pretrained(path).eval()
+  model, params = hf.load_t5(path)
+  assert not model.config.logits_via_embedding
+  enc, dec = _inputs()
+  np.testing.assert_allclose(_our_logits(model, params, enc, dec),
+                             _hf_logits(torch_model, enc, dec), atol=1e-4, rtol=1e-4)
