@@ -1,1 +1,1 @@
-"""Model families (T5 encoder-decoder, PaLM-style decoders) and decoding."""
+"""Models and decoding: the T5 encoder-decoder (`t5`), shared layers, cached decoding."""

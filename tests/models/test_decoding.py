@@ -154,3 +154,21 @@ def test_beam_scores_are_sorted_length_normalized_log_likelihoods():
   finished = np.any(seqs == eos, axis=1)
   penalty = np.where(finished, ((5.0 + lengths) / 6.0) ** alpha, ((5.0 + 12) / 6.0) ** alpha)
   np.testing.assert_allclose(loglik / penalty, scores[0], rtol=1e-4, atol=1e-4)
+
+
+def test_decoding_under_a_mesh_with_sharded_params():
+  model, params = _model()
+  mesh = jax.sharding.Mesh(np.asarray(jax.devices()).reshape(4, 2), ("data", "model"))
+  rules = (("batch", "data"), ("vocab", "model"), ("mlp", "model"), ("heads", "model"),
+           ("joined_kv", "model"), ("embed", None), ("kv", None), ("length", None),
+           ("relpos_buckets", None))
+  enc = jnp.concatenate([_inputs(), _inputs()[:1]], axis=0)  # batch 4 splits over 'data'.
+  ref = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 10))(params, enc)
+  specs = nn.logical_to_mesh(nn.get_partition_spec(params), rules)
+  shardings = jax.tree.map(lambda s: jax.sharding.NamedSharding(mesh, s), specs,
+                           is_leaf=lambda x: isinstance(x, jax.sharding.PartitionSpec))
+  sharded = jax.device_put(nn.meta.unbox(params), shardings)
+  assert tuple(sharded["decoder"]["logits_dense"]["kernel"].sharding.spec) == (None, "model")
+  with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
+    out = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 10))(sharded, enc)
+  np.testing.assert_array_equal(out, ref)
