@@ -21,6 +21,7 @@ INSTALL_REQUIRES = [
     "gin-config==0.5.0",
     "sentencepiece>=0.2.0,<0.3",
     "numpy>=2.0,<3",
+    "importlib_resources>=6",  # tensorflow-datasets needs it to prepare datasets.
     "tqdm>=4.66,<5",
 ]
 

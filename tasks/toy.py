@@ -27,6 +27,10 @@ FORMAT_RATES = {
     "inv": 0.3, "cot_inv": 0.2,
 }
 
+# Held-out style evaluation during the smoke run: each family's zero-shot prompts.
+EVAL_MIXTURE = "toy_zero_shot"
+EVAL_FORMATS = ("zs_opt", "zs_noopt")
+
 # Dialog is a small share in Flan (3%); the other families weigh the same.
 FAMILY_RATES = {"dialog": 0.5}
 
@@ -51,4 +55,7 @@ def register(config: toy_source.ToyConfig = toy_source.ToyConfig()) -> list[str]
       _, family, fmt = formats.parse_task_name(name)
       rates.append((name, FAMILY_RATES.get(family, 1.0) * FORMAT_RATES[fmt]))
     seqio.MixtureRegistry.add(MIXTURE, rates)
-  return names + [MIXTURE]
+  if EVAL_MIXTURE not in seqio.MixtureRegistry.names():
+    zero_shot = [n for n in names if formats.parse_task_name(n)[2] in EVAL_FORMATS]
+    seqio.MixtureRegistry.add(EVAL_MIXTURE, [(n, 1.0) for n in zero_shot])
+  return names + [MIXTURE, EVAL_MIXTURE]

@@ -42,6 +42,7 @@ def split_gin_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
 def register_configurables() -> None:
   """Makes the library's configs bindable from gin (idempotent)."""
   import gin
+  from flan_jax.mixtures import recipe
   from flan_jax.models import t5
   from flan_jax.training import config, losses, optimizers, partitioning, trainer
   if getattr(register_configurables, "done", False):
@@ -51,6 +52,8 @@ def register_configurables() -> None:
   gin.external_configurable(optimizers.OptimizerConfig, "OptimizerConfig")
   gin.external_configurable(losses.LossConfig, "LossConfig")
   gin.external_configurable(partitioning.PartitionConfig, "PartitionConfig")
+  gin.external_configurable(recipe.build_recipe_mixture, "build_recipe_mixture",
+                            module="mixtures")
   register_configurables.train = gin.external_configurable(trainer.train, "train")
   register_configurables.done = True
 

@@ -12,7 +12,7 @@ import seqio
 from flan_jax import errors
 
 # Catalog modules; each exposes `register() -> list[str]` (idempotent).
-CATALOG_MODULES = ("flan_jax_tasks.toy",)
+CATALOG_MODULES = ("flan_jax_tasks.toy", "flan_jax.mixtures.recipe")
 
 _HINT = "Run `flan-jax tasks list` to see every task and mixture."
 
