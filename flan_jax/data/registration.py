@@ -142,7 +142,7 @@ def register_template_tasks(
 
 def _preprocessors(spec: rendering.RenderSpec, source: seqio.DataSource,
                    pre_render: list[Callable]) -> list[Callable]:
-  """user pre_render -> field check -> dialog cut -> render -> tokenize -> EOS."""
+  """user pre_render -> field check -> dialog cut -> render -> tokenize -> cache -> EOS."""
   ts = spec.template_set
   before = list(pre_render)
   before.append(functools.partial(check_fields, dataset_name=ts.name, fields=ts.record_fields()))
@@ -154,7 +154,11 @@ def _preprocessors(spec: rendering.RenderSpec, source: seqio.DataSource,
                                    pre_render=_chain(before)))
   else:
     steps.append(functools.partial(rendering.render_zero_shot, spec=spec))
-  steps += [tokenize_in_batches, seqio.preprocessors.append_eos_after_trim]
+  # Cache after tokenizing, before trimming/EOS: rendering draws templates and exemplars
+  # from hashes of spec.seed and the record, not from seqio's seeds, so a cached example
+  # is exactly what on-the-fly preprocessing yields.
+  steps += [tokenize_in_batches, seqio.CacheDatasetPlaceholder(),
+            seqio.preprocessors.append_eos_after_trim]
   return steps
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from flan_jax.cli import main as cli
 from flan_jax.mixtures import recipe
+from tests.mixtures import plain_tasks
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,7 +53,8 @@ def test_export_cli(tmp_path, capsys):
 
 
 def test_cache_cli_rejects_uncacheable(tmp_path, capsys):
-  code = cli.main(["cache", "toy.category:zs_noopt", "--output_dir", str(tmp_path)])
+  name = plain_tasks.register_uncacheable()
+  code = cli.main(["cache", name, "--output_dir", str(tmp_path)])
   assert code == 2
   err = capsys.readouterr().err  # Without Beam the install hint, with it the missing step.
   assert "pip install" in err or "CacheDatasetPlaceholder" in err
