@@ -268,3 +268,22 @@ class MlpBlock(nn.Module):
     h = constrain(h, ("batch", "length", "mlp"))
     out = Dense(emb_dim, ("mlp", "embed"), dtype=self.dtype, name="wo")(h)
     return constrain(out, ("batch", "length", "embed"))
+
+
+def rotary_embedding(x: Array, positions: Array, max_wavelength: float = 10_000.0) -> Array:
+  """Rotary position embedding (RoPE) of x [batch, length, ..., dim] at positions [b|1, length].
+
+  Channel i is paired with i + dim/2 (the half-split layout) and the pair is rotated by
+  position / max_wavelength ** (2i / dim); computed in float32, returned in x's dtype.
+  """
+  dim = x.shape[-1]
+  if dim % 2:
+    raise ValueError(f"Rotary embeddings need an even head dimension, got {dim}.")
+  half = dim // 2
+  inv_wavelength = max_wavelength ** (-jnp.arange(half, dtype=jnp.float32) / half)
+  angles = positions.astype(jnp.float32)[..., None] * inv_wavelength
+  angles = angles.reshape(angles.shape[:2] + (1,) * (x.ndim - 3) + (half,))
+  sin, cos = jnp.sin(angles), jnp.cos(angles)
+  x1, x2 = jnp.split(x.astype(jnp.float32), 2, axis=-1)
+  rotated = jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+  return rotated.astype(x.dtype)

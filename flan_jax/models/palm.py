@@ -1,0 +1,281 @@
+"""PaLM-style decoder-only Transformer in Flax linen, with T5X parameter names.
+
+Architecture (Chowdhery et al., 2022): SwiGLU MLP, one shared pre-norm feeding attention and
+MLP in parallel (x + attn(norm(x)) + mlp(norm(x))), multi-query attention (one key/value head
+shared by all query heads), rotary positions on queries and keys, no biases, RMSNorm, and an
+output layer tied to the token embedding with logits scaled by emb_dim**-0.5 (PaLM's choice,
+since the embedding is initialised N(0, 1) and not normalised). Attention logits are scaled
+explicitly by head_dim**-0.5 (not folded into the query init as in T5).
+
+`DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
+`seqio.PrefixLMFeatureConverter`). With `prefix_lm=True`, positions marked by
+`decoder_causal_attention` attend to each other bidirectionally (T5X's prefix-LM mask).
+With `scan_layers=True` the layers are one module `decoder/layers` whose parameters carry a
+'layers' axis at position 1, as in `flan_jax.models.t5`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from flan_jax.models import layers
+
+Array = jax.Array
+
+SCAN_AXIS = 1
+REMAT_POLICIES = ("none", "full", "minimal")
+ATTENTION_IMPLS = ("einsum", "dot_product_attention")
+
+
+@dataclasses.dataclass(frozen=True)
+class PaLMConfig:
+  """Architecture and numerics of a PaLM-style decoder-only model."""
+  vocab_size: int = 32128
+  emb_dim: int = 512
+  num_heads: int = 8
+  head_dim: int = 64
+  num_layers: int = 8
+  mlp_dim: int = 2048
+  dropout_rate: float = 0.0
+  # Activation dtype ('float32' or 'bfloat16'); parameters are always float32.
+  dtype: str = "float32"
+  rope_max_wavelength: float = 10_000.0
+  # Bidirectional attention among the positions marked by `decoder_causal_attention`.
+  prefix_lm: bool = False
+  # One `nn.scan` over the layers: faster compiles, stacked parameters.
+  scan_layers: bool = False
+  # Per-layer rematerialization: 'none', 'full' (save nothing) or 'minimal' (save matmul
+  # outputs without batch dimensions, T5X's 'minimal').
+  remat_policy: str = "none"
+  # 'einsum' or 'dot_product_attention' (jax.nn.dot_product_attention; einsum is still used
+  # when attention dropout is active).
+  attention_impl: str = "einsum"
+  layer_norm_epsilon: float = 1e-6
+
+  def __post_init__(self):
+    object.__setattr__(self, "dtype", jnp.dtype(self.dtype).name)
+    if self.dtype not in ("float32", "bfloat16"):
+      raise ValueError(f"PaLMConfig.dtype must be 'float32' or 'bfloat16', got {self.dtype!r}.")
+    if self.head_dim % 2:
+      raise ValueError(f"PaLMConfig.head_dim must be even for RoPE, got {self.head_dim}.")
+    if self.remat_policy not in REMAT_POLICIES:
+      raise ValueError(f"remat_policy must be one of {REMAT_POLICIES}, got {self.remat_policy!r}.")
+    if self.attention_impl not in ATTENTION_IMPLS:
+      raise ValueError(
+          f"attention_impl must be one of {ATTENTION_IMPLS}, got {self.attention_impl!r}.")
+
+  @property
+  def activation_dtype(self) -> jnp.dtype:
+    return jnp.dtype(self.dtype)
+
+  def replace(self, **changes: Any) -> "PaLMConfig":
+    return dataclasses.replace(self, **changes)
+
+
+class MultiQueryAttention(nn.Module):
+  """`num_heads` query heads over ONE key/value head, with RoPE on queries and keys.
+
+  With `decode=True` keys/values go to the 'cache' collection: the first call (full cache
+  length) only creates it; each later call writes its n tokens at the cache index and
+  attends over the whole cache with the caller's mask [batch, 1, n, cache_length].
+  """
+  num_heads: int
+  head_dim: int
+  rope_max_wavelength: float = 10_000.0
+  dropout_rate: float = 0.0
+  deterministic: bool = True
+  decode: bool = False
+  attention_impl: str = "einsum"
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array, mask: Array, positions: Array) -> Array:
+    joined = self.num_heads * self.head_dim
+    dense = lambda features, axes, name: layers.Dense(features, axes, dtype=self.dtype,
+                                                      name=name)
+    query = dense(joined, ("embed", "joined_kv"), "query")(x)
+    query = query.reshape(query.shape[:-1] + (self.num_heads, self.head_dim))
+    query = layers.rotary_embedding(query, positions, self.rope_max_wavelength)
+    query = layers.constrain(query * self.head_dim ** -0.5, ("batch", "length", "heads", "kv"))
+    # A single key/value head: kernels [embed, head_dim] replicated over 'model'.
+    key = layers.rotary_embedding(dense(self.head_dim, ("embed", "kv"), "key")(x), positions,
+                                  self.rope_max_wavelength)
+    value = dense(self.head_dim, ("embed", "kv"), "value")(x)
+    key = layers.constrain(key, ("batch", "length", "kv"))
+    value = layers.constrain(value, ("batch", "length", "kv"))
+    if self.decode:
+      key, value = self._use_cache(key, value)
+    out = layers.constrain(self._attend(query, key, value, mask),
+                           ("batch", "length", "heads", "kv"))
+    out = dense(x.shape[-1], ("joined_kv", "embed"), "out")(out.reshape(out.shape[:-2] + (joined,)))
+    return layers.constrain(out, ("batch", "length", "embed"))
+
+  def _use_cache(self, key: Array, value: Array) -> tuple[Array, Array]:
+    """Writes this call's keys/values at the cache index; returns the whole cache."""
+    initialized = self.has_variable("cache", "cached_key")
+    cached_key = self.variable("cache", "cached_key", jnp.zeros, key.shape, key.dtype)
+    cached_value = self.variable("cache", "cached_value", jnp.zeros, value.shape, value.dtype)
+    cache_index = self.variable("cache", "cache_index", lambda: jnp.array(0, jnp.int32))
+    if not initialized:
+      return key, value
+    index = cache_index.value
+    cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, (0, index, 0))
+    cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, (0, index, 0))
+    cache_index.value = index + key.shape[1]
+    return cached_key.value, cached_value.value
+
+  def _attend(self, query: Array, key: Array, value: Array, mask: Array) -> Array:
+    """Softmax attention in float32: query [b, q, h, d], key/value [b, k, d]."""
+    use_dropout = not self.deterministic and self.dropout_rate > 0.0
+    if self.attention_impl == "dot_product_attention" and not use_dropout:
+      return jax.nn.dot_product_attention(query, key[:, :, None, :], value[:, :, None, :],
+                                          mask=mask, scale=1.0)
+    logits = jnp.einsum("bqhd,bkd->bhqk", query, key).astype(jnp.float32)
+    logits = jnp.where(mask, logits, layers.MASK_VALUE)
+    weights = jax.nn.softmax(logits, axis=-1).astype(self.dtype)
+    if use_dropout:
+      # One dropout mask shared across query positions, as in T5X (broadcast_dropout).
+      keep = jax.random.bernoulli(self.make_rng("dropout"), 1.0 - self.dropout_rate,
+                                  weights.shape[:2] + (1,) + weights.shape[3:])
+      weights = jnp.where(keep, weights / (1.0 - self.dropout_rate), 0).astype(self.dtype)
+    return jnp.einsum("bhqk,bkd->bqhd", weights, value)
+
+
+class DecoderLayer(nn.Module):
+  """Parallel block: x + dropout(attn(norm(x)) + mlp(norm(x))), one shared pre-norm."""
+  config: PaLMConfig
+  deterministic: bool = True
+  decode: bool = False
+  scanned: bool = False  # Return (x, None) as `nn.scan` requires.
+
+  @nn.compact
+  def __call__(self, x: Array, mask: Array, positions: Array) -> Any:
+    cfg, dtype = self.config, self.config.activation_dtype
+    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_self_attention_layer_norm")(x)
+    attn = MultiQueryAttention(
+        cfg.num_heads, cfg.head_dim, cfg.rope_max_wavelength, cfg.dropout_rate,
+        self.deterministic, self.decode, cfg.attention_impl, dtype,
+        name="self_attention")(y, mask, positions)
+    mlp = layers.MlpBlock(cfg.mlp_dim, ("swish", "linear"), cfg.dropout_rate, self.deterministic,
+                          dtype, name="mlp")(y)
+    y = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))(
+        attn + mlp, deterministic=self.deterministic)
+    x = layers.constrain(x + y, ("batch", "length", "embed"))
+    return (x, None) if self.scanned else x
+
+
+def _run_layers(cfg: PaLMConfig, x: Array, mask: Array, positions: Array,
+                deterministic: bool, decode: bool) -> Array:
+  """Applies the stack, unrolled as layers_{i} or scanned as one 'layers', remat per policy."""
+  layer_cls = DecoderLayer
+  if cfg.remat_policy != "none":
+    policy = None
+    if cfg.remat_policy == "minimal":
+      policy = jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims
+    # Inside scan CSE cannot undo rematerialization, so the extra barrier is not needed.
+    layer_cls = nn.remat(layer_cls, policy=policy, prevent_cse=not cfg.scan_layers)
+  if not cfg.scan_layers:
+    for i in range(cfg.num_layers):
+      x = layer_cls(cfg, deterministic, decode, name=f"layers_{i}")(x, mask, positions)
+    return x
+  scanned = nn.scan(
+      layer_cls, variable_axes={"params": SCAN_AXIS, "cache": 0},
+      split_rngs={"params": True, "dropout": True}, in_axes=(nn.broadcast, nn.broadcast),
+      length=cfg.num_layers, metadata_params={nn.PARTITION_NAME: "layers"})
+  x, _ = scanned(cfg, deterministic, decode, True, name="layers")(x, mask, positions)
+  return x
+
+
+class Decoder(nn.Module):
+  """Embeds, masks, runs the stack and the final norm; returns float32 logits."""
+  config: PaLMConfig
+  shared_embedding: nn.Module
+
+  @nn.compact
+  def __call__(self, tokens: Array, target_tokens: Array, segment_ids: Optional[Array],
+               positions: Optional[Array], causal_attention: Optional[Array],
+               enable_dropout: bool, decode: bool) -> Array:
+    cfg, deterministic = self.config, not enable_dropout
+    # Real tokens are those with a real target: input position 0 is pad id 0 (BOS).
+    real = target_tokens > 0
+    prefix = None
+    if cfg.prefix_lm and causal_attention is not None:
+      prefix = real & (causal_attention > 0)
+    block = self._cached_block(real, prefix, segment_ids, positions) if decode else None
+    if block is None:
+      mask = layers.attention_mask(real, real, segment_ids, segment_ids, causal=True)
+      if prefix is not None:
+        mask = mask | layers.attention_mask(prefix, prefix, segment_ids, segment_ids)
+      if positions is None:
+        positions = jnp.arange(tokens.shape[-1], dtype=jnp.int32)[None, :]
+    else:
+      mask, positions = block
+    dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
+    x = dropout(self.shared_embedding(tokens), deterministic=deterministic)
+    x = layers.constrain(x, ("batch", "length", "embed"))
+    x = _run_layers(cfg, x, mask, positions, deterministic, decode)
+    x = layers.RMSNorm(cfg.layer_norm_epsilon, cfg.activation_dtype, name="decoder_norm")(x)
+    x = dropout(x, deterministic=deterministic)
+    logits = self.shared_embedding.attend(x) * jnp.asarray(cfg.emb_dim ** -0.5, x.dtype)
+    return layers.constrain(logits.astype(jnp.float32), ("batch", "length", "vocab"))
+
+  def _cached_block(self, real: Array, prefix: Optional[Array], segment_ids: Optional[Array],
+                    positions: Optional[Array]) -> Optional[tuple[Array, Array]]:
+    """Mask [b, 1, n, cache_len] and positions for n tokens written at the cache index.
+
+    The first decode=True call (cache-length inputs) only creates the cache and returns
+    None. Keys are visible if written, real and not after the query's slot, or if both
+    query and key lie in this call's prefix (so a bidirectional prefix must be one call).
+    Without `positions`, a token's position is its cache slot.
+    """
+    initialized = self.has_variable("cache", "index")
+    index_var = self.variable("cache", "index", lambda: jnp.array(0, jnp.int32))
+    key_valid = self.variable("cache", "key_valid", jnp.zeros, real.shape, jnp.bool_)
+    if not initialized:
+      return None
+    if segment_ids is not None:
+      raise ValueError("Cached decoding does not take packed inputs (decoder_segment_ids).")
+    index, length = index_var.value, real.shape[1]
+    key_valid.value = jax.lax.dynamic_update_slice(key_valid.value, real, (0, index))
+    index_var.value = index + length
+    query_slot = index + jnp.arange(length, dtype=jnp.int32)
+    key_slot = jnp.arange(key_valid.value.shape[1], dtype=jnp.int32)
+    visible = (key_slot[None, :] <= query_slot[:, None])[None]
+    if prefix is not None:
+      key_prefix = jax.lax.dynamic_update_slice(jnp.zeros_like(key_valid.value), prefix,
+                                                (0, index))
+      visible = visible | (prefix[:, :, None] & key_prefix[:, None, :])
+    mask = real[:, :, None] & key_valid.value[:, None, :] & visible
+    if positions is None:
+      positions = query_slot[None, :]
+    return mask[:, None], positions.astype(jnp.int32)
+
+
+class DecoderOnly(nn.Module):
+  """PaLM decoder-only LM taking SeqIO's decoder-only feature names."""
+  config: PaLMConfig
+
+  def setup(self):
+    cfg = self.config
+    self.token_embedder = layers.Embed(cfg.vocab_size, cfg.emb_dim, cfg.activation_dtype)
+    self.decoder = Decoder(cfg, self.token_embedder)
+
+  def __call__(self, decoder_input_tokens: Array, decoder_target_tokens: Array,
+               decoder_segment_ids: Optional[Array] = None,
+               decoder_positions: Optional[Array] = None,
+               decoder_causal_attention: Optional[Array] = None, enable_dropout: bool = True,
+               decode: bool = False, max_decode_length: Optional[int] = None) -> Array:
+    """Float32 logits [batch, length, vocab].
+
+    Positions whose `decoder_target_tokens` is 0 are padding. `decoder_causal_attention`
+    (1 over BOS + inputs) is used only with `prefix_lm=True`. With decode=True, see
+    `flan_jax.models.palm_decoding`: the cache length fixes `max_decode_length`.
+    """
+    del max_decode_length
+    return self.decoder(decoder_input_tokens, decoder_target_tokens, decoder_segment_ids,
+                        decoder_positions, decoder_causal_attention, enable_dropout, decode)
