@@ -58,8 +58,8 @@ def _write_operative_config(model_dir) -> None:
   import gin
   import jax
   if jax.process_index() == 0 and isinstance(model_dir, str):
-    with open(os.path.join(model_dir, "config.gin"), "w") as f:
-      f.write(gin.operative_config_str())
+    from etils import epath
+    (epath.Path(model_dir) / "config.gin").write_text(gin.operative_config_str())
 
 
 def format_summary(summary: dict) -> str:

@@ -11,6 +11,7 @@ import flax.linen as nn
 import jax
 import numpy as np
 import seqio
+from etils import epath
 
 from flan_jax import errors
 from flan_jax.data import catalog
@@ -35,13 +36,12 @@ class LoadedModel:
 def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
                    step: int | None = None) -> LoadedModel:
   """Restores the params of MODEL_DIR's latest (or given) checkpoint onto a mesh."""
-  run_file = os.path.join(model_dir, RUN_FILE)
-  if not os.path.exists(run_file):
+  run_file = epath.Path(model_dir) / RUN_FILE
+  if not run_file.exists():
     raise errors.FlanJaxError(
         f"{model_dir!r} has no {RUN_FILE}: it is not a flan_jax MODEL_DIR "
         "(train with `flan-jax train` first).")
-  with open(run_file) as f:
-    run = json.load(f)
+  run = json.loads(run_file.read_text())
   config = t5.T5Config(**run["model_config"])
   model = t5.Transformer(config)
   lengths = run["train_config"]["task_feature_lengths"]

@@ -22,7 +22,9 @@ class CheckpointStore:
 
   def __init__(self, model_dir: str, period: int, keep: int | None = 3,
                async_save: bool = True):
-    self.directory = os.path.join(os.path.abspath(model_dir), "checkpoints")
+    if "://" not in model_dir:
+      model_dir = os.path.abspath(model_dir)
+    self.directory = os.path.join(model_dir, "checkpoints")
     self.period = period
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep, enable_async_checkpointing=async_save, create=True)

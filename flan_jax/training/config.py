@@ -25,6 +25,7 @@ class TrainConfig:
   keep_checkpoints: int | None = 3
   log_period: int = 10
   use_cached_tasks: bool = False
+  cache_dirs: tuple[str, ...] = ()  # Where `flan-jax cache` wrote cached tasks.
   pack: bool = True
   num_microbatches: int = 1
   # SeqIO data shards (default: one per process). Fix it to get the same global batches

@@ -16,6 +16,7 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+from etils import epath
 from clu import metric_writers
 from jax.sharding import Mesh, NamedSharding
 
@@ -85,6 +86,9 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   _check_train_config(config)
   optimizer.validate()
   loss.validate()
+  if config.cache_dirs:
+    from flan_jax.mixtures import caching
+    caching.use_cache_dirs(config.cache_dirs)
   task = catalog.get_mixture_or_task(config.mixture_or_task_name)
   if config.eval_mixture_or_task_name:
     catalog.get_mixture_or_task(config.eval_mixture_or_task_name)
@@ -148,33 +152,36 @@ def _check_batch(config: TrainConfig, mesh: Mesh, rules) -> None:
 
 
 def _check_model_dir(config: TrainConfig, model_config: Any) -> None:
-  """MODEL_DIR must be writable, have room, and not belong to another model."""
-  model_dir = config.model_dir
+  """MODEL_DIR must be writable, have room, and not belong to another model.
+
+  Paths may be local or remote (gs://...); the free-space check applies to local ones.
+  """
+  model_dir = epath.Path(config.model_dir)
   try:
-    os.makedirs(model_dir, exist_ok=True)
-    probe = os.path.join(model_dir, f".write_probe_{os.getpid()}")
-    with open(probe, "w") as f:
-      f.write("ok")
-    os.remove(probe)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    probe = model_dir / f".write_probe_{os.getpid()}_{jax.process_index()}"
+    probe.write_text("ok")
+    probe.unlink()
   except OSError as e:
-    raise errors.ConfigError(f"MODEL_DIR {model_dir!r} is not writable: {e}.") from e
-  free = shutil.disk_usage(model_dir).free
-  if free < MIN_FREE_BYTES:
-    raise errors.ConfigError(
-        f"MODEL_DIR {model_dir!r} has only {free // 2**20} MiB free; checkpoints need "
-        "more. Free some space or choose another folder.")
-  run_file = os.path.join(model_dir, RUN_FILE)
-  if os.path.exists(run_file):
-    with open(run_file) as f:
-      saved = json.load(f).get("model_config", {})
+    raise errors.ConfigError(f"MODEL_DIR {config.model_dir!r} is not writable: {e}.") from e
+  if "://" not in config.model_dir:
+    free = shutil.disk_usage(config.model_dir).free
+    if free < MIN_FREE_BYTES:
+      raise errors.ConfigError(
+          f"MODEL_DIR {config.model_dir!r} has only {free // 2**20} MiB free; checkpoints "
+          "need more. Free some space or choose another folder.")
+  run_file = model_dir / RUN_FILE
+  if run_file.exists():
+    saved = json.loads(run_file.read_text()).get("model_config", {})
     current = _jsonable(dataclasses.asdict(model_config))
     diff = {k: (saved.get(k), v) for k, v in current.items()
             if k in saved and saved.get(k) != v and k not in _NON_SHAPE_FIELDS}
     if diff:
       shown = ", ".join(f"{k}: saved {a!r} vs now {b!r}" for k, (a, b) in diff.items())
       raise errors.CheckpointMismatchError(
-          f"MODEL_DIR {model_dir!r} belongs to a model with a different shape ({shown}). "
-          "Nothing was overwritten; use a new MODEL_DIR or the original model config.")
+          f"MODEL_DIR {config.model_dir!r} belongs to a model with a different shape "
+          f"({shown}). Nothing was overwritten; use a new MODEL_DIR or the original model "
+          "config.")
 
 
 # Fields that may change between runs in the same MODEL_DIR (they change no shapes).
@@ -184,12 +191,13 @@ _NON_SHAPE_FIELDS = {"dropout_rate", "dtype", "remat_policy", "attention_impl"}
 def _write_run_file(config: TrainConfig, model_config: Any) -> None:
   if jax.process_index() != 0:
     return
-  payload = {"train_config": _jsonable(dataclasses.asdict(config)),
+  payload = {"model_family": type(model_config).__name__,
+             "train_config": _jsonable(dataclasses.asdict(config)),
              "model_config": _jsonable(dataclasses.asdict(model_config))}
-  tmp = os.path.join(config.model_dir, RUN_FILE + ".tmp")
-  with open(tmp, "w") as f:
-    json.dump(payload, f, indent=2, sort_keys=True)
-  os.replace(tmp, os.path.join(config.model_dir, RUN_FILE))
+  model_dir = epath.Path(config.model_dir)
+  tmp = model_dir / (RUN_FILE + ".tmp")
+  tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+  tmp.replace(model_dir / RUN_FILE)
 
 
 def _jsonable(value: Any) -> Any:
