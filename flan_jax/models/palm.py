@@ -77,6 +77,21 @@ class PaLMConfig:
     return dataclasses.replace(self, **changes)
 
 
+def train_flops_per_step(config: PaLMConfig, batch_size: int, length: int) -> float:
+  """Training FLOPs of one step over [batch_size, length], as `flan_jax.training.flops`.
+
+  3 x forward; forward = 2 * matmul params * tokens (q, out: d*h*k each; one-head k, v:
+  d*k each; SwiGLU: 3*d*mlp; tied logits: d*vocab) + 4 * tokens * length * h*k per layer
+  for QK^T and AV. For prefix-LM batches `length` is inputs + targets.
+  """
+  d, hk, k = config.emb_dim, config.num_heads * config.head_dim, config.head_dim
+  per_layer = 2 * d * hk + 2 * d * k + 3 * d * config.mlp_dim
+  params = config.num_layers * per_layer + d * config.vocab_size
+  tokens = batch_size * length
+  attention = 4 * tokens * length * hk * config.num_layers
+  return 3.0 * (2 * params * tokens + attention)
+
+
 class MultiQueryAttention(nn.Module):
   """`num_heads` query heads over ONE key/value head, with RoPE on queries and keys.
 

@@ -268,6 +268,13 @@ def test_train_steps_reduce_loss():
   assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(p))
 
 
+def test_train_flops_count_every_matmul_param():
+  _, params = _model()
+  matmul = sum(x.size for x in jax.tree.leaves(nn.meta.unbox(params)) if x.ndim == 2)
+  attention = 4 * 2 * 10 * 10 * TINY.num_heads * TINY.head_dim * TINY.num_layers
+  assert palm.train_flops_per_step(TINY, 2, 10) == 3.0 * (2 * matmul * 20 + attention)
+
+
 def test_config_validation():
   assert palm.PaLMConfig(dtype=jnp.bfloat16).dtype == "bfloat16"
   for bad in (dict(dtype="float16"), dict(head_dim=7), dict(remat_policy="some"),
