@@ -1,0 +1,89 @@
+"""`flan-jax train / infer / eval` from the command line: errors come early and clearly."""
+
+import gin
+import pytest
+
+from flan_jax.cli import main as cli
+
+SMALL_RUN = ["--gin_file=runs/smoke_cpu.gin", "--gin.TRAIN_STEPS=2",
+             "--gin.TASK_FEATURE_LENGTHS={'inputs': 96, 'targets': 16}",
+             "--gin.network.T5Config.emb_dim=32", "--gin.network.T5Config.mlp_dim=64",
+             "--gin.network.T5Config.num_heads=2", "--gin.network.T5Config.head_dim=16",
+             "--gin.network.T5Config.num_encoder_layers=1",
+             "--gin.network.T5Config.num_decoder_layers=1", "--gin.BATCH_SIZE=8",
+             "--gin.MIXTURE_OR_TASK_NAME='toy.category:zs_opt'", "--gin.EVAL_PERIOD=0",
+             "--gin.TrainConfig.eval_mixture_or_task_name='toy.category:zs_opt'",
+             "--gin.TrainConfig.eval_num_examples=8", "--gin.TrainConfig.eval_batch_size=8",
+             "--gin.TrainConfig.progress_bar=False"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_gin():
+  gin.clear_config()
+  yield
+  gin.clear_config()
+
+
+def _run(argv, capsys):
+  code = cli.main(argv)
+  captured = capsys.readouterr()
+  return code, captured.out, captured.err
+
+
+def test_train_then_infer_and_eval(tmp_path, capsys):
+  model_dir = tmp_path / "run"
+  code, out, err = _run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN, capsys)
+  assert code == 0, err
+  assert "Trained steps 0 -> 2." in out
+  assert (model_dir / "config.gin").exists() and (model_dir / "run.json").exists()
+  preds = tmp_path / "preds.jsonl"
+  code, out, err = _run(["infer", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
+                         "--num_examples=3", f"--out={preds}"], capsys)
+  assert code == 0, err
+  assert len(preds.read_text().splitlines()) == 3
+  code, out, err = _run(["eval", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
+                         "--num_examples=4"], capsys)
+  assert code == 0, err
+  assert "toy.category:zs_opt: accuracy" in out
+
+
+def test_unknown_task_suggests_close_matches(tmp_path, capsys):
+  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                      ["--gin.MIXTURE_OR_TASK_NAME='toy_flann'"], capsys)
+  assert code == 2
+  assert "Unknown task or mixture 'toy_flann'" in err and "toy_flan" in err
+
+
+def test_unknown_gin_binding_names_the_file(tmp_path, capsys):
+  bad = tmp_path / "bad.gin"
+  bad.write_text("include 'runs/smoke_cpu.gin'\nTrainConfig.bach_size = 4\n")
+  code, _, err = _run(["train", f"--gin_file={bad}", f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
+  assert code == 2
+  assert "bach_size" in err and "bad.gin" in err
+
+
+def test_unquoted_string_value_gets_a_hint(tmp_path, capsys):
+  code, _, err = _run(["train", "--gin_file=runs/smoke_cpu.gin",
+                       f"--gin.MODEL_DIR={tmp_path}/x"], capsys)
+  assert code == 2 and "strings need quotes" in err
+
+
+def test_mesh_that_does_not_divide_devices(tmp_path, capsys):
+  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                      ["--gin.PartitionConfig.num_partitions=3"], capsys)
+  assert code == 2 and "does not divide the 8 devices" in err
+
+
+def test_model_dir_of_another_shape_is_refused(tmp_path, capsys):
+  model_dir = tmp_path / "run"
+  assert _run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN, capsys)[0] == 0
+  gin.clear_config()
+  code, _, err = _run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN +
+                      ["--gin.network.T5Config.mlp_dim=128"], capsys)
+  assert code == 2 and "different shape" in err and "mlp_dim" in err
+
+
+def test_infer_on_a_folder_that_is_not_a_model_dir(tmp_path, capsys):
+  code, _, err = _run(["infer", f"--model_dir={tmp_path}", "--task=toy.category:zs_opt",
+                       f"--out={tmp_path}/p.jsonl"], capsys)
+  assert code == 2 and "not a flan_jax MODEL_DIR" in err
