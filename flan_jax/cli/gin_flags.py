@@ -43,11 +43,12 @@ def register_configurables() -> None:
   """Makes the library's configs bindable from gin (idempotent)."""
   import gin
   from flan_jax.mixtures import recipe
-  from flan_jax.models import t5
+  from flan_jax.models import palm, t5
   from flan_jax.training import config, losses, optimizers, partitioning, trainer
   if getattr(register_configurables, "done", False):
     return
   gin.external_configurable(t5.T5Config, "T5Config", module="network")
+  gin.external_configurable(palm.PaLMConfig, "PaLMConfig", module="network")
   gin.external_configurable(config.TrainConfig, "TrainConfig")
   gin.external_configurable(optimizers.OptimizerConfig, "OptimizerConfig")
   gin.external_configurable(losses.LossConfig, "LossConfig")

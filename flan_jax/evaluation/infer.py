@@ -16,7 +16,7 @@ from etils import epath
 from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.evaluation.predict import Predictor
-from flan_jax.models import t5
+from flan_jax.models import families
 from flan_jax.training import checkpoints, partitioning, state
 from flan_jax.training.run_setup import RUN_FILE
 
@@ -42,14 +42,15 @@ def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
         f"{model_dir!r} has no {RUN_FILE}: it is not a flan_jax MODEL_DIR "
         "(train with `flan-jax train` first).")
   run = json.loads(run_file.read_text())
-  config = t5.T5Config(**run["model_config"])
-  model = t5.Transformer(config)
+  family = families.family_by_config_name(run.get("model_family", "T5Config"))
+  config = family.config_cls(**run["model_config"])
+  model = family.build(config)
   lengths = run["train_config"]["task_feature_lengths"]
   mesh = partitioning.create_mesh(partition)
   rules = partition.rules()
   store = checkpoints.CheckpointStore(model_dir, period=0)
   with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
-    init = lambda r: model.init(r, **state.dummy_inputs(lengths), enable_dropout=False)
+    init = lambda r: model.init(r, **state.dummy_inputs(model, lengths), enable_dropout=False)
     boxed = jax.eval_shape(init, jax.random.PRNGKey(0))["params"]
     shardings = partitioning.logical_to_sharding(nn.get_partition_spec(boxed), mesh, rules)
     plain = jax.eval_shape(lambda r: nn.meta.unbox(init(r)["params"]), jax.random.PRNGKey(0))

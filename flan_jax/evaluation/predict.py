@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Sequence
 
 import jax
@@ -10,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from jax.sharding import Mesh, NamedSharding
 
-from flan_jax.models import decoding
+from flan_jax.models import families
 from flan_jax.training import partitioning
 
 
@@ -24,10 +23,9 @@ class Predictor:
     self.batch_size = -(-batch_size // dp) * dp  # Round up so the mesh divides it.
     self.max_decode_length = max_decode_length
     self._input_sharding = partitioning.batch_sharding(mesh, rules)
-    decode = functools.partial(decoding.greedy_decode, model,
-                               max_decode_length=max_decode_length, eos_id=eos_id)
+    decode = families.family_of(model.config).greedy_decode
     self._decode = jax.jit(
-        lambda params, tokens: decode(params, tokens),
+        lambda params, tokens: decode(model, params, tokens, max_decode_length, eos_id),
         in_shardings=(param_shardings, self._input_sharding),
         out_shardings=partitioning.replicated(mesh))
 

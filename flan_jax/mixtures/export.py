@@ -1,12 +1,14 @@
 """Streams a task or mixture to JSONL rows {inputs, targets, task, template, format}.
 
-Rows flow through tf.data and are written as they come, so memory does not grow with the
-number of rows. Same name, split, seed, shard and count give identical bytes (gzip too:
-no timestamp in the header).
+Memory does not grow with the number of rows, nor with the number of tasks: a mixture
+first draws every row's task (seeded PCG64, probability proportional to its rate), then
+renders each task's share with one tf.data pipeline at a time into a gzip spill file
+next to the output, and finally interleaves the spills in the drawn order. (Every toy
+pipeline holds ~20 MiB of tf.data graphs; 47 of them open at once took ~1 GiB.) Same
+name, split, seed, shard and count give identical bytes (gzip too: no timestamp).
 
-Epochs: every task repeats indefinitely (each epoch reshuffled with the seed), and a
-mixture draws each row's task with probability proportional to its rate, so asking for
-more rows than a task holds repeats that task's examples. A task exported without
+Epochs: every task repeats indefinitely (each epoch reshuffled with the seed), so asking
+for more rows than a task holds repeats that task's examples. A task exported without
 `num_examples` yields exactly one epoch.
 
 Shards: `--shard i/n` passes seqio.ShardInfo(i, n) to every task, so shard i reads the
@@ -17,15 +19,19 @@ writes N // n rows (+1 for i < N % n), so the shards sum to N.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import gzip
 import hashlib
 import io
 import json
 import os
 import sys
-from typing import Iterator
+import tempfile
+from typing import Any, Iterator, Sequence
 
+import numpy as np
 import seqio
 import tensorflow as tf
 
@@ -35,6 +41,7 @@ from flan_jax.mixtures import truncation
 
 ROW_KEYS = ("inputs", "targets", "task", "template", "format")
 _BATCH = 256
+_DRAW_CHUNK = 8192  # Rows drawn (and interleaved) per step.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,32 +111,44 @@ def _sample_seed(cfg: ExportConfig) -> int:
   return int.from_bytes(digest[:7], "little")
 
 
-def row_dataset(provider: seqio.Task | seqio.Mixture,
-                cfg: ExportConfig) -> tuple[tf.data.Dataset, list[str], int | None]:
-  """The rows as a batched tf.data stream, the task names by id, and the row count."""
+def task_draws(rates: Sequence[float], count: int, seed: int) -> Iterator[np.ndarray]:
+  """Each row's task index, drawn i.i.d. with probability proportional to `rates`.
+
+  Yields chunks; a pure function of (rates, count, seed), so it can be replayed.
+  """
+  cdf = np.cumsum(np.asarray(rates, np.float64))
+  cdf /= cdf[-1]
+  rng = np.random.Generator(np.random.PCG64(seed))
+  for start in range(0, count, _DRAW_CHUNK):
+    uniforms = rng.random(min(_DRAW_CHUNK, count - start))
+    yield np.minimum(np.searchsorted(cdf, uniforms, side="right"), len(cdf) - 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+  """The validated export: the tasks, their rates (mixtures only) and the row count."""
+  tasks: list[seqio.Task]
+  rates: list[float] | None
+  count: int | None
+
+
+def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
+  """Checks the config against the task or mixture before anything is built or written."""
   if cfg.num_examples is not None and cfg.num_examples < 0:
     raise errors.ConfigError(f"--num-examples must be >= 0, got {cfg.num_examples}.")
   count = (shard_size(cfg.num_examples, cfg.shard_index, cfg.num_shards)
            if cfg.num_examples is not None else None)
   if isinstance(provider, seqio.Task):
     _check_split(provider, cfg.split)
-    ds = task_rows(provider, 0, cfg, repeat=count is not None)
-    names = [provider.name]
-  else:
-    if count is None:
-      raise errors.ConfigError(
-          f"{provider.name!r} is a mixture: pass --num-examples (a mixture never ends).")
-    tasks = [t for t in provider.tasks if cfg.split in t.splits]
-    if not tasks:
-      raise errors.ConfigError(f"No task of {provider.name!r} has a {cfg.split!r} split.")
-    names = [t.name for t in tasks]
-    rates = [float(provider.get_rate(t)) for t in tasks]
-    streams = [task_rows(t, i, cfg, repeat=True) for i, t in enumerate(tasks)]
-    ds = tf.data.Dataset.sample_from_datasets(streams, weights=rates, seed=_sample_seed(cfg),
-                                              stop_on_empty_dataset=True)
-  if count is not None:
-    ds = ds.take(count)
-  return ds.batch(_BATCH).prefetch(2), names, count
+    return _Plan([provider], None, count)
+  if count is None:
+    raise errors.ConfigError(
+        f"{provider.name!r} is a mixture: pass --num-examples (a mixture never ends).")
+  pairs = [(t, float(provider.get_rate(t))) for t in provider.tasks if cfg.split in t.splits]
+  pairs = [(t, r) for t, r in pairs if r > 0]
+  if not pairs:
+    raise errors.ConfigError(f"No task of {provider.name!r} has a {cfg.split!r} split.")
+  return _Plan([t for t, _ in pairs], [r for _, r in pairs], count)
 
 
 def _check_split(task: seqio.Task, split: str) -> None:
@@ -147,11 +166,79 @@ def _decode_batches(ds: tf.data.Dataset, names: list[str]) -> Iterator[list[dict
             "format": batch["format"][i].decode("utf-8")} for i in range(len(batch["task"]))]
 
 
+def _encode(rows: list[dict]) -> bytes:
+  return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+
+
+def _task_chunks(plan: _Plan, cfg: ExportConfig, index: int, count: int | None,
+                 bar: Any) -> Iterator[tuple[bytes, int]]:
+  """(JSON lines, row count) of one task's stream, `count` rows (None: one epoch)."""
+  task = plan.tasks[index]
+  ds = task_rows(task, index, cfg, repeat=count is not None)
+  if count is not None:
+    ds = ds.take(count)
+  for rows in _decode_batches(ds.batch(_BATCH).prefetch(2), [t.name for t in plan.tasks]):
+    bar.update(len(rows))
+    yield _encode(rows), len(rows)
+
+
+def _spill_task(plan: _Plan, cfg: ExportConfig, index: int, count: int, path: str,
+                bar: Any) -> None:
+  """Writes the first `count` rows of task `index` to `path`; its pipeline is then freed."""
+  written = 0
+  with gzip.open(path, "wb", compresslevel=1) as f:
+    for chunk, rows in _task_chunks(plan, cfg, index, count, bar):
+      f.write(chunk)
+      written += rows
+  if written < count:
+    raise errors.ConfigError(
+        f"Task {plan.tasks[index].name!r} yielded {written} of {count} rows from its "
+        f"{cfg.split!r} split (is the split empty?).")
+
+
+def _mixture_chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
+                    bar: Any) -> Iterator[tuple[bytes, int]]:
+  """Renders each task's share of the rows with one pipeline at a time (spilled to
+  `spill_dir`), then interleaves the spills in the drawn task order."""
+  seed, num_tasks = _sample_seed(cfg), len(plan.tasks)
+  counts = np.zeros(num_tasks, np.int64)
+  for ids in task_draws(plan.rates, plan.count, seed):
+    counts += np.bincount(ids, minlength=num_tasks)
+  paths = [os.path.join(spill_dir, f"task-{i:05d}.jsonl.gz") for i in range(num_tasks)]
+  for i in range(num_tasks):
+    if counts[i]:
+      _spill_task(plan, cfg, i, int(counts[i]), paths[i], bar)
+      gc.collect()  # Frees the task's tf.data graphs before the next one is built.
+  with contextlib.ExitStack() as stack:
+    readers = [stack.enter_context(gzip.open(p, "rb")) if n else None
+               for p, n in zip(paths, counts)]
+    for ids in task_draws(plan.rates, plan.count, seed):
+      yield b"".join(readers[i].readline() for i in ids.tolist()), len(ids)
+
+
+def _chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
+            bar: Any) -> Iterator[tuple[bytes, int]]:
+  if plan.rates is None:
+    return _task_chunks(plan, cfg, 0, plan.count, bar)
+  return _mixture_chunks(plan, cfg, spill_dir, bar)
+
+
+def _spill_dir(out: str | None) -> tempfile.TemporaryDirectory:
+  where = os.path.dirname(os.path.abspath(out)) if out else None
+  return tempfile.TemporaryDirectory(prefix=".export-spill-", dir=where)
+
+
 def iter_rows(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> Iterator[dict]:
   """Rows as dicts with ROW_KEYS, in export order."""
-  ds, names, _ = row_dataset(provider, cfg)
-  for rows in _decode_batches(ds, names):
-    yield from rows
+  plan = _plan(provider, cfg)
+  with _spill_dir(None) as spill_dir:
+    for chunk, _ in _chunks(plan, cfg, spill_dir, _NoBar()):
+      yield from (json.loads(line) for line in chunk.splitlines())
+
+
+class _NoBar:
+  def update(self, n: int) -> None:
+    del n
 
 
 def _open_out(path: str, compress: bool) -> tuple[io.BufferedWriter, io.RawIOBase]:
@@ -165,21 +252,20 @@ def export(cfg: ExportConfig, progress: bool = True) -> int:
   """Writes the rows to cfg.out (.jsonl or .jsonl.gz) atomically; returns the row count."""
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
   from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
-  provider = catalog.get_mixture_or_task(cfg.name)
-  ds, names, count = row_dataset(provider, cfg)  # Validates before a file is created.
+  plan = _plan(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
   os.makedirs(os.path.dirname(os.path.abspath(cfg.out)), exist_ok=True)
   tmp = cfg.out + ".tmp"
-  out, raw = _open_out(tmp, cfg.out.endswith(".gz"))
   written = 0
-  try:
-    with tqdm(total=count, unit="rows", disable=not progress, file=sys.stderr,
-              mininterval=1.0, desc=cfg.name) as bar:
-      for rows in _decode_batches(ds, names):
-        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"))
-        written += len(rows)
-        bar.update(len(rows))
-  finally:
-    out.close()
-    raw.close()
+  with _spill_dir(cfg.out) as spill_dir, \
+      tqdm(total=plan.count, unit="rows", disable=not progress, file=sys.stderr,
+           mininterval=1.0, desc=cfg.name) as bar:
+    out, raw = _open_out(tmp, cfg.out.endswith(".gz"))
+    try:
+      for chunk, rows in _chunks(plan, cfg, spill_dir, bar):
+        out.write(chunk)
+        written += rows
+    finally:
+      out.close()
+      raw.close()
   os.replace(tmp, cfg.out)
   return written

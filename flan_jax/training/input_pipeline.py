@@ -13,10 +13,6 @@ from jax.sharding import NamedSharding
 from flan_jax import errors
 
 
-def feature_converter(pack: bool) -> seqio.FeatureConverter:
-  return seqio.EncDecFeatureConverter(pack=pack)
-
-
 def local_shards(data_shards: int | None) -> list[int]:
   """The data shards this process reads: shard i goes to process i % process_count."""
   processes = jax.process_count()
@@ -36,9 +32,9 @@ def check_batch_split(global_batch_size: int, data_shards: int | None) -> None:
 
 
 def train_dataset(mixture_or_task_name: str, task_feature_lengths: Mapping[str, int],
-                  global_batch_size: int, seed: int, use_cached: bool = False,
-                  pack: bool = True, split: str = "train",
-                  data_shards: int | None = None) -> tf.data.Dataset:
+                  global_batch_size: int, seed: int,
+                  feature_converter: seqio.FeatureConverter, use_cached: bool = False,
+                  split: str = "train", data_shards: int | None = None) -> tf.data.Dataset:
   """This host's rows of an endless, shuffled, packed and batched training stream.
 
   The data is split into `data_shards` SeqIO shards (default: one per process); each
@@ -53,7 +49,7 @@ def train_dataset(mixture_or_task_name: str, task_feature_lengths: Mapping[str, 
   for index in local_shards(data_shards):
     ds = seqio.get_dataset(
         mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
-        feature_converter=feature_converter(pack), dataset_split=split,
+        feature_converter=feature_converter, dataset_split=split,
         use_cached=use_cached, shuffle=True, num_epochs=None,
         shard_info=seqio.ShardInfo(index=index, num_shards=shards), seed=seed,
         verbose=False)

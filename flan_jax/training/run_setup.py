@@ -23,7 +23,7 @@ from jax.sharding import Mesh, NamedSharding
 from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.evaluation import evaluator as evaluator_lib
-from flan_jax.models import t5
+from flan_jax.models import families
 from flan_jax.training import checkpoints, input_pipeline, optimizers, partitioning, state
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
@@ -39,6 +39,7 @@ class Run:
   """Everything the train loop uses, built and validated by `prepare`."""
   config: TrainConfig
   model_config: Any
+  family: families.ModelFamily
   loss_config: LossConfig
   mesh: Mesh
   rules: partitioning.LogicalRules
@@ -53,7 +54,8 @@ class Run:
     c = self.config
     return input_pipeline.train_dataset(
         c.mixture_or_task_name, c.task_feature_lengths, c.batch_size, c.seed,
-        use_cached=c.use_cached_tasks, pack=c.pack, data_shards=c.data_shards)
+        self.family.feature_converter(c.pack), use_cached=c.use_cached_tasks,
+        data_shards=c.data_shards)
 
   @functools.cached_property
   def eval_writer(self):
@@ -92,19 +94,21 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   task = catalog.get_mixture_or_task(config.mixture_or_task_name)
   if config.eval_mixture_or_task_name:
     catalog.get_mixture_or_task(config.eval_mixture_or_task_name)
+  family = families.family_of(model_config)
   _check_vocabulary(task, model_config)
   mesh = partitioning.create_mesh(partition)
   rules = partition.rules()
   _check_batch(config, mesh, rules)
   _check_model_dir(config, model_config)
-  model = t5.Transformer(model_config)
+  model = family.build(model_config)
   tx = optimizers.make_optimizer(optimizer, config.train_steps)
   layout = state.state_layout(model, tx, config.task_feature_lengths, mesh, rules)
   store = checkpoints.CheckpointStore(config.model_dir, config.checkpoint_period,
                                       config.keep_checkpoints)
   store.check_compatible(layout.abstract)
   _write_run_file(config, model_config)
-  return Run(config=config, model_config=model_config, loss_config=loss, mesh=mesh,
+  return Run(config=config, model_config=model_config, family=family, loss_config=loss,
+             mesh=mesh,
              rules=rules, model=model, tx=tx,
              learning_rate_fn=optimizers.make_schedule(optimizer, config.train_steps),
              layout=layout, batch_sharding=partitioning.batch_sharding(mesh, rules),
@@ -135,7 +139,8 @@ def _check_vocabulary(task: Any, model_config: Any) -> None:
     if size > model_config.vocab_size:
       raise errors.ConfigError(
           f"Feature {name!r} of {task.name!r} uses a vocabulary of {size} ids but the "
-          f"model's vocab_size is {model_config.vocab_size}; set T5Config.vocab_size to "
+          f"model's vocab_size is {model_config.vocab_size}; set "
+          f"{type(model_config).__name__}.vocab_size to "
           f"at least {size} (a multiple of 128 is fastest).")
 
 

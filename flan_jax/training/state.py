@@ -11,19 +11,15 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh
 
+from flan_jax.models import families
 from flan_jax.training import partitioning
 from flan_jax.training.steps import TrainState
 
 
-def dummy_inputs(task_feature_lengths: Mapping[str, int]) -> dict[str, jax.Array]:
-  """Small stand-in batch for `model.init` (parameter shapes do not depend on length)."""
-  inputs = min(int(task_feature_lengths.get("inputs", 8)), 8)
-  targets = min(int(task_feature_lengths.get("targets", 8)), 8)
-  return {
-      "encoder_input_tokens": jnp.ones((1, inputs), jnp.int32),
-      "decoder_input_tokens": jnp.ones((1, targets), jnp.int32),
-      "decoder_target_tokens": jnp.ones((1, targets), jnp.int32),
-  }
+def dummy_inputs(model: nn.Module,
+                 task_feature_lengths: Mapping[str, int]) -> dict[str, jax.Array]:
+  """A small stand-in batch for `model.init`, shaped for the model's family."""
+  return families.family_of(model.config).dummy_inputs(task_feature_lengths)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +33,7 @@ class StateLayout:
 def make_init_fn(model: nn.Module, tx: optax.GradientTransformation,
                  task_feature_lengths: Mapping[str, int]):
   def init_fn(rng: jax.Array) -> TrainState:
-    boxed = model.init(rng, **dummy_inputs(task_feature_lengths), enable_dropout=False)
+    boxed = model.init(rng, **dummy_inputs(model, task_feature_lengths), enable_dropout=False)
     params = nn.meta.unbox(boxed["params"])
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       opt_state=tx.init(params))
@@ -50,7 +46,7 @@ def state_layout(model: nn.Module, tx: optax.GradientTransformation,
   """Shapes and shardings of the train state, computed without allocating it."""
   rng = jax.random.PRNGKey(0)
   boxed = jax.eval_shape(
-      lambda r: model.init(r, **dummy_inputs(task_feature_lengths), enable_dropout=False),
+      lambda r: model.init(r, **dummy_inputs(model, task_feature_lengths), enable_dropout=False),
       rng)["params"]
   logical_specs = nn.get_partition_spec(boxed)
   abstract = jax.eval_shape(make_init_fn(model, tx, task_feature_lengths), rng)

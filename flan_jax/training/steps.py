@@ -15,7 +15,7 @@ from flan_jax.training import losses
 # Features a SeqIO encoder-decoder batch carries that the network takes as inputs.
 MODEL_INPUTS = ("encoder_input_tokens", "decoder_input_tokens", "decoder_target_tokens",
                 "encoder_segment_ids", "decoder_segment_ids", "encoder_positions",
-                "decoder_positions")
+                "decoder_positions", "decoder_causal_attention")
 
 
 @flax.struct.dataclass

@@ -149,8 +149,8 @@ def _log_window(run: Run, window: list[dict], seconds: float, step: int,
   scalars["target_tokens_per_second"] = tokens / max(seconds, 1e-9)
   scalars["steps_per_second"] = len(window) / max(seconds, 1e-9)
   peak = flops.peak_flops_per_device(run.config.peak_flops_per_device)
-  if peak and hasattr(run.model_config, "emb_dim"):
-    step_flops = flops.t5_train_flops_per_step(
+  if peak:
+    step_flops = run.family.train_flops(
         run.model_config, run.config.batch_size, run.config.task_feature_lengths)
     scalars["mfu"] = step_flops * scalars["steps_per_second"] / (peak * jax.device_count())
   writer.write_scalars(step, scalars)

@@ -81,3 +81,14 @@ def test_model_dir_of_another_model_is_never_overwritten(tmp_path):
     trainer.train(_config(tmp_path, train_steps=6), bigger, OPTIMIZER,
                   partitioning=PARTITION)
   assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == before
+
+
+def test_palm_prefix_lm_trains_and_evaluates(tmp_path):
+  from flan_jax.models import palm
+  config = palm.PaLMConfig(vocab_size=1024, emb_dim=64, num_heads=2, head_dim=32,
+                           num_layers=2, mlp_dim=128, dropout_rate=0.0, prefix_lm=True)
+  summary = trainer.train(_config(tmp_path, train_steps=8), config, OPTIMIZER,
+                          partitioning=PARTITION)
+  assert summary["final_step"] == 8
+  assert summary["last_loss"] < summary["first_loss"]
+  assert set(summary["eval"][TASK]) == {"accuracy", "majority_baseline"}
