@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from flan_jax.interop import ConversionError
+from flan_jax.interop import param_tree
 from flan_jax.models import t5
 
 PyTree = Any
@@ -216,8 +217,7 @@ def _as_f32(x: Any, transpose: bool) -> np.ndarray:
 
 
 def _unbox(params: PyTree) -> PyTree:
-  import flax.linen as nn
-  return nn.meta.unbox(params)
+  return param_tree._unbox(params)  # pylint: disable=protected-access
 
 
 def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:

@@ -4,6 +4,9 @@
     DST/params/       ocp.PyTreeCheckpointer directory of the unboxed float32 params
 
 Plain Orbax, so `ocp.PyTreeCheckpointer().restore(DST + '/params')` works without flan_jax.
+
+`load` also reads a training MODEL_DIR (run.json + checkpoints/<step>/), taking the
+parameters of its latest checkpoint, so a finetuned run converts or warm-starts directly.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import os
 from typing import Any
 
+import jax
 import numpy as np
 
 from flan_jax.interop import ConversionError
@@ -21,6 +25,7 @@ from flan_jax.models import t5
 
 PyTree = Any
 CONFIG_FILE = "config.json"
+RUN_FILE = "run.json"  # Written by the trainer into MODEL_DIR.
 PARAMS_DIR = "params"
 
 
@@ -43,8 +48,10 @@ def save(config: t5.T5Config, params: PyTree, path: str) -> None:
 
 
 def load(path: str) -> tuple[t5.T5Config, PyTree]:
-  """(T5Config, float32 numpy params) from a directory written by `save`."""
+  """(T5Config, float32 numpy params) from a directory written by `save` or a MODEL_DIR."""
   import orbax.checkpoint as ocp
+  if is_model_dir(path):
+    return load_model_dir(path)
   if not is_native_dir(path):
     raise ConversionError(f"{path!r} is not a flan_jax model directory (expected "
                           f"{CONFIG_FILE} and {PARAMS_DIR}/).")
@@ -60,8 +67,42 @@ def load(path: str) -> tuple[t5.T5Config, PyTree]:
 
 
 def is_native_dir(path: str) -> bool:
-  return (os.path.isfile(os.path.join(path, CONFIG_FILE))
-          and os.path.isdir(os.path.join(path, PARAMS_DIR)))
+  return is_model_dir(path) or (os.path.isfile(os.path.join(path, CONFIG_FILE))
+                                and os.path.isdir(os.path.join(path, PARAMS_DIR)))
+
+
+def is_model_dir(path: str) -> bool:
+  """A MODEL_DIR written by `flan-jax train` (run.json + checkpoints/)."""
+  return (os.path.isfile(os.path.join(path, RUN_FILE))
+          and os.path.isdir(os.path.join(path, "checkpoints")))
+
+
+def load_model_dir(path: str, step: int | None = None) -> tuple[t5.T5Config, PyTree]:
+  """(T5Config, numpy params) of a training MODEL_DIR's latest (or given) checkpoint."""
+  import orbax.checkpoint as ocp
+  with open(os.path.join(path, RUN_FILE)) as f:
+    run = json.load(f)
+  if run.get("model_family", "T5Config") != "T5Config":
+    raise ConversionError(f"{path!r} holds a {run['model_family']} model; only T5 models "
+                          "convert to the Hugging Face / T5X / native T5 formats.")
+  config = t5.T5Config(**run["model_config"])
+  folder = os.path.abspath(os.path.join(path, "checkpoints"))
+  steps = sorted(int(n) for n in os.listdir(folder) if n.isdigit())
+  if not steps:
+    raise ConversionError(f"{folder!r} holds no complete checkpoint.")
+  step = steps[-1] if step is None else step
+  state_dir = os.path.join(folder, str(step), "state")
+  checkpointer = ocp.PyTreeCheckpointer()
+  metadata = checkpointer.metadata(state_dir)
+  metadata = getattr(metadata, "item_metadata", metadata)
+  tree = getattr(metadata, "tree", metadata)
+  restore_args = jax.tree_util.tree_map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray),
+                                        tree["params"])
+  restored = checkpointer.restore(
+      state_dir, args=ocp.args.PyTreeRestore(item={"params": tree["params"]},
+                                             restore_args={"params": restore_args},
+                                             partial_restore=True))
+  return config, _to_numpy(restored["params"])
 
 
 def _to_numpy(tree: Any) -> Any:

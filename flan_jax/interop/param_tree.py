@@ -121,5 +121,12 @@ def unstack_layers(params: Mapping[str, Any]) -> PyTree:
 
 
 def _unbox(tree: PyTree) -> PyTree:
+  """Plain values of logically partitioned boxes.
+
+  Unlike `nn.meta.unbox`, this adds no sharding constraint, so it is safe on host arrays
+  and shape structs while a mesh is active (e.g. when the trainer loads a checkpoint).
+  """
   import flax.linen as nn
-  return nn.meta.unbox(tree)
+  is_box = lambda x: isinstance(x, nn.meta.AxisMetadata)
+  return jax.tree_util.tree_map(lambda x: x.unbox(apply_constraint=False) if is_box(x) else x,
+                                tree, is_leaf=is_box)
