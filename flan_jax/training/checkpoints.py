@@ -18,20 +18,49 @@ from flan_jax import errors
 
 
 class CheckpointStore:
-  """Saves every `period` steps, keeps the last `keep`, restores the latest complete one."""
+  """Saves every `period` steps, keeps the last `keep`, restores the latest complete one.
+
+  With `best_metric` (an eval scalar such as 'toy.category:zs_noopt/accuracy'), the best
+  checkpoint by that metric is also kept, in MODEL_DIR/best_checkpoint.
+  """
 
   def __init__(self, model_dir: str, period: int, keep: int | None = 3,
-               async_save: bool = True):
+               async_save: bool = True, best_metric: str | None = None,
+               best_mode: str = "max"):
     if "://" not in model_dir:
       model_dir = os.path.abspath(model_dir)
     self.directory = os.path.join(model_dir, "checkpoints")
     self.period = period
+    self.best_metric = best_metric
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep, enable_async_checkpointing=async_save, create=True)
     self._manager = ocp.CheckpointManager(
-        self.directory, options=options,
-        item_handlers={"state": ocp.PyTreeCheckpointHandler(),
-                       "data": ocp.JsonCheckpointHandler()})
+        self.directory, options=options, item_handlers=_handlers())
+    self._best = None
+    if best_metric:
+      best_options = ocp.CheckpointManagerOptions(
+          max_to_keep=1, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode,
+          keep_checkpoints_without_metrics=False, enable_async_checkpointing=async_save,
+          create=True)
+      self._best = ocp.CheckpointManager(os.path.join(model_dir, "best_checkpoint"),
+                                         options=best_options, item_handlers=_handlers())
+
+  def save_if_best(self, step: int, state: Any, data_position: int,
+                   metrics: dict[str, float]) -> None:
+    """Offers an evaluated state to the best-checkpoint slot (no-op without best_metric)."""
+    if self._best is None:
+      return
+    if self.best_metric not in metrics:
+      raise errors.ConfigError(
+          f"TrainConfig.best_checkpoint_metric={self.best_metric!r} is not an eval metric; "
+          f"known: {', '.join(sorted(metrics))}.")
+    args = ocp.args.Composite(state=ocp.args.PyTreeSave(state),
+                              data=ocp.args.JsonSave({"position": int(data_position)}))
+    self._best.save(step, args=args, metrics={self.best_metric: float(metrics[self.best_metric])},
+                    force=True)
+
+  def best_step(self) -> int | None:
+    return None if self._best is None else self._best.best_step()
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -88,11 +117,19 @@ class CheckpointStore:
     return self._manager.restore(step, args=args)["state"]["params"]
 
   def wait(self) -> None:
-    self._manager.wait_until_finished()
+    for manager in (self._manager, self._best):
+      if manager is not None:
+        manager.wait_until_finished()
 
   def close(self) -> None:
-    self._manager.wait_until_finished()
-    self._manager.close()
+    self.wait()
+    for manager in (self._manager, self._best):
+      if manager is not None:
+        manager.close()
+
+
+def _handlers() -> dict:
+  return {"state": ocp.PyTreeCheckpointHandler(), "data": ocp.JsonCheckpointHandler()}
 
 
 def _shapes_by_path(tree: Any) -> dict[str, tuple]:

@@ -23,6 +23,10 @@ class TrainConfig:
   eval_period: int = 1000          # 0: evaluate only at the end.
   checkpoint_period: int = 5000
   keep_checkpoints: int | None = 3
+  # Also keep the best checkpoint by this eval scalar ('task/metric', as in TensorBoard),
+  # in MODEL_DIR/best_checkpoint; best_checkpoint_mode is 'max' or 'min'.
+  best_checkpoint_metric: str | None = None
+  best_checkpoint_mode: str = "max"
   log_period: int = 10
   use_cached_tasks: bool = False
   cache_dirs: tuple[str, ...] = ()  # Where `flan-jax cache` wrote cached tasks.

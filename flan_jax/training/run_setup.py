@@ -103,8 +103,9 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   model = family.build(model_config)
   tx = optimizers.make_optimizer(optimizer, config.train_steps)
   layout = state.state_layout(model, tx, config.task_feature_lengths, mesh, rules)
-  store = checkpoints.CheckpointStore(config.model_dir, config.checkpoint_period,
-                                      config.keep_checkpoints)
+  store = checkpoints.CheckpointStore(
+      config.model_dir, config.checkpoint_period, config.keep_checkpoints,
+      best_metric=config.best_checkpoint_metric, best_mode=config.best_checkpoint_mode)
   store.check_compatible(layout.abstract)
   _write_run_file(config, model_config)
   return Run(config=config, model_config=model_config, family=family, loss_config=loss,
@@ -127,6 +128,9 @@ def _check_train_config(config: TrainConfig) -> None:
     raise errors.ConfigError(
         f"TrainConfig.nonfinite_policy must be 'stop' or 'skip', got "
         f"{config.nonfinite_policy!r}.")
+  if config.best_checkpoint_mode not in ("max", "min"):
+    raise errors.ConfigError(f"TrainConfig.best_checkpoint_mode must be 'max' or 'min', got "
+                             f"{config.best_checkpoint_mode!r}.")
   if config.log_period < 1:
     raise errors.ConfigError(f"TrainConfig.log_period must be >= 1, got {config.log_period}.")
   if not config.model_dir:

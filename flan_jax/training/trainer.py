@@ -94,7 +94,7 @@ def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
       f"{config.model_dir}/train", just_logging=jax.process_index() > 0, asynchronous=True)
   dropout_rng = jax.random.PRNGKey(config.seed + 1)
   summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step,
-                             "loss_history": [], "preempted": False}
+                             "loss_history": [], "eval_history": [], "preempted": False}
   progress = _progress(config, start_step)
   window, tick = [], time.perf_counter()
   for step in range(start_step, config.train_steps):
@@ -117,12 +117,18 @@ def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
       summary.update(preempted=True, final_step=done)
       return summary
     if config.eval_period and done % config.eval_period == 0 and done < config.train_steps:
-      _evaluate(run, state, done)
+      results = evaluator_lib.flatten_metrics(_evaluate(run, state, done))
+      summary["eval_history"].append((done, results))
+      run.checkpoints.save_if_best(done, state, batches.position, results)
   progress.close()
   run.checkpoints.save(int(state.step), state, batches.position, force=True)
   run.checkpoints.wait()
   summary["final_step"] = int(state.step)
   summary["eval"] = _evaluate(run, state, int(state.step))
+  final = evaluator_lib.flatten_metrics(summary["eval"])
+  summary["eval_history"].append((int(state.step), final))
+  run.checkpoints.save_if_best(int(state.step), state, batches.position, final)
+  summary["best_step"] = run.checkpoints.best_step()
   writer.flush()
   history = summary["loss_history"]
   if history:

@@ -92,3 +92,21 @@ def test_palm_prefix_lm_trains_and_evaluates(tmp_path):
   assert summary["final_step"] == 8
   assert summary["last_loss"] < summary["first_loss"]
   assert set(summary["eval"][TASK]) == {"accuracy", "majority_baseline"}
+
+
+def test_keeps_the_best_checkpoint_by_an_eval_metric(tmp_path):
+  metric = f"{TASK}/accuracy"
+  summary = trainer.train(
+      _config(tmp_path, train_steps=6, eval_period=2, best_checkpoint_metric=metric),
+      MODEL, OPTIMIZER, partitioning=PARTITION)
+  best = summary["best_step"]
+  history = dict(summary["eval_history"])
+  assert sorted(history) == [2, 4, 6]
+  assert history[best][metric] == max(m[metric] for m in history.values())
+  saved = sorted(int(p.name) for p in (tmp_path / "best_checkpoint").iterdir()
+                 if p.name.isdigit())
+  assert saved == [best]
+  with pytest.raises(errors.ConfigError, match="not an eval metric"):
+    trainer.train(_config(tmp_path / "other", train_steps=2, eval_period=0,
+                          best_checkpoint_metric="nope/accuracy"),
+                  MODEL, OPTIMIZER, partitioning=PARTITION)
