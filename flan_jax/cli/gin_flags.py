@@ -22,7 +22,7 @@ def add_gin_arguments(parser: argparse.ArgumentParser) -> None:
                       help="a gin binding such as \"TRAIN_STEPS = 100\"; repeatable.")
   parser.add_argument("--gin_search_paths", default="",
                       help="comma-separated folders where --gin_file and include are "
-                           f"looked up (the repo's gin/ folder is always searched).")
+                           "looked up (the repo's gin/ folder is always searched).")
 
 
 def split_gin_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
