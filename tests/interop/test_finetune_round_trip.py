@@ -63,7 +63,6 @@ def test_hf_initial_checkpoint_finetune_and_export(tmp_path):
 
 def test_initial_checkpoint_is_the_starting_point(tmp_path):
   """Before any step, the train state's params are exactly the HF checkpoint's."""
-  import dataclasses
   import flax.linen as nn
   from flan_jax.training import losses, run_setup
   model = t5.Transformer(CONFIG)
