@@ -31,6 +31,7 @@ TEST_REQUIRES = [
     "torch==2.13.0",
     "transformers>=5.0,<6",
     "safetensors>=0.4,<1",
+    "matplotlib>=3.8,<4",  # mixtures stats --plot is drawn for real in the tests.
 ]
 
 setuptools.setup(
