@@ -3,8 +3,8 @@
 Memory does not grow with the number of rows, nor with the number of tasks: a mixture
 first draws every row's task (seeded PCG64, probability proportional to its rate), then
 renders each task's share with one tf.data pipeline at a time into a gzip spill file
-next to the output, and finally interleaves the spills in the drawn order. (Every toy
-pipeline holds ~20 MiB of tf.data graphs; 47 of them open at once took ~1 GiB.) Same
+next to the output, and finally interleaves the spills in the drawn order. (A toy task
+pipeline holds ~18 MiB of tf.data graphs and kernels; 47 open at once took ~0.9 GiB.) Same
 name, split, seed, shard and count give identical bytes (gzip too: no timestamp).
 
 Epochs: every task repeats indefinitely (each epoch reshuffled with the seed), so asking
