@@ -110,3 +110,32 @@ def test_keeps_the_best_checkpoint_by_an_eval_metric(tmp_path):
     trainer.train(_config(tmp_path / "other", train_steps=2, eval_period=0,
                           best_checkpoint_metric="nope/accuracy"),
                   MODEL, OPTIMIZER, partitioning=PARTITION)
+
+
+def test_nonfinite_loss_stops_naming_the_step_and_last_good_checkpoint(tmp_path):
+  exploding = OptimizerConfig(name="adamw", learning_rate=1e30)
+  with pytest.raises(trainer.NonFiniteLossError, match=r"last good checkpoint is step"):
+    trainer.train(_config(tmp_path, train_steps=12, checkpoint_period=1, log_period=1),
+                  MODEL, exploding, partitioning=PARTITION)
+  manager = ocp.CheckpointManager(str(tmp_path / "checkpoints"))
+  for step in manager.all_steps():  # Nothing non-finite was ever saved.
+    params = manager.restore(step)["state"]["params"]
+    assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(params))
+
+
+def test_nonfinite_updates_can_be_skipped(tmp_path):
+  exploding = OptimizerConfig(name="adamw", learning_rate=1e30)
+  summary = trainer.train(
+      _config(tmp_path, train_steps=6, log_period=1, nonfinite_policy="skip"),
+      MODEL, exploding, partitioning=PARTITION)
+  assert summary["final_step"] == 6
+  assert any(not np.isfinite(loss) for _, loss in summary["loss_history"])  # It did blow up.
+  params = _params(tmp_path)
+  assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(params))
+
+
+def test_unwritable_model_dir_is_reported_before_training(tmp_path):
+  blocker = tmp_path / "a_file"
+  blocker.write_text("not a folder")
+  with pytest.raises(errors.ConfigError, match="not writable"):
+    trainer.train(_config(blocker / "run"), MODEL, OPTIMIZER, partitioning=PARTITION)
