@@ -19,7 +19,9 @@ INSTALL_REQUIRES = [
     "tensorboard>=2.20,<3",
     "clu==0.0.12",
     "gin-config==0.5.0",
-    "sentencepiece>=0.2.0,<0.3",
+    # 0.2.3's generated protobuf code needs protobuf 7, which apache-beam (caching) does
+    # not allow yet; 0.2.2 works with both.
+    "sentencepiece>=0.2.0,<0.2.3",
     "numpy>=2.0,<3",
     "importlib_resources>=6",  # tensorflow-datasets needs it to prepare datasets.
     "tqdm>=4.66,<5",
@@ -32,6 +34,7 @@ TEST_REQUIRES = [
     "transformers>=5.0,<6",
     "safetensors>=0.4,<1",
     "matplotlib>=3.8,<4",  # mixtures stats --plot is drawn for real in the tests.
+    "apache-beam[tfrecord]>=2.60,<3",  # flan-jax cache runs in the tests (DirectRunner).
 ]
 
 setuptools.setup(
@@ -45,7 +48,7 @@ setuptools.setup(
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "test": TEST_REQUIRES,
-        "cache": ["apache-beam>=2.60,<3"],
+        "cache": ["apache-beam[tfrecord]>=2.60,<3"],
         "plot": ["matplotlib>=3.8,<4"],
     },
     entry_points={"console_scripts": ["flan-jax=flan_jax.cli.main:main"]},
