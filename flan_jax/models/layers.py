@@ -36,6 +36,25 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
 }
 
 
+REMAT_POLICIES = ("none", "full", "minimal")
+ATTENTION_IMPLS = ("einsum", "dot_product_attention")
+
+
+def validate_numerics(config_name: str, dtype: str, remat_policy: str,
+                      attention_impl: str) -> str:
+  """Checks the options every model family shares; returns the canonical dtype name."""
+  dtype = jnp.dtype(dtype).name
+  if dtype not in ("float32", "bfloat16"):
+    raise ValueError(f"{config_name}.dtype must be 'float32' or 'bfloat16', got {dtype!r}.")
+  if remat_policy not in REMAT_POLICIES:
+    raise ValueError(f"{config_name}.remat_policy must be one of {REMAT_POLICIES}, got "
+                     f"{remat_policy!r}.")
+  if attention_impl not in ATTENTION_IMPLS:
+    raise ValueError(f"{config_name}.attention_impl must be one of {ATTENTION_IMPLS}, got "
+                     f"{attention_impl!r}.")
+  return dtype
+
+
 def constrain(x: Array, names: tuple[str, ...]) -> Array:
   """Annotates an activation with logical axes (a no-op without axis rules)."""
   return nn.with_logical_constraint(x, names)

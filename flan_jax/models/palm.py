@@ -28,8 +28,6 @@ from flan_jax.models import layers
 Array = jax.Array
 
 SCAN_AXIS = 1
-REMAT_POLICIES = ("none", "full", "minimal")
-ATTENTION_IMPLS = ("einsum", "dot_product_attention")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,16 +56,10 @@ class PaLMConfig:
   layer_norm_epsilon: float = 1e-6
 
   def __post_init__(self):
-    object.__setattr__(self, "dtype", jnp.dtype(self.dtype).name)
-    if self.dtype not in ("float32", "bfloat16"):
-      raise ValueError(f"PaLMConfig.dtype must be 'float32' or 'bfloat16', got {self.dtype!r}.")
+    object.__setattr__(self, "dtype", layers.validate_numerics(
+        "PaLMConfig", self.dtype, self.remat_policy, self.attention_impl))
     if self.head_dim % 2:
       raise ValueError(f"PaLMConfig.head_dim must be even for RoPE, got {self.head_dim}.")
-    if self.remat_policy not in REMAT_POLICIES:
-      raise ValueError(f"remat_policy must be one of {REMAT_POLICIES}, got {self.remat_policy!r}.")
-    if self.attention_impl not in ATTENTION_IMPLS:
-      raise ValueError(
-          f"attention_impl must be one of {ATTENTION_IMPLS}, got {self.attention_impl!r}.")
 
   @property
   def activation_dtype(self) -> jnp.dtype:

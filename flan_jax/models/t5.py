@@ -21,8 +21,6 @@ from flan_jax.models import layers
 Array = jax.Array
 
 SCAN_AXIS = 1  # Scanned params stack layers on axis 1, as T5X's scanned checkpoints.
-REMAT_POLICIES = ("none", "full", "minimal")
-ATTENTION_IMPLS = ("einsum", "dot_product_attention")
 
 # T5 v1.1 sizes (d_model, heads, d_ff, layers per stack); head_dim is 64 for all.
 T5_1_1_SIZES = {
@@ -66,17 +64,11 @@ class T5Config:
   def __post_init__(self):
     acts = self.mlp_activations
     object.__setattr__(self, "mlp_activations", (acts,) if isinstance(acts, str) else tuple(acts))
-    object.__setattr__(self, "dtype", jnp.dtype(self.dtype).name)
-    if self.dtype not in ("float32", "bfloat16"):
-      raise ValueError(f"T5Config.dtype must be 'float32' or 'bfloat16', got {self.dtype!r}.")
+    object.__setattr__(self, "dtype", layers.validate_numerics(
+        "T5Config", self.dtype, self.remat_policy, self.attention_impl))
     for act in self.mlp_activations:
       if act not in layers.ACTIVATIONS:
         raise ValueError(f"Unknown MLP activation {act!r}; known: {sorted(layers.ACTIVATIONS)}.")
-    if self.remat_policy not in REMAT_POLICIES:
-      raise ValueError(f"remat_policy must be one of {REMAT_POLICIES}, got {self.remat_policy!r}.")
-    if self.attention_impl not in ATTENTION_IMPLS:
-      raise ValueError(
-          f"attention_impl must be one of {ATTENTION_IMPLS}, got {self.attention_impl!r}.")
 
   @property
   def activation_dtype(self) -> jnp.dtype:
