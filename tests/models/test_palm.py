@@ -285,14 +285,18 @@ def test_config_validation():
 
 @pytest.mark.parametrize("size", ["tiny", "small", "base", "large"])
 def test_gin_files_bind_valid_configs(size):
-  fields = {}
+  fields, model_binding = {}, None
   for line in (GIN_DIR / f"{size}.gin").read_text().splitlines():
     if line.strip() and not line.startswith("#"):
       name, value = (s.strip() for s in line.split("=", 1))
+      if name == "train.model_config":
+        model_binding = value
+        continue
       assert name.startswith("network.PaLMConfig."), name
       value = 0.1 if value == "%DROPOUT_RATE" else ast.literal_eval(value)
       fields[name.rsplit(".", 1)[1]] = value
   cfg = palm.PaLMConfig(**fields)
+  assert model_binding == "@network.PaLMConfig()"  # The file selects the PaLM family.
   assert fields["dropout_rate"] == 0.1
   if size == "tiny":
     assert (cfg.vocab_size, cfg.emb_dim, cfg.num_heads, cfg.head_dim, cfg.num_layers,
