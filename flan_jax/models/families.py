@@ -53,11 +53,6 @@ def _decoder_dummy(task_feature_lengths: Mapping[str, int]) -> dict[str, jax.Arr
           "decoder_target_tokens": jnp.ones((1, length), jnp.int32)}
 
 
-def _t5_flops(config, batch_size, lengths):
-  from flan_jax.training import flops  # The formula lives with the MFU code.
-  return flops.t5_train_flops_per_step(config, batch_size, lengths)
-
-
 def _palm_flops(config, batch_size, lengths):
   return palm.train_flops_per_step(config, batch_size, lengths["inputs"] + lengths["targets"])
 
@@ -65,7 +60,7 @@ def _palm_flops(config, batch_size, lengths):
 T5 = ModelFamily(
     name="t5", config_cls=t5.T5Config, build=t5.Transformer,
     feature_converter=lambda pack: seqio.EncDecFeatureConverter(pack=pack),
-    dummy_inputs=_encdec_dummy, train_flops=_t5_flops,
+    dummy_inputs=_encdec_dummy, train_flops=t5.train_flops_per_step,
     greedy_decode=lambda model, params, tokens, max_len, eos_id: decoding.greedy_decode(
         model, params, tokens, max_decode_length=max_len, eos_id=eos_id))
 

@@ -10,7 +10,7 @@ interop converters expect `scan_layers=False` (`flan_jax.interop.param_tree` con
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import flax.linen as nn
 import jax
@@ -318,3 +318,24 @@ class Transformer(nn.Module):
     return self.decode(encoded, encoder_input_tokens, decoder_input_tokens,
                        decoder_target_tokens, encoder_segment_ids, decoder_segment_ids,
                        decoder_positions, enable_dropout, decode, max_decode_length)
+
+
+def train_flops_per_step(config: T5Config, batch_size: int,
+                         task_feature_lengths: Mapping[str, int]) -> float:
+  """Training FLOPs of one step over padded [batch, L_in] inputs and [batch, L_out] targets.
+
+  3 x forward, where forward = 2 * (encoder matmul params * batch * L_in + decoder matmul
+  params * batch * L_out) + 4 * batch * heads * head_dim * (enc_layers * L_in^2 +
+  dec_layers * (L_out^2 + L_out * L_in)). Matmul params are the attention projections,
+  the MLP and the output logits; embedding lookups and norms are free.
+  """
+  l_in, l_out = task_feature_lengths["inputs"], task_feature_lengths["targets"]
+  d, kv, mlp = config.emb_dim, config.num_heads * config.head_dim, config.mlp_dim
+  attention = 4 * d * kv  # q, k, v and out projections.
+  mlp_params = (len(config.mlp_activations) + 1) * d * mlp
+  enc = config.num_encoder_layers * (attention + mlp_params)
+  dec = config.num_decoder_layers * (2 * attention + mlp_params) + d * config.vocab_size
+  dense = 2 * batch_size * (enc * l_in + dec * l_out)
+  attn = 4 * batch_size * kv * (config.num_encoder_layers * l_in**2
+                                + config.num_decoder_layers * (l_out**2 + l_out * l_in))
+  return 3.0 * (dense + attn)
