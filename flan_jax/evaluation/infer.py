@@ -50,12 +50,7 @@ def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
   rules = partition.rules()
   store = checkpoints.CheckpointStore(model_dir, period=0)
   with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
-    init = lambda r: model.init(r, **state.dummy_inputs(model, lengths), enable_dropout=False)
-    boxed = jax.eval_shape(init, jax.random.PRNGKey(0))["params"]
-    shardings = partitioning.logical_to_sharding(nn.get_partition_spec(boxed), mesh, rules)
-    plain = jax.eval_shape(lambda r: nn.meta.unbox(init(r)["params"]), jax.random.PRNGKey(0))
-    abstract = jax.tree_util.tree_map(
-        lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), plain, shardings)
+    abstract, shardings, _ = state.param_layout(model, lengths, mesh, rules)
     step = store.latest_step() if step is None else step
     params = store.restore_params(abstract, step)
   return LoadedModel(model, params, shardings, mesh, rules, lengths, int(step))

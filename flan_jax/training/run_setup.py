@@ -23,6 +23,7 @@ from jax.sharding import Mesh, NamedSharding
 from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.evaluation import evaluator as evaluator_lib
+from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
 from flan_jax.training import checkpoints, input_pipeline, optimizers, partitioning, state
 from flan_jax.training.config import TrainConfig
@@ -68,6 +69,13 @@ class Run:
     name = c.eval_mixture_or_task_name or c.mixture_or_task_name
     return evaluator_lib.make_evaluator(name, c.task_feature_lengths, c.eval_split,
                                         c.eval_num_examples, seed=c.seed)
+
+  @functools.cached_property
+  def predictor(self) -> Predictor:
+    """One predictor (one compiled decode) for every evaluation of the run."""
+    return Predictor(self.model, self.mesh, self.rules, self.layout.shardings.params,
+                     self.config.eval_batch_size,
+                     max_decode_length=self.config.task_feature_lengths["targets"])
 
   def restore_or_init(self) -> tuple[Any, int]:
     """The latest checkpoint in MODEL_DIR if any, else a fresh (or warm-started) state."""

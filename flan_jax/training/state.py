@@ -40,22 +40,35 @@ def make_init_fn(model: nn.Module, tx: optax.GradientTransformation,
   return init_fn
 
 
+def param_layout(model: nn.Module, task_feature_lengths: Mapping[str, int], mesh: Mesh,
+                 rules: partitioning.LogicalRules) -> tuple[Any, Any, Any]:
+  """(abstract params carrying their shardings, the shardings, the logical specs)."""
+  init = lambda r: model.init(r, **dummy_inputs(model, task_feature_lengths),
+                              enable_dropout=False)["params"]
+  boxed = jax.eval_shape(init, jax.random.PRNGKey(0))
+  logical_specs = nn.get_partition_spec(boxed)
+  shardings = partitioning.logical_to_sharding(logical_specs, mesh, rules)
+  # Unboxing inside eval_shape keeps flax's sharding constraint off host-side structs.
+  plain = jax.eval_shape(lambda r: nn.meta.unbox(init(r)), jax.random.PRNGKey(0))
+  abstract = jax.tree_util.tree_map(
+      lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), plain, shardings)
+  return abstract, shardings, logical_specs
+
+
 def state_layout(model: nn.Module, tx: optax.GradientTransformation,
                  task_feature_lengths: Mapping[str, int], mesh: Mesh,
                  rules: partitioning.LogicalRules) -> StateLayout:
   """Shapes and shardings of the train state, computed without allocating it."""
-  rng = jax.random.PRNGKey(0)
-  boxed = jax.eval_shape(
-      lambda r: model.init(r, **dummy_inputs(model, task_feature_lengths), enable_dropout=False),
-      rng)["params"]
-  logical_specs = nn.get_partition_spec(boxed)
-  abstract = jax.eval_shape(make_init_fn(model, tx, task_feature_lengths), rng)
-  param_shardings = partitioning.logical_to_sharding(logical_specs, mesh, rules)
+  abstract_params, param_shardings, logical_specs = param_layout(
+      model, task_feature_lengths, mesh, rules)
+  abstract_opt = jax.eval_shape(tx.init, abstract_params)
   shardings = TrainState(
       step=partitioning.replicated(mesh),
       params=param_shardings,
       opt_state=partitioning.opt_state_shardings(
-          abstract.opt_state, abstract.params, param_shardings, mesh))
+          abstract_opt, abstract_params, param_shardings, mesh))
+  abstract = TrainState(step=jax.ShapeDtypeStruct((), jnp.int32), params=abstract_params,
+                        opt_state=abstract_opt)
   abstract = jax.tree_util.tree_map(
       lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, shardings)
   return StateLayout(abstract=abstract, shardings=shardings, logical_param_specs=logical_specs)

@@ -20,7 +20,6 @@ from clu import metric_writers
 
 from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
-from flan_jax.evaluation.predict import Predictor
 from flan_jax.training import flops, input_pipeline, steps
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
@@ -166,13 +165,7 @@ def _log_window(run: Run, window: list[dict], seconds: float, step: int,
 
 
 def _evaluate(run: Run, state: steps.TrainState, step: int) -> dict[str, dict[str, float]]:
-  evaluator = run.evaluator
-  if evaluator is None:
-    return {}
-  predictor = Predictor(run.model, run.mesh, run.rules, run.layout.shardings.params,
-                        run.config.eval_batch_size,
-                        max_decode_length=run.config.task_feature_lengths["targets"])
-  results = evaluator_lib.evaluate(evaluator, predictor, state.params, step)
+  results = evaluator_lib.evaluate(run.evaluator, run.predictor, state.params, step)
   run.eval_writer.write_scalars(step, evaluator_lib.flatten_metrics(results))
   run.eval_writer.flush()
   for task, metrics in results.items():
