@@ -3,9 +3,6 @@
 import json
 import os
 
-import jax
-import jax.numpy as jnp
-import numpy as np
 import pytest
 
 from flan_jax import errors
@@ -17,6 +14,7 @@ from flan_jax.interop import native
 from flan_jax.interop import param_tree
 from flan_jax.interop import t5x
 from flan_jax.models import t5
+from tests.interop.random_params import assert_same, init_params
 
 CFG = t5.T5Config(vocab_size=64, emb_dim=16, num_heads=2, head_dim=12, mlp_dim=24,
                   num_encoder_layers=1, num_decoder_layers=2, dropout_rate=0.0)
@@ -24,14 +22,7 @@ CFG = t5.T5Config(vocab_size=64, emb_dim=16, num_heads=2, head_dim=12, mlp_dim=2
 
 @pytest.fixture(scope="module")
 def params():
-  one = jnp.ones((1, 3), jnp.int32)
-  init = jax.jit(lambda r: t5.Transformer(CFG).init(r, one, one, one, enable_dropout=False))
-  return jax.tree.map(np.asarray, param_tree._unbox(init(jax.random.PRNGKey(0))["params"]))
-
-
-def _assert_same(a, b):
-  assert jax.tree.structure(a) == jax.tree.structure(b)
-  jax.tree.map(np.testing.assert_array_equal, a, b)
+  return init_params(CFG)
 
 
 def test_native_round_trip_and_refuses_overwrite(params, tmp_path):
@@ -41,7 +32,7 @@ def test_native_round_trip_and_refuses_overwrite(params, tmp_path):
     assert json.load(f)["mlp_activations"] == ["gelu", "linear"]
   config, loaded = native.load(path)
   assert config == CFG.replace(dtype="bfloat16")
-  _assert_same(loaded, params)
+  assert_same(loaded, params)
   with pytest.raises(ConversionError, match="non-empty"):
     native.save(CFG, params, path)
   with pytest.raises(errors.CheckpointMismatchError):
@@ -53,7 +44,7 @@ def test_native_scanned_params(params, tmp_path):
   native.save(CFG.replace(scan_layers=True), param_tree.stack_layers(params), path)
   source_config, loaded = initial_checkpoint.load_source(path)
   assert not source_config.scan_layers
-  _assert_same(loaded, params)
+  assert_same(loaded, params)
 
 
 def test_initial_checkpoint_from_each_format(params, tmp_path):
@@ -64,9 +55,9 @@ def test_initial_checkpoint_from_each_format(params, tmp_path):
   for folder, kind in formats.items():
     path = str(tmp_path / folder)
     assert initial_checkpoint.detect_format(path) == kind
-    _assert_same(initial_checkpoint.load_params(path, CFG.replace(dropout_rate=0.1)), params)
+    assert_same(initial_checkpoint.load_params(path, CFG.replace(dropout_rate=0.1)), params)
   scanned = initial_checkpoint.load_params(str(tmp_path / "t5x"), CFG.replace(scan_layers=True))
-  _assert_same(scanned, param_tree.stack_layers(params))
+  assert_same(scanned, param_tree.stack_layers(params))
 
 
 def test_initial_checkpoint_mismatches(params, tmp_path):
@@ -90,9 +81,9 @@ def test_cli_convert_chain_preserves_params(params, tmp_path, capsys):
   assert "Converted" in capsys.readouterr().out
   config, loaded = native.load(str(tmp_path / "native2"))
   assert config.replace(dropout_rate=0.0) == CFG
-  _assert_same(loaded, params)
+  assert_same(loaded, params)
   _, final = t5x.load_t5(str(tmp_path / "t5x2"))
-  _assert_same(final, params)
+  assert_same(final, params)
 
 
 def test_cli_bad_input_prints_one_line(params, tmp_path, capsys):

@@ -1,7 +1,6 @@
 """Start from a Hugging Face T5 checkpoint, finetune it, export it back: transformers then
 computes the same logits as flan_jax on the finetuned weights."""
 
-import flax
 import jax
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ transformers = pytest.importorskip("transformers")
 from flan_jax.cli import main as cli  # noqa: E402
 from flan_jax.interop import hf, native  # noqa: E402
 from flan_jax.models import t5  # noqa: E402
+from tests.interop.random_params import init_params  # noqa: E402
 from flan_jax.training import trainer  # noqa: E402
 from flan_jax.training.config import TrainConfig  # noqa: E402
 from flan_jax.training.optimizers import OptimizerConfig  # noqa: E402
@@ -23,11 +23,7 @@ CONFIG = t5.T5Config(vocab_size=1024, emb_dim=32, num_heads=2, head_dim=16, mlp_
 
 def test_hf_initial_checkpoint_finetune_and_export(tmp_path):
   model = t5.Transformer(CONFIG)
-  init = model.init(jax.random.PRNGKey(3), encoder_input_tokens=np.ones((1, 4), np.int32),
-                    decoder_input_tokens=np.ones((1, 4), np.int32),
-                    decoder_target_tokens=np.ones((1, 4), np.int32), enable_dropout=False)
-  start_params = jax.tree_util.tree_map(np.asarray, jax.device_get(
-      flax.linen.meta.unbox(init["params"])))
+  start_params = init_params(CONFIG, seed=3)
   hf.save_t5(model, start_params, str(tmp_path / "hf_start"))
 
   config = TrainConfig(
@@ -66,10 +62,7 @@ def test_initial_checkpoint_is_the_starting_point(tmp_path):
   import flax.linen as nn
   from flan_jax.training import losses, run_setup
   model = t5.Transformer(CONFIG)
-  boxed = model.init(jax.random.PRNGKey(5), encoder_input_tokens=np.ones((1, 4), np.int32),
-                     decoder_input_tokens=np.ones((1, 4), np.int32),
-                     decoder_target_tokens=np.ones((1, 4), np.int32), enable_dropout=False)
-  start = jax.tree_util.tree_map(np.asarray, nn.meta.unbox(boxed["params"]))
+  start = init_params(CONFIG, seed=5)
   hf.save_t5(model, start, str(tmp_path / "hf_start"))
   config = TrainConfig(model_dir=str(tmp_path / "run"), mixture_or_task_name="toy.category:zs_opt",
                        task_feature_lengths={"inputs": 96, "targets": 16}, train_steps=3,

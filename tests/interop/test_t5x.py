@@ -13,6 +13,7 @@ from flan_jax.interop import ConversionError
 from flan_jax.interop import param_tree
 from flan_jax.interop import t5x
 from flan_jax.models import t5
+from tests.interop.random_params import assert_same, init_params
 
 CFG = t5.T5Config(vocab_size=64, emb_dim=16, num_heads=2, head_dim=12, mlp_dim=24,
                   num_encoder_layers=2, num_decoder_layers=3, dropout_rate=0.0)
@@ -20,14 +21,7 @@ CFG = t5.T5Config(vocab_size=64, emb_dim=16, num_heads=2, head_dim=12, mlp_dim=2
 
 @pytest.fixture(scope="module")
 def params():
-  one = jnp.ones((1, 3), jnp.int32)
-  init = jax.jit(lambda r: t5.Transformer(CFG).init(r, one, one, one, enable_dropout=False))
-  return jax.tree.map(np.asarray, param_tree._unbox(init(jax.random.PRNGKey(0))["params"]))
-
-
-def _assert_same(a, b):
-  assert jax.tree.structure(a) == jax.tree.structure(b)
-  jax.tree.map(np.testing.assert_array_equal, a, b)
+  return init_params(CFG)
 
 
 def _without_dropout(cfg):
@@ -38,7 +32,7 @@ def test_infer_config_from_in_memory_tree(params):
   for tree in (params, {"target": params}, {"optimizer": {"target": params, "state": {}}}):
     model, loaded = t5x.load_t5(tree, dropout_rate=0.0)
     assert model.config == CFG
-    _assert_same(loaded, params)
+    assert_same(loaded, params)
 
 
 def test_infer_v1_0_architecture(params):
@@ -58,7 +52,7 @@ def test_legacy_checkpoint_round_trip(params, tmp_path):
   for source in (step_dir, str(tmp_path)):  # a step folder or its parent (latest step).
     model, loaded = t5x.load_t5(source, dropout_rate=0.0)
     assert model.config == CFG
-    _assert_same(loaded, params)
+    assert_same(loaded, params)
 
 
 def test_legacy_inline_arrays_and_gcs_specs(params, tmp_path):
@@ -74,7 +68,7 @@ def test_legacy_inline_arrays_and_gcs_specs(params, tmp_path):
   with open(os.path.join(step_dir, "checkpoint"), "wb") as f:
     f.write(serialization.msgpack_serialize(state))
   _, loaded = t5x.load_t5(step_dir)
-  _assert_same(loaded, params)
+  assert_same(loaded, params)
 
 
 def test_orbax_layout(params, tmp_path):
@@ -83,17 +77,17 @@ def test_orbax_layout(params, tmp_path):
                                 {"target": params, "state": {"step": np.int32(5)}})
   model, loaded = t5x.load_t5(str(tmp_path), dropout_rate=0.0)
   assert model.config == CFG
-  _assert_same(loaded, params)
+  assert_same(loaded, params)
 
 
 def test_scanned_trees_and_scan_config(params):
   stacked = param_tree.stack_layers(params)
   assert stacked["encoder"]["layers"]["attention"]["query"]["kernel"].shape == (16, 2, 24)
   _, loaded = t5x.load_t5(stacked)
-  _assert_same(loaded, params)
+  assert_same(loaded, params)
   model, scanned = t5x.load_t5(params, config=CFG.replace(scan_layers=True))
   assert model.config.scan_layers
-  _assert_same(scanned, stacked)
+  assert_same(scanned, stacked)
 
 
 def test_explicit_config_mismatch_is_one_clear_error(params):
