@@ -59,25 +59,60 @@ def register_configurables() -> None:
   register_configurables.done = True
 
 
+def resolve_gin_file(path: str, search_paths: list[str]) -> str:
+  """The absolute path of a --gin_file: as given (absolute or relative to the working
+  directory), else under each search path in order (the repo's gin/ folder last).
+
+  Resolving here, before gin sees the name, keeps gin from treating a folder of the working
+  directory (e.g. a `runs/` output folder) as the Python package a config lives in.
+  """
+  candidates = [path] if os.path.isabs(path) else [os.path.join(os.getcwd(), path)] + [
+      os.path.join(p, path) for p in search_paths]
+  for candidate in candidates:
+    if os.path.isfile(candidate):
+      return os.path.abspath(candidate)
+  raise errors.ConfigError(
+      f"gin file {path!r} not found (looked in: {', '.join([os.getcwd()] + search_paths)}).")
+
+
+def _guard_package_lookup() -> None:
+  """Makes gin's package-resource lookup of `include`d files skip plain folders.
+
+  gin tries `include 'runs/x.gin'` as a file of a Python package `runs`; a plain folder of
+  that name in the working directory is a namespace package without a file and makes gin
+  crash instead of moving on to the search paths.
+  """
+  import gin.config
+  from gin import resource_reader
+
+  def exists(config_path: str) -> bool:
+    try:
+      return resource_reader.system_path_file_exists(config_path)
+    except TypeError:  # namespace package: spec.origin is None
+      return False
+
+  readers = gin.config._FILE_READERS  # pylint: disable=protected-access
+  for i, (reader, check) in enumerate(readers):
+    if check is resource_reader.system_path_file_exists:
+      readers[i] = (reader, exists)
+
+
 def parse_gin(files: list[str], bindings: list[str], search_paths: str = "") -> None:
   """Parses gin files and bindings; errors name the file or flag at fault."""
   import gin
   register_configurables()
-  paths = [p for p in search_paths.split(",") if p] + [str(REPO_GIN_DIR), os.getcwd()]
+  _guard_package_lookup()
+  paths = [os.path.abspath(p) for p in search_paths.split(",") if p] + [str(REPO_GIN_DIR)]
   for path in paths:
     gin.add_config_file_search_path(path)
   if not files:
     raise errors.ConfigError(
         "No --gin_file given. Start from a run config, e.g. "
         "--gin_file=gin/runs/smoke_cpu.gin (see README.md).")
-  for path in files:
-    if not any(os.path.exists(os.path.join(p, path)) for p in paths) and \
-        not os.path.exists(path):
-      raise errors.ConfigError(
-          f"gin file {path!r} not found (searched: {', '.join(paths)}).")
+  resolved = [resolve_gin_file(path, paths) for path in files]
   try:
-    gin.parse_config_files_and_bindings(files, bindings, finalize_config=False)
-  except (ValueError, SyntaxError, KeyError, TypeError) as e:
+    gin.parse_config_files_and_bindings(resolved, bindings, finalize_config=False)
+  except (ValueError, SyntaxError, KeyError, TypeError, IOError) as e:
     hint = ""
     if any("=" in b and "/" in b.split("=", 1)[1] and "'" not in b and '"' not in b
            for b in bindings):

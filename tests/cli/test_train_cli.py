@@ -87,3 +87,24 @@ def test_infer_on_a_folder_that_is_not_a_model_dir(tmp_path, capsys):
   code, _, err = _run(["infer", f"--model_dir={tmp_path}", "--task=toy.category:zs_opt",
                        f"--out={tmp_path}/p.jsonl"], capsys)
   assert code == 2 and "not a flan_jax MODEL_DIR" in err
+
+
+def test_gin_files_resolve_with_a_runs_folder_in_the_working_directory(tmp_path, capsys,
+                                                                        monkeypatch):
+  """A `runs/` output folder in the working directory (and on sys.path, as `python -m` puts
+  it) must not shadow `--gin_file=runs/...` nor `include 'runs/...'` in the repo's configs."""
+  (tmp_path / "runs" / "smoke_cpu").mkdir(parents=True)
+  monkeypatch.chdir(tmp_path)
+  monkeypatch.syspath_prepend(str(tmp_path))
+  code, out, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path / 'runs' / 'smoke_cpu'}'"]
+                        + SMALL_RUN, capsys)
+  assert code == 0, err
+  assert "Trained steps 0 -> 2." in out
+
+
+def test_missing_gin_file_names_where_it_looked(tmp_path, capsys, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  code, _, err = _run(["train", "--gin_file=runs/no_such.gin",
+                       f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
+  assert code == 2
+  assert "gin file 'runs/no_such.gin' not found" in err and str(tmp_path) in err
