@@ -43,7 +43,7 @@ setuptools.setup(
     description="Flan-style instruction finetuning of T5 / PaLM-style models on JAX.",
     python_requires=">=3.11,<3.13",
     packages=setuptools.find_packages(include=["flan_jax", "flan_jax.*"])
-    + ["flan_jax_tasks"],
+    + ["flan_jax_tasks"] + ["flan_jax_tasks." + p for p in setuptools.find_packages("tasks")],
     package_dir={"flan_jax_tasks": "tasks"},
     install_requires=INSTALL_REQUIRES,
     extras_require={
