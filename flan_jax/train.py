@@ -2,8 +2,7 @@
 
 import sys
 
-from flan_jax.cli import train as _train_cli
-from flan_jax.cli.main import run_user_facing
+from flan_jax.cli.main import main
 
 if __name__ == "__main__":
-  sys.exit(run_user_facing(_train_cli.main, sys.argv[1:]))
+  sys.exit(main(["train"] + sys.argv[1:]))

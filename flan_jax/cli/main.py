@@ -7,6 +7,7 @@ when used, so `flan-jax tasks list` does not pay for importing the trainer.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 COMMANDS = {
@@ -22,36 +23,74 @@ COMMANDS = {
 
 
 def _usage() -> str:
-  lines = ["usage: flan-jax COMMAND [ARGS...]", "", "commands:"]
+  lines = ["usage: flan-jax [--verbose] [--version] COMMAND [ARGS...]", "", "commands:"]
   for name, (_, doc) in COMMANDS.items():
     lines.append(f"  {name:<10}{doc}")
   lines.append("")
-  lines.append("Run `flan-jax COMMAND --help` for a command's arguments.")
+  lines.append("Run `flan-jax COMMAND --help` for a command's arguments. `--verbose` (anywhere)")
+  lines.append("shows TensorFlow/XLA start-up logs and full tracebacks.")
   return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
   argv = list(sys.argv[1:] if argv is None else argv)
-  if not argv or argv[0] in ("-h", "--help", "help"):
+  verbose = "--verbose" in argv
+  argv = [a for a in argv if a != "--verbose"]
+  if argv[:1] in (["-h"], ["--help"], ["help"]):
     print(_usage())
     return 0
+  if argv[:1] == ["--version"]:
+    from flan_jax import __version__
+    print(f"flan-jax {__version__}")
+    return 0
+  if not argv:
+    print(_usage(), file=sys.stderr)
+    return 2
   name, rest = argv[0], argv[1:]
   if name not in COMMANDS:
     from flan_jax import errors
     print(f"flan-jax: {errors.unknown_name('command', name, COMMANDS)}", file=sys.stderr)
     print(_usage(), file=sys.stderr)
     return 2
+  from flan_jax.cli import quiet_startup
+  quiet_startup.install(verbose)
   module = importlib.import_module(COMMANDS[name][0])
-  return run_user_facing(module.main, rest)
+  return run_user_facing(module.main, rest, verbose=verbose)
 
 
-def run_user_facing(fn, argv: list[str]) -> int:
-  """Runs a sub-command; a FlanJaxError prints as one clear line, no traceback."""
+# gin appends this to every exception raised inside a configurable; users need not see it.
+_GIN_CONTEXT_RE = re.compile(r"\n\s*In call to configurable '[^']*' \(<[^>]*>\)( in scope '[^']*')?")
+
+
+def user_message(error: BaseException) -> str | None:
+  """The one-line message of a flan_jax error, also when TensorFlow wrapped it (an error
+  raised while tf.data reads records arrives as a TensorFlow error holding a traceback);
+  None when the error is not ours."""
   from flan_jax import errors
+  if isinstance(error, errors.FlanJaxError):
+    return _GIN_CONTEXT_RE.sub("", str(error)).strip()
+  if not type(error).__module__.startswith("tensorflow"):
+    return None
+  names = set()
+  pending = [errors.FlanJaxError]
+  while pending:
+    cls = pending.pop()
+    names.add(cls.__name__)
+    pending += cls.__subclasses__()
+  text = str(error)
+  found = re.findall(r"\b(" + "|".join(sorted(names)) + r"): (.+)", text)
+  return found[-1][1].strip() if found else None
+
+
+def run_user_facing(fn, argv: list[str], verbose: bool = False) -> int:
+  """Runs a sub-command; our errors print as one clear line, no traceback (unless verbose)."""
   try:
     return int(fn(argv) or 0)
-  except errors.FlanJaxError as e:
-    print(f"flan-jax: error: {e}", file=sys.stderr)
+  except Exception as e:  # pylint: disable=broad-except
+    message = None if verbose else user_message(e)
+    if message is None:
+      raise
+    print(f"flan-jax: error: {message}", file=sys.stderr)
     return 2
 
 

@@ -73,5 +73,5 @@ def format_summary(summary: dict) -> str:
 
 
 if __name__ == "__main__":
-  from flan_jax.cli.main import run_user_facing
-  sys.exit(run_user_facing(main, sys.argv[1:]))
+  from flan_jax.cli.main import main as flan_jax_main
+  sys.exit(flan_jax_main(["train"] + sys.argv[1:]))

@@ -72,6 +72,7 @@ def test_mesh_that_does_not_divide_devices(tmp_path, capsys):
   code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
                       ["--gin.PartitionConfig.num_partitions=3"], capsys)
   assert code == 2 and "does not divide the 8 devices" in err
+  assert "In call to configurable" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_model_dir_of_another_shape_is_refused(tmp_path, capsys):
