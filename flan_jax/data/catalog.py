@@ -21,6 +21,10 @@ from flan_jax.data import catalog_spec
 CATALOG_MODULES = ("flan_jax_tasks.toy",)
 RECIPE_MODULE = "flan_jax.mixtures.recipe"
 DEFAULT_RENDER_SEED = 0  # Same value as rendering.DEFAULT_RENDER_SEED (which imports TF).
+# How `flan-jax cache` tells Beam worker processes (mixtures.worker_registration) its user
+# task modules and render seed; set these in the workers' environment on remote runners.
+TASK_MODULES_ENV = "FLAN_JAX_TASK_MODULES"
+RENDER_SEED_ENV = "FLAN_JAX_RENDER_SEED"
 
 _HINT = "Run `flan-jax tasks list` to see every task and mixture."
 
@@ -410,3 +414,47 @@ def register_catalog(render_seed: int | None = None) -> list[str]:
     _ensure_mixture(mixture, render_seed)
     names.append(mixture)
   return names
+
+
+def flat_rates(name: str, render_seed: int | None = None) -> dict[str, float]:
+  """{task: rate} of a task or mixture with nested mixtures multiplied out, as seqio's
+  get_rate does (a member mixture's rate is shared by its tasks in proportion to theirs)."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  index = _index()
+  if _base_task(name) in index.task_spec:
+    return {name: 1.0}
+  if name in index.mixtures or (name in recipe_mixture_names() and _has_recipe_rates()):
+    members = index.mixtures.get(name) or recipe_rates(name)
+  else:
+    provider = get_mixture_or_task(name, render_seed)
+    if isinstance(provider, seqio.Task):
+      return {name: 1.0}
+    return {t.name: float(provider.get_rate(t)) for t in provider.tasks}
+  out: dict[str, float] = {}
+  for member, rate in members:
+    sub = flat_rates(member, render_seed)
+    total = sum(sub.values())
+    for task, r in sub.items():
+      out[task] = out.get(task, 0.0) + (rate * r / total if total else 0.0)
+  return out
+
+
+def register_without(name: str, drop_tasks: Iterable[str], render_seed: int | None = None):
+  """Registers `name` again as one flat mixture without `drop_tasks`, the remaining rates
+  renormalized to sum to 1; returns (the mixture, the dropped task names that it held)."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  drop = set(drop_tasks)
+  rates = flat_rates(name, render_seed)
+  kept = {t: r for t, r in rates.items() if _base_task(t) not in drop and r > 0}
+  if name in kept:  # A task whose data is in place.
+    return get_mixture_or_task(name, render_seed), []
+  if not kept:
+    raise errors.ConfigError(f"Nothing of {name!r} is left once the datasets without data are "
+                             "skipped; prepare at least one (see `flan-jax tasks preflight`).")
+  for task in kept:
+    get_mixture_or_task(task, render_seed)
+  total = sum(kept.values())
+  seqio.MixtureRegistry.remove(name)
+  mixture = seqio.MixtureRegistry.add(name, [(t, r / total) for t, r in sorted(kept.items())])
+  _OUR_MIXTURES.add(name)
+  return mixture, sorted(t for t in rates if _base_task(t) in drop)

@@ -218,3 +218,43 @@ def summary(rows: list[DatasetStatus]) -> str:
   counts = {s: sum(r.state == s for r in rows) for s in (PREPARED, NEEDS_DOWNLOAD, NEEDS_MANUAL)}
   return (f"{len(rows)} dataset(s): {counts[PREPARED]} prepared, {counts[NEEDS_DOWNLOAD]} need "
           f"a download, {counts[NEEDS_MANUAL]} need a manual step.")
+
+
+def resolve_available(name: str, render_seed: int | None = None, skip_missing: bool = False,
+                      data_dir: str | None = None):
+  """The task or mixture `name` if all its data is in place. Otherwise raises ConfigError
+  listing what is missing and how to get it, or with skip_missing registers `name` without
+  those datasets (rates renormalized) and logs what it skipped."""
+  import logging  # pylint: disable=g-import-not-at-top
+  from flan_jax import errors  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  rows = check_name(name, data_dir)
+  missing = [r for r in rows if not r.ok]
+  if not missing:
+    return catalog.get_mixture_or_task(name, render_seed=render_seed)
+  if not skip_missing:
+    raise errors.ConfigError(
+        f"{len(missing)} of the {len(rows)} dataset(s) {name!r} needs are not in place:\n"
+        f"{format_rows(missing)}\nGet them as said above (`flan-jax tasks preflight {name}` "
+        "checks again), or pass --skip_missing (gin: TrainConfig.skip_missing=True) to train "
+        "on the others.")
+  mixture, dropped = catalog.register_without(name, _tasks_of(name, missing), render_seed)
+  logging.warning("Skipping %d dataset(s) without data (%d task(s)): %s. %r now mixes its "
+                  "other %d task(s), rates renormalized.", len(missing), len(dropped),
+                  ", ".join(r.dataset for r in missing), name, len(mixture.tasks))
+  return mixture
+
+
+def _tasks_of(name: str, rows: list[DatasetStatus]) -> set[str]:
+  """The task names behind the given rows (catalog datasets, or TFDS sources of SeqIO tasks)."""
+  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  wanted = {r.dataset for r in rows}
+  tasks = {t for s in catalog.datasets_for(name) if f"{s.collection}.{s.name}" in wanted
+           for t in s.tasks}
+  if tasks or catalog.kind_of(name) != "seqio":
+    return tasks
+  import seqio  # pylint: disable=g-import-not-at-top
+  provider = catalog.get_mixture_or_task(name)
+  members = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
+  return {t.name for t in members if isinstance(t.source, seqio.TfdsDataSource)
+          and t.source.tfds_dataset.name in wanted}
