@@ -15,9 +15,11 @@ FAKE_COLLECTION = textwrap.dedent('''
 
     COLLECTION = "fake"
     REGISTERED = []  # (dataset, render_seed) per register_dataset call.
+    LISTED = []      # one entry per datasets() call.
     DATA = {DATA}
 
     def datasets():
+      LISTED.append(1)
       return [cs.DatasetSpec(COLLECTION, name, (f"fake.{name}:zs_noopt", f"fake.{name}:inv"),
                              data, num_train_examples=10) for name, data in DATA.items()]
 

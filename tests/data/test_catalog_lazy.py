@@ -47,6 +47,9 @@ def test_a_task_registers_only_its_dataset(user_modules):
   catalog.get_mixture_or_task("fake.b:zs_noopt")
   assert module.REGISTERED == [("b", 0)]  # Same dataset, same seed: nothing to redo.
   assert "fake.a:zs_noopt" not in seqio.TaskRegistry.names()
+  catalog.list_names()
+  catalog.get_mixture_or_task("fake_sub")
+  assert len(module.LISTED) == 1  # The name index is built once, not per lookup.
 
 
 def test_a_nested_mixture_registers_its_member_datasets_with_rates(user_modules):
