@@ -236,7 +236,9 @@ def member_tasks(name: str, _seen: frozenset = frozenset()) -> list[str]:
     raise CatalogModuleError(f"Mixture {name!r} contains itself.")
   if name in index.mixtures:
     members = [m for m, _ in index.mixtures[name]]
-  elif name in recipe_mixture_names() and _has_recipe_rates():
+  elif name in recipe_mixture_names():
+    if not _has_recipe_rates():  # Today's toy recipe mixtures: over every toy task.
+      return [t for spec in index.specs.get("toy", []) for t in spec.tasks]
     members = [t for t, _ in recipe_rates(name)]
   else:
     return []

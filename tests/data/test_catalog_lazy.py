@@ -120,3 +120,22 @@ def test_register_catalog_registers_every_dataset_and_mixture(user_modules):
   for name in ("fake.a:inv", "fake.c:zs_noopt", "fake_mix", "toy.arithmetic:cot", "toy_flan"):
     assert name in names
     assert name in seqio.TaskRegistry.names() or name in seqio.MixtureRegistry.names()
+
+
+def test_recipe_mixtures_resolve_through_recipe_rates(user_modules, monkeypatch):
+  write_module(user_modules, "fake_rec", FAKE)
+  write_module(user_modules, "fake_recipe", (
+      "MIXTURE_NAMES = ('fake_recipe_mix',)\n"
+      "SEEN = []\n"
+      "def recipe_rates(name, specs):\n"
+      "  SEEN.append(sorted({s.collection for s in specs}))\n"
+      "  return [('fake.a:inv', 1.0), ('fake.c:zs_noopt', 3.0)]\n"))
+  monkeypatch.setattr(catalog, "RECIPE_MODULE", "fake_recipe")
+  catalog.add_task_modules("fake_rec")
+  assert "fake_recipe_mix" in catalog.list_names()
+  assert [s.name for s in catalog.datasets_for("fake_recipe_mix")] == ["a", "c"]
+  mixture = catalog.get_mixture_or_task("fake_recipe_mix", render_seed=2)
+  assert {t.name: mixture.get_rate(t) for t in mixture.tasks} == {"fake.a:inv": 1.0,
+                                                                  "fake.c:zs_noopt": 3.0}
+  assert sys.modules["fake_recipe"].SEEN[-1] == ["fake", "toy"]
+  assert sorted(sys.modules["fake_rec"].REGISTERED) == [("a", 2), ("c", 2)]
