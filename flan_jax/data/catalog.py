@@ -1,6 +1,7 @@
 """The task catalog: finds names in collection modules and registers only what a name needs.
 
-Collection modules follow `catalog_spec`'s contract. Listing and counting read their
+Collection modules follow `catalog_spec`'s contract (modules with only the older eager
+`register()` hook still work: it runs when the module is first read). Listing and counting read their
 `datasets()` alone (no TensorFlow, no SeqIO); `get_mixture_or_task(name)` registers the
 datasets the name needs (a task's dataset, a mixture's member datasets, recursively) with
 an explicit render seed, and returns the SeqIO object. User modules (`--task_module`,
@@ -90,7 +91,14 @@ def _load_module(index: _Index, module_name: str) -> None:
     index.broken[module_name] = _one_line(e)
     return
   if not hasattr(module, "datasets"):
-    return  # A plain SeqIO module: it registered its tasks on import.
+    # A plain SeqIO module registered its tasks on import; one with the older
+    # `register() -> list[str]` hook registers them now.
+    if callable(getattr(module, "register", None)):
+      try:
+        module.register()
+      except Exception as e:  # pylint: disable=broad-except
+        index.broken[module_name] = _one_line(e)
+    return
   try:
     collection, specs, mixtures = _read_contract(module_name, module)
     clash = [n for s in specs for n in s.tasks if n in index.task_spec]
