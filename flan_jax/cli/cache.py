@@ -15,6 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _parser() -> argparse.ArgumentParser:
+  from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(prog="flan-jax cache", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("names", nargs="+", help="task or mixture names (mixtures: all tasks)")
@@ -27,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
   parser.add_argument("--module_import", action="append", default=[],
                       help="extra module each worker imports to register tasks; repeatable")
   parser.add_argument("--base_seed", type=int, default=None)
+  parser.add_argument("--render_seed", type=int, default=None,
+                      help="seed of every prompt draw; default: the catalog's default")
+  task_modules.add_task_module_flag(parser)
   return parser
 
 
@@ -36,7 +40,14 @@ def main(argv: list[str]) -> int:
   stray = [o for o in beam_options if not o.startswith("--")]
   if stray:
     raise errors.ConfigError(f"Unexpected arguments {stray}; Beam options look like --name=value.")
+  from flan_jax.data import catalog, rendering  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import caching  # pylint: disable=g-import-not-at-top
+  render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
+  for name in args.names:  # The pipeline keeps the seed these tasks are registered with.
+    catalog.get_mixture_or_task(name, render_seed=render_seed)
+  # Beam workers register the catalog themselves (worker_registration): tell them the same.
+  os.environ[catalog.RENDER_SEED_ENV] = str(render_seed)
+  os.environ[catalog.TASK_MODULES_ENV] = ",".join(args.task_module)
   cfg = caching.CacheConfig(
       names=tuple(args.names), output_dir=args.output_dir,
       pipeline_options=tuple(beam_options) or caching.DEFAULT_PIPELINE_OPTIONS,

@@ -11,6 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _parser() -> argparse.ArgumentParser:
+  from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(prog="flan-jax export", description=__doc__)
   parser.add_argument("name", help="a task or mixture name")
   parser.add_argument("--out", required=True, help="output .jsonl or .jsonl.gz")
@@ -19,14 +20,21 @@ def _parser() -> argparse.ArgumentParser:
                       help="rows to write over all shards (required for mixtures; "
                            "default for a task: one epoch)")
   parser.add_argument("--seed", type=int, default=0, help="shuffle and sampling seed")
+  parser.add_argument("--render_seed", type=int, default=None,
+                      help="seed of every prompt draw (template, options, exemplars); "
+                           "default: the catalog's default render seed")
   parser.add_argument("--shard", default="0/1", help="i/n: write disjoint part i of n")
   parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+  task_modules.add_task_module_flag(parser)
   return parser
 
 
 def main(argv: list[str]) -> int:
   args = _parser().parse_args(argv)
+  from flan_jax.data import catalog, rendering  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
+  render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
+  catalog.get_mixture_or_task(args.name, render_seed=render_seed)  # export keeps this seed.
   index, num = export.parse_shard(args.shard)
   cfg = export.ExportConfig(name=args.name, out=args.out, split=args.split,
                             num_examples=args.num_examples, seed=args.seed,

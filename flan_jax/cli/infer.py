@@ -7,7 +7,9 @@ import argparse
 
 def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
   """Flags shared by `infer` and `eval`: which checkpoint, which data, which mesh."""
+  from flan_jax.cli import task_modules
   from flan_jax.training import distributed
+  task_modules.add_task_module_flag(parser)
   parser.add_argument("--model_dir", required=True, help="a MODEL_DIR written by train.")
   parser.add_argument("--task", required=True, help="task or mixture name.")
   parser.add_argument("--split", default="validation")

@@ -10,6 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _parser() -> argparse.ArgumentParser:
+  from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(prog="flan-jax mixtures", description=__doc__)
   sub = parser.add_subparsers(dest="command", required=True)
   stats = sub.add_parser("stats", help="each task's rate and expected share of examples")
@@ -20,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
   stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
   stats.add_argument("--plot", default=None, metavar="FILE.png",
                      help="also draw the composition (needs matplotlib)")
+  task_modules.add_task_module_flag(stats)
   return parser
 
 

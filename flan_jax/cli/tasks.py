@@ -1,8 +1,10 @@
-"""`flan-jax tasks list|show|check`: browse the catalog and see rendered prompts."""
+"""`flan-jax tasks list|show|preflight|check`: browse the catalog, see rendered prompts and
+check offline which data a task, mixture or collection still needs."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -12,35 +14,66 @@ _SHOW_LENGTHS = {"inputs": 1 << 20, "targets": 1 << 20}  # No trimming when show
 
 
 def _parser() -> argparse.ArgumentParser:
+  from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(prog="flan-jax tasks", description=__doc__)
   sub = parser.add_subparsers(dest="command", required=True)
-  ls = sub.add_parser("list", help="one task or mixture per line: name, kind, format, templates")
+  ls = sub.add_parser("list", help="one name per line: name, kind, format, data source")
   ls.add_argument("--collection", default=None, help="only names starting with this prefix")
+  ls.add_argument("--count", action="store_true",
+                  help="print the number of distinct source datasets per collection")
+  ls.add_argument("--json", action="store_true", help="with --count: one JSON object")
   show = sub.add_parser("show", help="print rendered inputs and targets")
   show.add_argument("name")
   show.add_argument("-n", "--num_examples", type=int, default=3)
   show.add_argument("--split", default="validation")
-  show.add_argument("--seed", type=int, default=None, help="render seed (default: the task's)")
-  check = sub.add_parser("check", help="report which TFDS datasets the catalog needs are prepared")
-  check.add_argument("--data_dir", default=None)
+  show.add_argument("--seed", type=int, default=0,
+                    help="sampling seed: which tasks a mixture's rows come from")
+  show.add_argument("--render_seed", type=int, default=None,
+                    help="seed of every prompt draw (template, options, exemplars); "
+                         "default: the catalog's default render seed")
+  pre = sub.add_parser("preflight", help="which datasets NAME needs are prepared, and how to "
+                                         "get the others (exit 1 if any is missing)")
+  pre.add_argument("name", help="a task, mixture or collection name")
+  check = sub.add_parser("check", help="preflight of every catalog dataset (all collections)")
+  for p in (pre, check):
+    p.add_argument("--data_dir", default=None, help="TFDS data dir (default: $TFDS_DATA_DIR "
+                                                    "or ~/tensorflow_datasets)")
+    p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+  task_modules.add_task_module_flag(ls, show, pre, check)
   return parser
 
 
+def _report_broken() -> int:
+  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  broken = catalog.broken_modules()
+  for module, error in broken.items():
+    print(f"flan-jax: error: module {module} could not be read: {error}", file=sys.stderr)
+  return 1 if broken else 0
+
+
 def _list(args) -> int:
-  import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import catalog, registration  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import catalog, formats  # pylint: disable=g-import-not-at-top
+  if args.count:
+    counts = catalog.collection_counts()
+    print(json.dumps(counts, sort_keys=True) if args.json else
+          "\n".join(f"{c}\t{n}" for c, n in sorted(counts.items())))
+    return _report_broken()
   for name in catalog.list_names():
     if args.collection and not name.startswith(args.collection):
       continue
-    info = registration.task_info(name)
-    if name in seqio.MixtureRegistry.names():
-      mixture = seqio.MixtureRegistry.get(name)
-      print(f"{name}\tmixture\t-\t{len(mixture.tasks)} tasks")
-    elif info is not None:
-      print(f"{name}\ttask\t{info.prompt_format}\t{info.num_templates} templates")
+    kind = catalog.kind_of(name)
+    if kind == "task":
+      data = catalog.spec_of(name).data
+      print(f"{name}\ttask\t{formats.parse_task_name(name)[2]}\t{data.kind}:{data.name}")
+    elif kind == "mixture":
+      print(f"{name}\tmixture\t-\t{len(catalog.collection_mixture(name))} members")
+    elif kind == "recipe":
+      print(f"{name}\tmixture\t-\trecipe")
     else:
-      print(f"{name}\ttask\t-\t-")
-  return 0
+      import seqio  # pylint: disable=g-import-not-at-top  # A user module imported it.
+      is_task = name in seqio.TaskRegistry.names()
+      print(f"{name}\t{'task' if is_task else 'mixture'}\t-\tseqio")
+  return _report_broken()
 
 
 def _examples(task, split: str, n: int):
@@ -61,44 +94,53 @@ def _print_example(i: int, task_name: str, ex: dict) -> None:
 
 
 def _show(args) -> int:
-  import contextlib  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   import seqio  # pylint: disable=g-import-not-at-top
   from flan_jax.data import catalog, few_shot, rendering  # pylint: disable=g-import-not-at-top
-  obj = catalog.get_mixture_or_task(args.name)
-  seed_ctx = rendering.render_seed(args.seed) if args.seed is not None else contextlib.nullcontext()
-  with seed_ctx:
-    if isinstance(obj, seqio.Mixture):
-      tasks = obj.tasks
-      rates = np.array([obj.get_rate(t) for t in tasks], dtype=float)
-      rng = np.random.default_rng(args.seed or 0)
-      picks = rng.choice(len(tasks), size=args.num_examples, p=rates / rates.sum())
-      print(f"# mixture {obj.name}: {len(tasks)} tasks; one example from each drawn task\n")
-      for i, k in enumerate(picks, 1):
-        for ex in _examples(tasks[k], args.split, i)[-1:]:
-          _print_example(i, tasks[k].name, ex)
-    else:
-      for i, ex in enumerate(_examples(obj, args.split, args.num_examples), 1):
-        _print_example(i, obj.name, ex)
-      dropped = few_shot.dropped_examples(obj.name)
-      if dropped:
-        print(f"# {dropped} example(s) dropped: no exemplar fit the token budget.")
+  seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
+  obj = catalog.get_mixture_or_task(args.name, render_seed=seed)
+  if isinstance(obj, seqio.Mixture):
+    tasks = obj.tasks
+    rates = np.array([obj.get_rate(t) for t in tasks], dtype=float)
+    rng = np.random.default_rng(args.seed)
+    picks = rng.choice(len(tasks), size=args.num_examples, p=rates / rates.sum())
+    print(f"# mixture {obj.name}: {len(tasks)} tasks; one example from each drawn task\n")
+    for i, k in enumerate(picks, 1):
+      for ex in _examples(tasks[k], args.split, i)[-1:]:
+        _print_example(i, tasks[k].name, ex)
+  else:
+    for i, ex in enumerate(_examples(obj, args.split, args.num_examples), 1):
+      _print_example(i, obj.name, ex)
+    dropped = few_shot.dropped_examples(obj.name)
+    if dropped:
+      print(f"# {dropped} example(s) dropped: no exemplar fit the token budget.")
   return 0
 
 
+def _print_preflight(rows, as_json: bool) -> int:
+  from flan_jax.data import preflight  # pylint: disable=g-import-not-at-top
+  if as_json:
+    print(json.dumps([r.to_json() for r in rows], indent=1))
+  else:
+    if rows:
+      print(preflight.format_rows(rows))
+    print(f"# {preflight.summary(rows)}")
+  return 0 if all(r.ok for r in rows) else 1
+
+
+def _preflight(args) -> int:
+  from flan_jax.data import preflight  # pylint: disable=g-import-not-at-top
+  return _print_preflight(preflight.check_name(args.name, args.data_dir), args.json)
+
+
 def _check(args) -> int:
-  import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import catalog, tfds_check  # pylint: disable=g-import-not-at-top
-  tasks = [n for n in catalog.register_catalog() if n in seqio.TaskRegistry.names()]
-  report = tfds_check.prepared_report(tasks, data_dir=args.data_dir)
-  if not report:
-    print("The catalog uses no TFDS datasets.")
-    return 0
-  for row in report:
-    print(row.describe())
-  return 0 if all(r.prepared for r in report) else 1
+  from flan_jax.data import catalog, preflight  # pylint: disable=g-import-not-at-top
+  catalog.require_modules()
+  status = _print_preflight(preflight.check(catalog.dataset_specs(), args.data_dir), args.json)
+  return status
 
 
 def main(argv: list[str] | None = None) -> int:
   args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-  return {"list": _list, "show": _show, "check": _check}[args.command](args)
+  return {"list": _list, "show": _show, "preflight": _preflight,
+          "check": _check}[args.command](args)

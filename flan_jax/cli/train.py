@@ -12,7 +12,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-  from flan_jax.cli import gin_flags
+  from flan_jax.cli import gin_flags, task_modules
   from flan_jax.training import distributed
   parser = argparse.ArgumentParser(
       prog="flan-jax train",
@@ -20,6 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
                   "--gin_file=gin/runs/smoke_cpu.gin --gin.MODEL_DIR=\"'/tmp/run'\"")
   gin_flags.add_gin_arguments(parser)
   distributed.add_distributed_arguments(parser)
+  task_modules.add_task_module_flag(parser)
+  parser.add_argument("--skip_missing", action="store_true",
+                      help="train on the datasets whose data is in place, skipping (and "
+                           "naming) the others (same as --gin.TrainConfig.skip_missing=True)")
   parser.add_argument("--summary_json", default=None,
                       help="also write the run summary (losses, eval metrics) here.")
   return parser
@@ -34,6 +38,8 @@ def main(argv: list[str]) -> int:
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
   quiet_library_logs()
   distributed.initialize(args)
+  if args.skip_missing:
+    overrides.append("TrainConfig.skip_missing = True")
   gin_flags.parse_gin(args.gin_file, args.gin_bindings + overrides, args.gin_search_paths)
   summary = gin_flags.register_configurables.train()
   _write_operative_config(summary["model_dir"])

@@ -22,6 +22,12 @@ TFDS = "tfds"              # a TFDS builder: name is "builder/config:version"
 HF = "hf"                  # a Hugging Face dataset: name is "repo:config"
 LOCAL_DIR = "local_dir"    # files in a folder the user points to: name is the setting's key
 GENERATED = "generated"    # made by flan_jax itself (the toy collection): always available
+KINDS = (TFDS, HF, LOCAL_DIR, GENERATED)
+
+
+def local_dir_variable(key: str) -> str:
+  """The environment variable that points at a LOCAL_DIR setting's folder."""
+  return f"FLAN_JAX_{key}_DIR"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +37,22 @@ class DataRequirement:
   name: str
   manual: bool = False   # needs a manual download step before it can be prepared
   how_to_get: str = ""   # the exact command or steps `flan-jax tasks preflight` prints
+  # LOCAL_DIR (or an HF dataset's local copy): glob patterns, relative to the folder, each of
+  # which must match at least one file, e.g. ("tasks/task001_*.json",).
+  files: tuple[str, ...] = ()
+  # HF only: the LOCAL_DIR key (FLAN_JAX_<KEY>_DIR) of a local copy that may replace the hub.
+  local_key: str = ""
 
   def __post_init__(self):
-    if self.kind not in (TFDS, HF, LOCAL_DIR, GENERATED):
-      raise ValueError(f"Unknown data kind {self.kind!r} for {self.name!r}.")
+    if self.kind not in KINDS:
+      raise ValueError(f"Unknown data kind {self.kind!r} for {self.name!r}; use one of {KINDS}.")
+    if isinstance(self.files, str):
+      raise ValueError(f"DataRequirement {self.name!r}: files must be a tuple of patterns, "
+                       f"not the string {self.files!r}.")
+    for key in ([self.name] if self.kind == LOCAL_DIR else []) + ([self.local_key] if self.local_key else []):
+      if not key.replace("_", "").isalnum() or key.upper() != key:
+        raise ValueError(f"DataRequirement {self.name!r}: the local folder key {key!r} must be "
+                         f"UPPER_CASE letters, digits and '_' (it becomes FLAN_JAX_{key}_DIR).")
 
 
 @dataclasses.dataclass(frozen=True)

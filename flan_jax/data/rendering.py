@@ -7,9 +7,8 @@ by (render seed, task name, example key), see `seeding`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import tensorflow as tf
 
@@ -18,18 +17,9 @@ from flan_jax.data import options as options_lib
 from flan_jax.data import seeding
 from flan_jax.data import templates as templates_lib
 
+# A task's render seed is fixed when it is registered (catalog.get_mixture_or_task(name,
+# render_seed=...) re-registers with another one); there is no process-wide override.
 DEFAULT_RENDER_SEED = 0
-_SEED_OVERRIDE: list[int] = []
-
-
-@contextlib.contextmanager
-def render_seed(seed: int) -> Iterator[None]:
-  """Renders datasets built inside this block with `seed` instead of each task's own seed."""
-  _SEED_OVERRIDE.append(int(seed))
-  try:
-    yield
-  finally:
-    _SEED_OVERRIDE.pop()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,9 +34,8 @@ class RenderSpec:
   pool_size: int = 1024
 
   def prefix(self) -> str:
-    """Hash prefix of every draw: the effective seed and the task name."""
-    seed = _SEED_OVERRIDE[-1] if _SEED_OVERRIDE else self.seed
-    return f"{seed}|{self.task_name}"
+    """Hash prefix of every draw: the task's render seed and its name."""
+    return f"{self.seed}|{self.task_name}"
 
   def template_names(self) -> tf.Tensor:
     return tf.constant([f"{self.template_set.name}/{t.name}" for t in self.templates])

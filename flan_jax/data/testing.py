@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -109,12 +108,10 @@ def render_task(task_name: str, split: str = "validation", num_examples: int = 3
                 seed: int | None = None) -> list[dict[str, str]]:
   """Text features of a registered task's first examples (any format, few-shot included)."""
   from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
-  task = catalog.get_mixture_or_task(task_name)
+  task = catalog.get_mixture_or_task(task_name, render_seed=seed)
   lengths = {"inputs": 1 << 20, "targets": 1 << 20}
-  ctx = rendering.render_seed(seed) if seed is not None else contextlib.nullcontext()
-  with ctx:
-    ds = task.get_dataset(lengths, split=split, shuffle=False, use_cached=False)
-    rows = list(ds.take(num_examples).as_numpy_iterator())
+  ds = task.get_dataset(lengths, split=split, shuffle=False, use_cached=False)
+  rows = list(ds.take(num_examples).as_numpy_iterator())
   keys = ("inputs_pretokenized", "targets_pretokenized", "template", "prompt_format")
   return [{k: r[k].decode("utf-8") for k in keys if k in r} for r in rows]
 

@@ -1,8 +1,12 @@
-"""Imported by Beam workers (and only there): registers the catalog and the recipe mixtures
-at import, so `seqio.TaskRegistry.get(name)` works inside a worker process."""
+"""Imported by Beam workers (and only there): registers the catalog, the recipe mixtures and
+the user task modules at import, with the render seed `flan-jax cache` passed through the
+environment, so `seqio.TaskRegistry.get(name)` works inside a worker process."""
+
+import os
 
 from flan_jax.data import catalog
-from flan_jax.mixtures import recipe
 
-catalog.register_catalog()
-recipe.register()
+catalog.add_task_modules([m for m in os.environ.get(catalog.TASK_MODULES_ENV, "").split(",") if m])
+_SEED = os.environ.get(catalog.RENDER_SEED_ENV)
+catalog.register_catalog(int(_SEED) if _SEED else None)
+catalog.register_names(catalog.recipe_mixture_names(), int(_SEED) if _SEED else None)

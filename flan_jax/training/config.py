@@ -12,7 +12,7 @@ class TrainConfig:
 
   Field names mirror T5X's macros: MODEL_DIR, MIXTURE_OR_TASK_NAME, TASK_FEATURE_LENGTHS,
   TRAIN_STEPS (absolute: counts the steps of INITIAL_CHECKPOINT_PATH), BATCH_SIZE,
-  EVAL_PERIOD, USE_CACHED_TASKS, INITIAL_CHECKPOINT_PATH.
+  EVAL_PERIOD, USE_CACHED_TASKS, INITIAL_CHECKPOINT_PATH, MIXTURE_OR_TASK_MODULE, RENDER_SEED.
   """
   model_dir: str
   mixture_or_task_name: str
@@ -46,3 +46,11 @@ class TrainConfig:
   nonfinite_policy: str = "stop"
   # Peak FLOP/s per device for MFU; None: looked up from the device kind (none on CPU).
   peak_flops_per_device: float | None = None
+  # Module(s) imported before the task is looked up (T5X MIXTURE_OR_TASK_MODULE): they
+  # register SeqIO tasks/mixtures on import or follow the catalog contract.
+  mixture_or_task_module: str | tuple[str, ...] | None = None
+  # Seed of every prompt draw (template, options, exemplars); 0 is the catalog default.
+  render_seed: int = 0
+  # Train on the datasets whose data is in place, naming and skipping the others (the
+  # remaining rates are renormalized); False: refuse to start when any is missing.
+  skip_missing: bool = False

@@ -22,6 +22,7 @@ from jax.sharding import Mesh, NamedSharding
 
 from flan_jax import errors
 from flan_jax.data import catalog
+from flan_jax.data import preflight
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
@@ -99,9 +100,12 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   if config.cache_dirs:
     from flan_jax.mixtures import caching
     caching.use_cache_dirs(config.cache_dirs)
-  task = catalog.get_mixture_or_task(config.mixture_or_task_name)
+  catalog.add_task_modules(config.mixture_or_task_module)
+  task = preflight.resolve_available(config.mixture_or_task_name, config.render_seed,
+                                     config.skip_missing)
   if config.eval_mixture_or_task_name:
-    catalog.get_mixture_or_task(config.eval_mixture_or_task_name)
+    preflight.resolve_available(config.eval_mixture_or_task_name, config.render_seed,
+                                config.skip_missing)
   family = families.family_of(model_config)
   _check_vocabulary(task, model_config)
   mesh = partitioning.create_mesh(partition)

@@ -14,21 +14,22 @@ def test_list_prints_one_name_per_line(capsys):
 
 
 def test_show_marks_template_and_format(capsys):
-  assert cli_main.main(["tasks", "show", "toy.arithmetic:fs_opt", "-n", "2", "--seed", "3"]) == 0
+  assert cli_main.main(["tasks", "show", "toy.arithmetic:fs_opt", "-n", "2",
+                        "--render_seed", "3"]) == 0
   out = capsys.readouterr().out
   assert out.count("### ") == 2
   assert "template=arithmetic/" in out and "format=fs_opt" in out
   assert "--- inputs" in out and "--- targets" in out
 
 
-def test_show_is_reproducible_and_seed_dependent(capsys):
+def test_show_is_reproducible_and_render_seed_dependent(capsys):
   args = ["tasks", "show", "toy.category:zs_opt", "-n", "4", "--split", "train"]
-  cli_main.main(args + ["--seed", "3"])
+  cli_main.main(args + ["--render_seed", "3"])
   first = capsys.readouterr().out
-  cli_main.main(args + ["--seed", "3"])
-  assert capsys.readouterr().out == first
-  cli_main.main(args + ["--seed", "4"])
+  cli_main.main(args + ["--render_seed", "4"])
   assert capsys.readouterr().out != first
+  cli_main.main(args + ["--render_seed", "3"])  # Back to 3 after another seed: same bytes.
+  assert capsys.readouterr().out == first
 
 
 def test_show_a_mixture(capsys):
@@ -43,5 +44,8 @@ def test_unknown_name_exits_2_with_close_matches(capsys):
   assert "toy.category:zs_opt" in err
 
 
-def test_check_reports_no_tfds_datasets_for_the_toy_catalog(capsys):
+def test_check_finds_the_generated_toy_data_prepared(capsys):
   assert cli_main.main(["tasks", "check"]) == 0
+  out = capsys.readouterr().out
+  assert "toy.category\tprepared\tgenerated:toy/category" in out
+  assert "6 dataset(s): 6 prepared" in out

@@ -1,9 +1,12 @@
 """`flan-jax train / infer / eval` from the command line: errors come early and clearly."""
 
+import json
+
 import gin
 import pytest
 
 from flan_jax.cli import main as cli
+from tests.data.catalog_fakes import FAKE_COLLECTION, user_modules, write_module  # pylint: disable=unused-import
 
 SMALL_RUN = ["--gin_file=runs/smoke_cpu.gin", "--gin.TRAIN_STEPS=2",
              "--gin.TASK_FEATURE_LENGTHS={'inputs': 96, 'targets': 16}",
@@ -32,10 +35,12 @@ def _run(argv, capsys):
 
 def test_train_then_infer_and_eval(tmp_path, capsys):
   model_dir = tmp_path / "run"
-  code, out, err = _run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN, capsys)
+  code, out, err = _run(["train", f"--gin.MODEL_DIR='{model_dir}'", "--gin.RENDER_SEED=3"]
+                        + SMALL_RUN, capsys)
   assert code == 0, err
   assert "Trained steps 0 -> 2." in out
-  assert (model_dir / "config.gin").exists() and (model_dir / "run.json").exists()
+  assert "RENDER_SEED = 3" in (model_dir / "config.gin").read_text()
+  assert json.loads((model_dir / "run.json").read_text())["train_config"]["render_seed"] == 3
   preds = tmp_path / "preds.jsonl"
   code, out, err = _run(["infer", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
                          "--num_examples=3", f"--out={preds}"], capsys)
@@ -109,3 +114,36 @@ def test_missing_gin_file_names_where_it_looked(tmp_path, capsys, monkeypatch):
                        f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
   assert code == 2
   assert "gin file 'runs/no_such.gin' not found" in err and str(tmp_path) in err
+
+
+# fake.a is generated; fake.b and fake.c need TFDS datasets nobody prepared.
+_MISSING_DATA = """{
+    "a": cs.DataRequirement(cs.GENERATED, "fake/a"),
+    "b": cs.DataRequirement(cs.TFDS, "fake_builder/b:1.0.0"),
+    "c": cs.DataRequirement(cs.TFDS, "fake_builder/c:1.0.0"),
+}"""
+
+
+def test_train_refuses_missing_data_before_compiling(tmp_path, user_modules, capsys, monkeypatch):
+  write_module(user_modules, "fake_train", FAKE_COLLECTION.replace("{DATA}", _MISSING_DATA))
+  monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "empty"))
+  base = ["train", f"--gin.MODEL_DIR='{tmp_path / 'run'}'"] + SMALL_RUN + [
+      "--gin.MIXTURE_OR_TASK_MODULE='fake_train'",
+      "--gin.TrainConfig.eval_mixture_or_task_name=None"]
+  code, _, err = _run(base + ["--gin.MIXTURE_OR_TASK_NAME='fake_mix'"], capsys)
+  assert code == 2
+  assert "2 of the 3 dataset(s) 'fake_mix' needs" in err
+  assert "tfds build fake_builder/b:1.0.0" in err and "--skip_missing" in err
+  code, _, err = _run(base + ["--gin.MIXTURE_OR_TASK_NAME='fake.b:inv'", "--skip_missing"],
+                      capsys)
+  assert code == 2 and "Nothing of 'fake.b:inv' is left" in err
+
+
+def test_train_names_a_broken_task_module(tmp_path, user_modules, capsys):
+  write_module(user_modules, "user_broken_train", "import no_such_package_here\n")
+  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'", "--task_module",
+                       "user_broken_train"] + SMALL_RUN
+                      + ["--gin.MIXTURE_OR_TASK_NAME='user_task'"], capsys)
+  assert code == 2
+  assert ("user_broken_train (ModuleNotFoundError: No module named 'no_such_package_here')"
+          in err)

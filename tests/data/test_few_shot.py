@@ -146,7 +146,10 @@ def test_same_seed_same_prompts_across_shards():
                           shard_info=seqio.ShardInfo(index=index, num_shards=2))
     sharded |= {(r["inputs_pretokenized"], r["targets_pretokenized"]) for r in ds.as_numpy_iterator()}
   assert sharded == whole
-  with rendering.render_seed(7):
+  reseeded = catalog.get_mixture_or_task(name, render_seed=7)
+  try:
     other = {(r["inputs_pretokenized"], r["targets_pretokenized"]) for r in
-             task.get_dataset(LENGTHS, split="validation", shuffle=False).as_numpy_iterator()}
+             reseeded.get_dataset(LENGTHS, split="validation", shuffle=False).as_numpy_iterator()}
+  finally:
+    catalog.get_mixture_or_task(name, render_seed=rendering.DEFAULT_RENDER_SEED)
   assert other != whole

@@ -4,7 +4,6 @@ import pytest
 
 from flan_jax.data import formats
 from flan_jax.data import options
-from flan_jax.data import rendering
 from flan_jax.data import testing
 from flan_jax.data.templates import Template, TemplateSet
 
@@ -86,13 +85,6 @@ def test_same_seed_same_bytes_other_seed_differs():
   c = testing.render_records(QA, records, "zs_opt", seed=2)
   assert a == b
   assert a != c
-
-
-def test_render_seed_context_overrides_task_seed():
-  records = [dict(RECORD, idx=str(i)) for i in range(30)]
-  with rendering.render_seed(2):
-    a = testing.render_records(QA, records, "zs_opt", seed=1)
-  assert a == testing.render_records(QA, records, "zs_opt", seed=2)
 
 
 def test_options_tables_are_consistent():
