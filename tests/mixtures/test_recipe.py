@@ -7,36 +7,8 @@ import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.data import catalog_spec
 from flan_jax.mixtures import rates, recipe, truncation
-
-FOUR = ("zs_opt", "fs_opt", "zs_noopt", "fs_noopt")
-
-
-def _ds(collection, name, formats, n, **kw):
-  return catalog_spec.DatasetSpec(
-      collection, name, tuple(f"{collection}.{name}:{f}" for f in formats),
-      catalog_spec.DataRequirement(catalog_spec.GENERATED, name), num_train_examples=n, **kw)
-
-
-# flan2021-like: equal-size datasets with and without choices, and a capped one with `inv`.
-FLAN2021 = [
-    _ds("flan2021", "opt10", FOUR, 10_000, has_options=True),
-    _ds("flan2021", "noopt10", ("zs_noopt", "fs_noopt"), 10_000),
-    _ds("flan2021", "big", FOUR + ("inv",), 50_000, has_options=True),
-]
-# flan2021 weights: opt10 4 x 2,500; noopt10 2 x 5,000; big 4 x 7,500 (cap 30k / 4) + inv
-# 0.3 x 7,500 = 2,250. Total 10,000 + 10,000 + 32,250 = 52,250.
-FLAN2021_TOTAL = 52_250
-OTHERS = [
-    _ds("t0", "qa", ("zs_noopt", "fs_noopt"), 40_000),           # cap 20k: 10k + 10k
-    _ds("niv2", "task001", ("zs_noopt", "fs_noopt"), 3_000),     # 1.5k + 1.5k
-    _ds("cot", "gsm", ("cot", "fs_cot", "cot_inv"), 7_000),      # 3.5k + 3.5k + 1,050
-    _ds("dialog", "wiki", ("zs_noopt", "fs_noopt", "inv"), 10_000),  # 5k + 5k + 1.5k
-    _ds("flan2021", "cot_only", ("cot",), 1_000),                # CoT format outside `cot`
-    _ds("mmlu", "x", ("zs_opt",), 500, held_out=True),           # evaluation only
-]
-
+from tests.mixtures.hand_catalog import FLAN2021, FLAN2021_TOTAL, OTHERS, dataset
 
 def test_choice_less_dataset_gets_the_share_of_one_with_choices():
   got = dict(recipe.recipe_rates("flan2022_flan2021", FLAN2021))
@@ -85,7 +57,7 @@ def test_truncated_recipe_names_capped_tasks():
 
 
 def test_missing_count_and_unknown_name_are_clear():
-  bad = [_ds("niv2", "task9", ("zs_noopt",), None)]
+  bad = [dataset("niv2", "task9", ("zs_noopt",), None)]
   with pytest.raises(errors.ConfigError, match="niv2.task9 declares no num_train_examples"):
     recipe.recipe_rates("flan2022", bad)
   with pytest.raises(errors.UnknownNameError, match="flan2022"):
