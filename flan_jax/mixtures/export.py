@@ -33,7 +33,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import seqio
@@ -108,13 +108,12 @@ def _row_fn(task: seqio.Task, task_id: int, spec: dict):
   return fn
 
 
-def task_rows(task: seqio.Task, task_id: int, cfg: ExportConfig, repeat: bool,
-              shuffle_buffer_size: int | None = None) -> tf.data.Dataset:
+def task_rows(task: seqio.Task, task_id: int, cfg: ExportConfig, repeat: bool) -> tf.data.Dataset:
   """One task's rows, shuffled with the seed and restricted to the config's shard."""
   shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
   ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=True, seed=cfg.seed,
                         shard_info=shard, num_epochs=None if repeat else 1,
-                        trim_output_features=False, shuffle_buffer_size=shuffle_buffer_size)
+                        trim_output_features=False)
   return ds.map(_row_fn(task, task_id, ds.element_spec), num_parallel_calls=tf.data.AUTOTUNE)
 
 
@@ -189,10 +188,9 @@ def _encode_line(row: dict) -> bytes:
   return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _task_lines(task: seqio.Task, cfg: ExportConfig, count: int | None,
-                shuffle_buffer_size: int | None = None) -> Iterator[list[bytes]]:
+def _task_lines(task: seqio.Task, cfg: ExportConfig, count: int | None) -> Iterator[list[bytes]]:
   """Batches of JSON lines of one task's stream, `count` rows (None: one epoch)."""
-  ds = task_rows(task, 0, cfg, repeat=count is not None, shuffle_buffer_size=shuffle_buffer_size)
+  ds = task_rows(task, 0, cfg, repeat=count is not None)
   if count is not None:
     ds = ds.take(count)
   for rows in _decode_batches(ds.batch(_BATCH).prefetch(2), [task.name]):
@@ -212,15 +210,45 @@ def drawn_tasks(plan_rates: Sequence[float], count: int, seed: int) -> np.ndarra
   return np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
 
 
+def _row_decoder(task: seqio.Task, element_spec: Mapping[str, Any]):
+  """Maps one numpy example of `task` to its JSON line, in Python: for the few rows a mixture
+  draws from most tasks this is cheaper than tracing a tf.data map per task."""
+  fmt = _default_format(task.name)
+
+  def text(ex, key):
+    if f"{key}_pretokenized" in element_spec:
+      return ex[f"{key}_pretokenized"].decode("utf-8")
+    return task.output_features[key].vocabulary.decode(ex[key].tolist())
+
+  def decode(ex) -> bytes:
+    return _encode_line({
+        "inputs": text(ex, "inputs"), "targets": text(ex, "targets"), "task": task.name,
+        "template": ex["template"].decode("utf-8") if "template" in element_spec else "",
+        "format": ex["prompt_format"].decode("utf-8") if "prompt_format" in element_spec
+                  else fmt})
+
+  return decode
+
+
 def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
                      out: spill_lib.PositionSpill, bar: Any) -> None:
   """Renders len(positions) rows of `task` and spills row j at output position positions[j]."""
-  written = 0
-  for lines in _task_lines(task, cfg, len(positions),
-                           export_shuffle_buffer(task, len(positions))):
-    out.add(positions[written:written + len(lines)].tolist(), lines)
-    written += len(lines)
-    bar.update(len(lines))
+  shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
+  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=True, seed=cfg.seed,
+                        shard_info=shard, num_epochs=None, trim_output_features=False,
+                        shuffle_buffer_size=export_shuffle_buffer(task, len(positions)))
+  decode = _row_decoder(task, ds.element_spec)
+  written, lines = 0, []
+  for ex in ds.take(len(positions)).as_numpy_iterator():
+    lines.append(decode(ex))
+    if len(lines) == _BATCH:
+      out.add(positions[written:written + len(lines)].tolist(), lines)
+      written += len(lines)
+      bar.update(len(lines))
+      lines = []
+  out.add(positions[written:written + len(lines)].tolist(), lines)
+  written += len(lines)
+  bar.update(len(lines))
   if written < len(positions):
     raise errors.ConfigError(
         f"Task {task.name!r} yielded {written} of {len(positions)} rows from its "
