@@ -1,4 +1,6 @@
-"""`flan-jax mixtures stats NAME [--json] [--plot FILE.png]`: rates and expected shares."""
+"""`flan-jax mixtures stats NAME [--stats FILE] [--json] [--plot FILE.png]`: rates and
+expected shares. Recipe mixtures (flan2022, ...) are planned from the catalog's dataset
+specs without SeqIO; other names are read from their seqio mixture."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from flan_jax import errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
   stats.add_argument("name", help="a task or mixture name")
   stats.add_argument("--split", default="train")
   stats.add_argument("--stats", default=None,
-                     help="JSON {task: {split: count}} to use instead of reported counts")
+                     help="JSON {task: {split: count}}: counts that replace the catalog's "
+                          "(re-plans a recipe mixture's rates)")
   stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
   stats.add_argument("--plot", default=None, metavar="FILE.png",
                      help="also draw the composition (needs matplotlib)")
@@ -38,13 +43,27 @@ def _print_table(st) -> None:
           f"{100 * share:>6.2f}%")
 
 
+def _stats(name: str, split: str, stats_file: str | None):
+  """A recipe mixture is planned from the catalog's specs (no SeqIO, a stats file re-plans
+  its rates); any other name is looked up in SeqIO."""
+  from flan_jax.mixtures import rates, recipe  # pylint: disable=g-import-not-at-top
+  table = rates.load_stats_file(stats_file) if stats_file else None
+  if name in recipe.MIXTURE_NAMES:
+    spec = recipe.mixture_spec(name)
+    if split != spec.split:
+      spec = recipe.recipe_spec(name, split=split, recipe=spec, cap_mode=spec.cap_mode)
+    return rates.plan_stats(recipe.plan_from_specs(spec, recipe.catalog_specs(), table))
+  if table is not None:
+    raise errors.ConfigError(
+        f"--stats re-plans the rates of recipe mixtures ({', '.join(recipe.MIXTURE_NAMES)}); "
+        f"{name!r} has fixed seqio rates that a stats file cannot change. Drop --stats.")
+  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  return rates.mixture_stats(catalog.get_mixture_or_task(name), split)
+
+
 def main(argv: list[str]) -> int:
   args = _parser().parse_args(argv)
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
-  from flan_jax.mixtures import rates  # pylint: disable=g-import-not-at-top
-  provider = catalog.get_mixture_or_task(args.name)
-  table = rates.load_stats_file(args.stats) if args.stats else None
-  st = rates.mixture_stats(provider, args.split, table)
+  st = _stats(args.name, args.split, args.stats)
   if args.plot:
     from flan_jax.mixtures import plotting  # pylint: disable=g-import-not-at-top
     plotting.plot_composition(st, args.plot)

@@ -1,10 +1,12 @@
-"""Nested, balanced SeqIO mixtures from a declarative spec.
+"""Balanced Flan-style mixtures from a declarative spec, planned in pure Python.
 
-A `MixtureSpec` lists submixes; each takes the registered tasks its patterns match, groups
-them by prompt format, and rates each task examples-proportionally with a cap (inverted
-tasks at `inverted_rate`). `register_mixture` turns the plan into plain nested seqio
-mixtures `{name}` -> `{name}.{submix}` -> `{name}.{submix}.{group}` -> tasks, so seqio's
-own `get_rate` multiplies the weights out.
+A `MixtureSpec` lists submixes; each takes the tasks its patterns match and splits its weight
+over the datasets examples-proportionally with a cap; inside a dataset the submix's format
+split (e.g. 25% per zs/fs x opt/noopt) is renormalized over the format groups that dataset
+has, and inverted formats get `inverted_rate` x the dataset's regular task. `plan_mixture`
+computes every task's share without SeqIO; `register_plan` registers one flat seqio.Mixture
+whose rates are those shares (seqio's `get_rate` is then a dict lookup). docs/mixtures.md
+states the rule with a worked example.
 
 Cap semantics (`cap_mode`):
   'rate'     the cap only limits the sampling rate (the reference); every example of a
@@ -106,6 +108,19 @@ def is_inverted(fmt_name: str) -> bool:
   return bool(fmt and fmt.inversion)
 
 
+CAP_MARK = "#cap"
+
+
+def truncated_name(task_name: str, cap: int) -> str:
+  """`{task}#cap{cap}`: the name of the task truncated to `cap` examples."""
+  return f"{task_name}{CAP_MARK}{int(cap)}"
+
+
+def base_task_name(name: str) -> str:
+  """The original task of a truncated name (`toy.x:zs_opt#cap8` -> `toy.x:zs_opt`)."""
+  return name.split(CAP_MARK, 1)[0]
+
+
 @dataclasses.dataclass(frozen=True)
 class TaskRate:
   """One task's place in a plan: where it sits, its count, rate and expected share."""
@@ -113,13 +128,13 @@ class TaskRate:
   submix: str
   group: str
   num_examples: int
-  rate: float  # min(num_examples, cap), times inverted_rate for inverted formats.
-  share: float  # Expected fraction of sampled examples.
+  rate: float  # Weight inside its submix: min(n, cap) x format fraction (x inverted_rate).
+  share: float  # Expected fraction of sampled examples of the whole mixture.
 
 
 @dataclasses.dataclass(frozen=True)
 class MixturePlan:
-  """The computed mixture: per-task rates and shares; submixes with no registered member."""
+  """The computed mixture: per-task rates and shares; submixes with no member."""
   spec: MixtureSpec
   rows: tuple[TaskRate, ...]
   empty_submixes: tuple[str, ...]
@@ -127,15 +142,25 @@ class MixturePlan:
   def shares(self) -> dict[str, float]:
     return {r.task: r.share for r in self.rows}
 
-  def group_rates(self, submix: str) -> dict[str, float]:
-    """The format-group shares (as given) of the groups that have members."""
-    sub = next(s for s in self.spec.submixes if s.name == submix)
-    present = {r.group for r in self.rows if r.submix == submix and r.rate > 0}
-    return {g: float(s) for g, s in sub.format_split.items() if g in present}
+  def submix_shares(self) -> dict[str, float]:
+    """Each submix's share of the mixture (its weight renormalized over present submixes)."""
+    out: dict[str, float] = {}
+    for r in self.rows:
+      out[r.submix] = out.get(r.submix, 0.0) + r.share
+    return out
 
-  def submix_weights(self) -> dict[str, float]:
-    present = {r.submix for r in self.rows if r.rate > 0}
-    return {s.name: float(s.weight) for s in self.spec.submixes if s.name in present}
+  def flat_rates(self) -> list[tuple[str, float]]:
+    """(task, share) of every sampled task, `#capN` names under cap_mode='truncate'."""
+    caps = {s.name: s.cap for s in self.spec.submixes}
+    out = []
+    for r in self.rows:
+      if r.share <= 0:
+        continue
+      cap = caps[r.submix]
+      task = (truncated_name(r.task, cap)
+              if self.spec.cap_mode == "truncate" and cap is not None else r.task)
+      out.append((task, r.share))
+    return out
 
 
 def _members(sub: Submix, task_names: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
@@ -157,7 +182,7 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
   spec.validate()
   names = sorted(set(task_names))
   taken: set[str] = set()
-  raw = []  # (task, submix, group, n, rate)
+  raw = []  # (task, submix, group, n)
   for sub in spec.submixes:
     for task, fmt in _members(sub, names, taken):
       group = format_group(fmt, sub.format_split)
@@ -165,81 +190,93 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
         continue
       taken.add(task)
       n = count(task)
-      rate = float(n if sub.cap is None else min(n, sub.cap))
-      raw.append((task, sub.name, group, n, rate * (spec.inverted_rate if is_inverted(fmt) else 1.0)))
-  rows = _shares(spec, raw)
-  present = {r.submix for r in rows if r.rate > 0}
+      if n < 0:
+        raise errors.ConfigError(f"Task {task!r}: example count must be >= 0, got {n}.")
+      raw.append((task, sub.name, group, int(n)))
+  rates = _submix_rates(spec, raw)
+  rows = _shares(spec, raw, rates)
+  present = {r.submix for r in rows if r.share > 0}
   empty = tuple(s.name for s in spec.submixes if s.name not in present)
   return MixturePlan(spec, tuple(rows), empty)
 
 
-def _shares(spec: MixtureSpec, raw: list[tuple]) -> list[TaskRate]:
-  """Multiplies submix weight x group share x rate, each normalized over what is present."""
+def _dataset(task: str) -> str:
+  return task.rsplit(":", 1)[0]
+
+
+def _submix_rates(spec: MixtureSpec, raw: list[tuple]) -> dict[str, float]:
+  """Each task's weight inside its submix (see the module docstring)."""
   subs = {s.name: s for s in spec.submixes}
-  rate_totals: dict[tuple[str, str], float] = {}
-  for _, sub, group, _, rate in raw:
-    if rate > 0:
-      rate_totals[(sub, group)] = rate_totals.get((sub, group), 0.0) + rate
-  group_totals: dict[str, float] = {}
-  for sub, group in rate_totals:
-    group_totals[sub] = group_totals.get(sub, 0.0) + subs[sub].format_split[group]
-  sub_total = sum(subs[s].weight for s in group_totals)
+  # (submix, dataset) -> group -> regular tasks with examples.
+  regular: dict[tuple[str, str], dict[str, list[str]]] = {}
+  for task, sub, group, n in raw:
+    if n > 0 and not is_inverted(task.rsplit(":", 1)[1]):
+      regular.setdefault((sub, _dataset(task)), {}).setdefault(group, []).append(task)
+  rates = {}
+  for task, sub, group, n in raw:
+    split = subs[sub].format_split
+    capped = float(n if subs[sub].cap is None else min(n, subs[sub].cap))
+    groups = regular.get((sub, _dataset(task)), {})
+    total = sum(split[g] for g in groups)
+    if groups and group in groups:
+      fraction = split[group] / total / len(groups[group])
+    elif groups:  # An inverted format whose group holds no regular task: the mean regular one.
+      fraction = 1.0 / sum(len(v) for v in groups.values())
+    else:  # Only inverted tasks: they share the dataset equally.
+      fraction = 1.0 / sum(1 for t, s, _, _ in raw if s == sub and _dataset(t) == _dataset(task))
+    inverted = is_inverted(task.rsplit(":", 1)[1])
+    rates[task] = capped * fraction * (spec.inverted_rate if inverted else 1.0)
+  return rates
+
+
+def _shares(spec: MixtureSpec, raw: list[tuple], rates: Mapping[str, float]) -> list[TaskRate]:
+  """Submix weight (renormalized over present submixes) x the task's rate / its submix's."""
+  weights = {s.name: s.weight for s in spec.submixes}
+  totals: dict[str, float] = {}
+  for task, sub, _, _ in raw:
+    totals[sub] = totals.get(sub, 0.0) + rates[task]
+  present = {s for s, t in totals.items() if t > 0 and weights[s] > 0}
+  weight_total = sum(weights[s] for s in present)
   rows = []
-  for task, sub, group, n, rate in raw:
+  for task, sub, group, n in raw:
     share = 0.0
-    if rate > 0 and sub_total > 0:
-      share = (subs[sub].weight / sub_total * subs[sub].format_split[group] / group_totals[sub]
-               * rate / rate_totals[(sub, group)])
-    rows.append(TaskRate(task, sub, group, n, rate, share))
+    if sub in present:
+      share = weights[sub] / weight_total * rates[task] / totals[sub]
+    rows.append(TaskRate(task, sub, group, n, rates[task], share))
   return rows
 
 
-def child_name(parent: str, child: str) -> str:
-  return f"{parent}.{child}"
+def register_flat_mixture(name: str, rates: Sequence[tuple[str, float]],
+                          overwrite: bool = False) -> str:
+  """Registers one flat seqio.Mixture over `rates` ((task, rate) pairs); a `{task}#capN` name
+  registers that truncated task first (its base task must be registered). Returns `name`."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  from flan_jax.mixtures import truncation  # pylint: disable=g-import-not-at-top
+  if name in seqio.MixtureRegistry.names():
+    if not overwrite:
+      return name
+    seqio.MixtureRegistry.remove(name)
+  members = [(task, float(rate)) for task, rate in rates if rate > 0]
+  if not members:
+    raise errors.ConfigError(
+        f"Mixture {name!r} has no member task with examples; check its member patterns "
+        "against `flan-jax tasks list`.")
+  for task, _ in members:
+    if CAP_MARK in task:
+      cap = int(task.split(CAP_MARK, 1)[1])
+      truncation.truncated_task(base_task_name(task), cap)
+  seqio.MixtureRegistry.add(name, members)
+  return name
 
 
 def register_plan(plan: MixturePlan, overwrite: bool = False) -> str:
-  """Registers the plan as nested seqio mixtures; returns the top-level name."""
-  import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.mixtures import truncation  # pylint: disable=g-import-not-at-top
-  spec = plan.spec
-  if spec.name in seqio.MixtureRegistry.names():
-    if not overwrite:
-      return spec.name
-    remove_mixture(spec.name)
-  rows = [r for r in plan.rows if r.rate > 0]
-  if not rows:
+  """Registers the plan as one flat seqio mixture; returns its name."""
+  if not any(r.share > 0 for r in plan.rows):
     raise errors.ConfigError(
-        f"Mixture {spec.name!r} has no member task with examples; check the submix patterns "
-        f"({[(s.name, s.members) for s in spec.submixes]}) against `flan-jax tasks list`.")
-  caps = {s.name: s.cap for s in spec.submixes}
-  top = []
-  for sub, weight in plan.submix_weights().items():
-    sub_name = child_name(spec.name, sub)
-    groups = []
-    for group, share in plan.group_rates(sub).items():
-      members = []
-      for r in rows:
-        if r.submix == sub and r.group == group:
-          task = r.task
-          if spec.cap_mode == "truncate" and caps[sub] is not None:
-            task = truncation.truncated_task(r.task, caps[sub])
-          members.append((task, r.rate))
-      group_name = child_name(sub_name, group)
-      seqio.MixtureRegistry.add(group_name, members)
-      groups.append((group_name, share))
-    seqio.MixtureRegistry.add(sub_name, groups)
-    top.append((sub_name, weight))
-  seqio.MixtureRegistry.add(spec.name, top)
-  return spec.name
-
-
-def remove_mixture(name: str) -> None:
-  """Removes a mixture and the nested `{name}.*` mixtures registered under it."""
-  import seqio  # pylint: disable=g-import-not-at-top
-  for other in list(seqio.MixtureRegistry.names()):
-    if other == name or other.startswith(name + "."):
-      seqio.MixtureRegistry.remove(other)
+        f"Mixture {plan.spec.name!r} has no member task with examples; check the submix "
+        f"patterns ({[(s.name, s.members) for s in plan.spec.submixes]}) against "
+        "`flan-jax tasks list`.")
+  return register_flat_mixture(plan.spec.name, plan.flat_rates(), overwrite=overwrite)
 
 
 def register_mixture(spec: MixtureSpec, task_names: Iterable[str] | None = None,
@@ -252,5 +289,6 @@ def register_mixture(spec: MixtureSpec, task_names: Iterable[str] | None = None,
   from flan_jax.mixtures import rates  # pylint: disable=g-import-not-at-top
   stats = rates.load_stats_file(stats_file) if stats_file else None
   names = list(seqio.TaskRegistry.names()) if task_names is None else list(task_names)
+  names = [n for n in names if CAP_MARK not in n]
   plan = plan_mixture(spec, names, lambda t: rates.num_examples(t, spec.split, stats))
   return register_plan(plan, overwrite=overwrite)

@@ -1,15 +1,20 @@
 """Streams a task or mixture to JSONL rows {inputs, targets, task, template, format}.
 
-Memory does not grow with the number of rows, nor with the number of tasks: a mixture
-first draws every row's task (seeded PCG64, probability proportional to its rate), then
-renders each task's share with one tf.data pipeline at a time into a gzip spill file
-next to the output, and finally interleaves the spills in the drawn order. (A toy task
-pipeline holds ~18 MiB of tf.data graphs and kernels; 47 open at once took ~0.9 GiB.) Same
-name, split, seed, shard and count give identical bytes (gzip too: no timestamp).
+Neither memory nor open files grow with the number of rows or tasks. A mixture first draws
+every row's task (seeded PCG64, probability proportional to its rate; pure numpy), then
+builds the pipelines of the drawn tasks one at a time, each rendering exactly that task's
+rows, and spills every row, keyed by its output position, into the bucket of positions it
+belongs to (gzip files of `_BUCKET_ROWS` positions next to the output; writes are buffered
+in memory up to `_SPILL_BUFFER_BYTES` and appended one file at a time, so at most one spill
+file is open). Finally each bucket is read back, put in position order and written. (A toy
+task pipeline holds ~18 MiB of tf.data graphs and kernels: they are freed after each task.)
+Same name, split, seed, shard and count give identical bytes (gzip too: no timestamp).
 
 Epochs: every task repeats indefinitely (each epoch reshuffled with the seed), so asking
 for more rows than a task holds repeats that task's examples. A task exported without
-`num_examples` yields exactly one epoch.
+`num_examples` yields exactly one epoch. A mixture task rendering k rows shuffles with a
+buffer of min(its own buffer, max(64, 4k)) examples, so a task drawn 8 times does not
+render its whole default buffer (1,000 examples) first.
 
 Shards: `--shard i/n` passes seqio.ShardInfo(i, n) to every task, so shard i reads the
 records whose position (after the seeded source shuffle) is i mod n; within one epoch the
@@ -19,7 +24,6 @@ writes N // n rows (+1 for i < N % n), so the shards sum to N.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
 import gzip
@@ -29,7 +33,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import seqio
@@ -37,11 +41,18 @@ import tensorflow as tf
 
 from flan_jax import errors
 from flan_jax.data import formats as formats_lib
+from flan_jax.mixtures import rates as rates_lib
+from flan_jax.mixtures import spill as spill_lib
 from flan_jax.mixtures import truncation
 
 ROW_KEYS = ("inputs", "targets", "task", "template", "format")
 _BATCH = 256
-_DRAW_CHUNK = 8192  # Rows drawn (and interleaved) per step.
+_DRAW_CHUNK = 8192  # Rows drawn per step.
+_BUCKET_ROWS = 65_536  # Output positions per spill bucket (one bucket is in memory at a time).
+_SPILL_BUFFER_BYTES = 32 << 20  # Spilled rows buffered in memory before appending to files.
+_MIN_SHUFFLE_BUFFER = 64
+_COLLECT_GROWTH_BYTES = 256 << 20
+_COLLECT_EVERY = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +117,12 @@ def task_rows(task: seqio.Task, task_id: int, cfg: ExportConfig, repeat: bool) -
   return ds.map(_row_fn(task, task_id, ds.element_spec), num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def export_shuffle_buffer(task: seqio.Task, rows: int) -> int | None:
+  """The shuffle buffer for rendering `rows` rows of `task`: its own, at most max(64, 4 x rows)."""
+  own = getattr(task, "_shuffle_buffer_size", None)
+  return None if own is None else min(int(own), max(_MIN_SHUFFLE_BUFFER, 4 * rows))
+
+
 def _sample_seed(cfg: ExportConfig) -> int:
   digest = hashlib.sha256(f"{cfg.seed}/{cfg.shard_index}/{cfg.num_shards}".encode()).digest()
   return int.from_bytes(digest[:7], "little")
@@ -144,7 +161,8 @@ def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
   if count is None:
     raise errors.ConfigError(
         f"{provider.name!r} is a mixture: pass --num-examples (a mixture never ends).")
-  pairs = [(t, float(provider.get_rate(t))) for t in provider.tasks if cfg.split in t.splits]
+  task_rates = rates_lib.task_rates(provider)  # One pass, not seqio's get_rate per task.
+  pairs = [(t, task_rates.get(t.name, 0.0)) for t in provider.tasks if cfg.split in t.splits]
   pairs = [(t, r) for t, r in pairs if r > 0]
   if not pairs:
     raise errors.ConfigError(f"No task of {provider.name!r} has a {cfg.split!r} split.")
@@ -166,60 +184,128 @@ def _decode_batches(ds: tf.data.Dataset, names: list[str]) -> Iterator[list[dict
             "format": batch["format"][i].decode("utf-8")} for i in range(len(batch["task"]))]
 
 
-def _encode(rows: list[dict]) -> bytes:
-  return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+def _encode_line(row: dict) -> bytes:
+  return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _task_chunks(plan: _Plan, cfg: ExportConfig, index: int, count: int | None,
-                 bar: Any) -> Iterator[tuple[bytes, int]]:
-  """(JSON lines, row count) of one task's stream, `count` rows (None: one epoch)."""
-  task = plan.tasks[index]
-  ds = task_rows(task, index, cfg, repeat=count is not None)
+def _task_lines(task: seqio.Task, cfg: ExportConfig, count: int | None) -> Iterator[list[bytes]]:
+  """Batches of JSON lines of one task's stream, `count` rows (None: one epoch)."""
+  ds = task_rows(task, 0, cfg, repeat=count is not None)
   if count is not None:
     ds = ds.take(count)
-  for rows in _decode_batches(ds.batch(_BATCH).prefetch(2), [t.name for t in plan.tasks]):
-    bar.update(len(rows))
-    yield _encode(rows), len(rows)
+  for rows in _decode_batches(ds.batch(_BATCH).prefetch(2), [task.name]):
+    yield [_encode_line(r) for r in rows]
 
 
-def _spill_task(plan: _Plan, cfg: ExportConfig, index: int, count: int, path: str,
-                bar: Any) -> None:
-  """Writes the first `count` rows of task `index` to `path`; its pipeline is then freed."""
-  written = 0
-  with gzip.open(path, "wb", compresslevel=1) as f:
-    for chunk, rows in _task_chunks(plan, cfg, index, count, bar):
-      f.write(chunk)
-      written += rows
-  if written < count:
+def _task_chunks(plan: _Plan, cfg: ExportConfig, bar: Any) -> Iterator[tuple[bytes, int]]:
+  """A single task's rows streamed straight to the output."""
+  for lines in _task_lines(plan.tasks[0], cfg, plan.count):
+    bar.update(len(lines))
+    yield b"".join(lines), len(lines)
+
+
+def drawn_tasks(plan_rates: Sequence[float], count: int, seed: int) -> np.ndarray:
+  """Every output row's task index (the concatenated `task_draws`)."""
+  chunks = [c.astype(np.int32) for c in task_draws(plan_rates, count, seed)]
+  return np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+
+
+def _row_decoder(task: seqio.Task, element_spec: Mapping[str, Any]):
+  """Maps one numpy example of `task` to its JSON line, in Python: for the few rows a mixture
+  draws from most tasks this is cheaper than tracing a tf.data map per task."""
+  fmt = _default_format(task.name)
+
+  def text(ex, key):
+    if f"{key}_pretokenized" in element_spec:
+      return ex[f"{key}_pretokenized"].decode("utf-8")
+    return task.output_features[key].vocabulary.decode(ex[key].tolist())
+
+  def decode(ex) -> bytes:
+    return _encode_line({
+        "inputs": text(ex, "inputs"), "targets": text(ex, "targets"), "task": task.name,
+        "template": ex["template"].decode("utf-8") if "template" in element_spec else "",
+        "format": ex["prompt_format"].decode("utf-8") if "prompt_format" in element_spec
+                  else fmt})
+
+  return decode
+
+
+def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
+                     out: spill_lib.PositionSpill, bar: Any) -> None:
+  """Renders len(positions) rows of `task` and spills row j at output position positions[j]."""
+  shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
+  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=True, seed=cfg.seed,
+                        shard_info=shard, num_epochs=None, trim_output_features=False,
+                        shuffle_buffer_size=export_shuffle_buffer(task, len(positions)))
+  decode = _row_decoder(task, ds.element_spec)
+  written, lines = 0, []
+  for ex in ds.take(len(positions)).as_numpy_iterator():
+    lines.append(decode(ex))
+    if len(lines) == _BATCH:
+      out.add(positions[written:written + len(lines)].tolist(), lines)
+      written += len(lines)
+      bar.update(len(lines))
+      lines = []
+  out.add(positions[written:written + len(lines)].tolist(), lines)
+  written += len(lines)
+  bar.update(len(lines))
+  if written < len(positions):
     raise errors.ConfigError(
-        f"Task {plan.tasks[index].name!r} yielded {written} of {count} rows from its "
+        f"Task {task.name!r} yielded {written} of {len(positions)} rows from its "
         f"{cfg.split!r} split (is the split empty?).")
 
 
 def _mixture_chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
                     bar: Any) -> Iterator[tuple[bytes, int]]:
-  """Renders each task's share of the rows with one pipeline at a time (spilled to
-  `spill_dir`), then interleaves the spills in the drawn task order."""
-  seed, num_tasks = _sample_seed(cfg), len(plan.tasks)
-  counts = np.zeros(num_tasks, np.int64)
-  for ids in task_draws(plan.rates, plan.count, seed):
-    counts += np.bincount(ids, minlength=num_tasks)
-  paths = [os.path.join(spill_dir, f"task-{i:05d}.jsonl.gz") for i in range(num_tasks)]
-  for i in range(num_tasks):
-    if counts[i]:
-      _spill_task(plan, cfg, i, int(counts[i]), paths[i], bar)
-      gc.collect()  # Frees the task's tf.data graphs before the next one is built.
-  with contextlib.ExitStack() as stack:
-    readers = [stack.enter_context(gzip.open(p, "rb")) if n else None
-               for p, n in zip(paths, counts)]
-    for ids in task_draws(plan.rates, plan.count, seed):
-      yield b"".join(readers[i].readline() for i in ids.tolist()), len(ids)
+  """Draws every row's task, renders the drawn tasks one pipeline at a time into a
+  position-keyed spill, then yields the rows in drawn order."""
+  ids = drawn_tasks(plan.rates, plan.count, _sample_seed(cfg))
+  # Positions grouped by task, ascending within one (int32: 4 bytes a row).
+  order = np.argsort(ids, kind="stable").astype(np.int32)
+  ends = np.cumsum(np.bincount(ids, minlength=len(plan.tasks)))
+  out = spill_lib.PositionSpill(spill_dir, plan.count, _BUCKET_ROWS, _SPILL_BUFFER_BYTES)
+  collector = _GraphCollector()
+  for i, task in enumerate(plan.tasks):
+    positions = order[(ends[i - 1] if i else 0):ends[i]]
+    if len(positions):
+      _spill_task_rows(task, cfg, positions, out, bar)
+      collector.maybe_collect()
+  yield from out.ordered_chunks()
+
+
+def _resident_bytes() -> int | None:
+  """Current resident memory (Linux /proc), or None where it cannot be read."""
+  try:
+    with open("/proc/self/statm", encoding="ascii") as f:
+      return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+  except (OSError, ValueError, IndexError):
+    return None
+
+
+class _GraphCollector:
+  """Frees finished task pipelines (their tf.data graphs sit in reference cycles) when
+  resident memory has grown by `_COLLECT_GROWTH_BYTES` since the last collection, or every
+  `_COLLECT_EVERY` tasks where memory cannot be read: a full gc.collect() costs ~1 s with
+  TensorFlow loaded, more than building a small task's pipeline."""
+
+  def __init__(self):
+    self._tasks = 0
+    self._level = _resident_bytes()
+
+  def maybe_collect(self) -> None:
+    self._tasks += 1
+    now = _resident_bytes()
+    grown = (now - self._level > _COLLECT_GROWTH_BYTES if now is not None and
+             self._level is not None else self._tasks % _COLLECT_EVERY == 0)
+    if grown:
+      gc.collect()
+      self._level = _resident_bytes()
 
 
 def _chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
             bar: Any) -> Iterator[tuple[bytes, int]]:
   if plan.rates is None:
-    return _task_chunks(plan, cfg, 0, plan.count, bar)
+    return _task_chunks(plan, cfg, bar)
   return _mixture_chunks(plan, cfg, spill_dir, bar)
 
 

@@ -10,8 +10,6 @@ import dataclasses
 import json
 from typing import Mapping
 
-import seqio
-
 from flan_jax import errors
 
 # Stats file: {"task name": {"train": 12345, "validation": 678}, ...}
@@ -43,6 +41,7 @@ def num_examples(task_name: str, split: str, stats: StatsTable | None = None) ->
   """The task's example count: the stats file if it lists it, else what SeqIO reports."""
   if stats and task_name in stats and split in stats[task_name]:
     return int(stats[task_name][split])
+  import seqio  # pylint: disable=g-import-not-at-top
   task = seqio.TaskRegistry.get(task_name)
   n = task.num_input_examples(split) if split in task.splits else None
   if n is None:
@@ -53,11 +52,33 @@ def num_examples(task_name: str, split: str, stats: StatsTable | None = None) ->
   return int(n)
 
 
-def task_rates(provider: seqio.Task | seqio.Mixture) -> dict[str, float]:
+def _flat_rates(mixture, memo: dict) -> dict[str, float]:
+  """seqio's `get_rate` for every task at once: a sub-mixture's rate is spread over its
+  tasks in proportion to their rates inside it (memoized: linear in the mixture's size)."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  if mixture.name in memo:
+    return memo[mixture.name]
+  out: dict[str, float] = {}
+  mixtures = set(seqio.MixtureRegistry.names())
+  for name, rate in mixture.rate_per_task_name.items():
+    if name in mixtures:
+      inner = _flat_rates(seqio.MixtureRegistry.get(name), memo)
+      total = sum(inner.values())
+      for task, r in inner.items():
+        out[task] = out.get(task, 0.0) + (float(rate) * r / total if total else 0.0)
+    else:
+      value = float(rate(seqio.TaskRegistry.get(name)) if callable(rate) else rate)
+      out[name] = out.get(name, 0.0) + value
+  memo[mixture.name] = out
+  return out
+
+
+def task_rates(provider) -> dict[str, float]:
   """Each task's multiplied-out rate (seqio's `get_rate`, nested weights included)."""
+  import seqio  # pylint: disable=g-import-not-at-top
   if isinstance(provider, seqio.Task):
     return {provider.name: 1.0}
-  return {t.name: float(provider.get_rate(t)) for t in provider.tasks}
+  return _flat_rates(provider, {})
 
 
 def normalized(rates: Mapping[str, float]) -> dict[str, float]:
@@ -68,8 +89,9 @@ def normalized(rates: Mapping[str, float]) -> dict[str, float]:
   return {k: v / total for k, v in rates.items()}
 
 
-def member_rates(mixture: seqio.Mixture) -> dict[str, float]:
-  """Each task's rate inside the innermost mixture that lists it (e.g. min(n, cap) x 0.3)."""
+def member_rates(mixture) -> dict[str, float]:
+  """Each task's rate inside the innermost mixture that lists it."""
+  import seqio  # pylint: disable=g-import-not-at-top
   out = {}
   for name, rate in mixture.rate_per_task_name.items():
     if name in seqio.MixtureRegistry.names():
@@ -79,8 +101,9 @@ def member_rates(mixture: seqio.Mixture) -> dict[str, float]:
   return out
 
 
-def submixture_shares(mixture: seqio.Mixture) -> dict[str, float]:
+def submixture_shares(mixture) -> dict[str, float]:
   """Expected share of each direct member (task or sub-mixture) of a mixture."""
+  import seqio  # pylint: disable=g-import-not-at-top
   rates = {}
   for name, rate in mixture.rate_per_task_name.items():
     if name in seqio.MixtureRegistry.names():
@@ -95,7 +118,7 @@ class MixtureStats:
   """What `flan-jax mixtures stats` reports about a task or mixture."""
   name: str
   split: str
-  rates: dict[str, float]  # Rate inside the innermost mixture listing the task.
+  rates: dict[str, float]  # Recipe: weight inside its submix; seqio: rate in innermost mixture.
   shares: dict[str, float]
   num_examples: dict[str, int | None]
   submixtures: dict[str, float]
@@ -106,9 +129,19 @@ class MixtureStats:
             "submixtures": self.submixtures}
 
 
-def mixture_stats(provider: seqio.Task | seqio.Mixture, split: str = "train",
-                  stats: StatsTable | None = None) -> MixtureStats:
-  """Rates, expected shares and example counts of every task of `provider`."""
+def plan_stats(plan) -> MixtureStats:
+  """Stats of a recipe plan (`builder.MixturePlan`): no SeqIO, nothing read."""
+  rows = [r for r in plan.rows if r.share > 0]
+  subs = plan.submix_shares()
+  return MixtureStats(plan.spec.name, plan.spec.split, {r.task: r.rate for r in rows},
+                      {r.task: r.share for r in rows}, {r.task: r.num_examples for r in rows},
+                      {f"{plan.spec.name}.{k}": v for k, v in subs.items() if v > 0}
+                      if len(subs) > 1 else {})
+
+
+def mixture_stats(provider, split: str = "train", stats: StatsTable | None = None) -> MixtureStats:
+  """Rates, expected shares and example counts of every task of a seqio task or mixture."""
+  import seqio  # pylint: disable=g-import-not-at-top
   shares = normalized(task_rates(provider))
   counts = {}
   for task_name in shares:

@@ -14,20 +14,13 @@ import seqio
 import tensorflow as tf
 
 from flan_jax import errors
+from flan_jax.mixtures import builder
 
-CAP_MARK = "#cap"
+CAP_MARK = builder.CAP_MARK
+truncated_name = builder.truncated_name
+base_task_name = builder.base_task_name
 # Shuffle buffer over the truncated records (raw records, before rendering).
 MAX_SHUFFLE_BUFFER = 10_000
-
-
-def truncated_name(task_name: str, cap: int) -> str:
-  """`{task}#cap{cap}`: the name of the task truncated to `cap` examples."""
-  return f"{task_name}{CAP_MARK}{int(cap)}"
-
-
-def base_task_name(name: str) -> str:
-  """The original task of a truncated name (`toy.x:zs_opt#cap8` -> `toy.x:zs_opt`)."""
-  return name.split(CAP_MARK, 1)[0]
 
 
 class TruncatedSource(seqio.DataSource):

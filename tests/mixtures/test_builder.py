@@ -23,12 +23,20 @@ def _spec(**kw):
   ), **kw)
 
 
-def test_caps_and_inverted_rate():
+def test_caps_format_split_and_inverted_rate():
+  """Rates inside a submix, by hand: a.big (100k, capped at 30k) has all four groups, so
+  each format gets 30k x 1/4 = 7,500 and `inv` (group zs_noopt) 0.3 x 7,500; a.small (1k)
+  has only zs_opt and zs_noopt, each 1k x 1/2."""
   rows = {r.task: r for r in builder.plan_mixture(_spec(), TASKS, _count).rows}
-  assert rows["a.big:zs_opt"].rate == 30_000  # min(100k, 30k)
-  assert rows["a.small:zs_opt"].rate == 1_000
-  assert rows["a.big:inv"].rate == pytest.approx(0.3 * 30_000)
-  assert rows["b.x:zs_noopt"].rate == 20_000
+  assert rows["a.big:zs_opt"].rate == pytest.approx(7_500)
+  assert rows["a.big:fs_noopt"].rate == pytest.approx(7_500)
+  assert rows["a.big:inv"].rate == pytest.approx(2_250)
+  assert rows["a.small:zs_opt"].rate == pytest.approx(500)
+  assert rows["a.small:zs_noopt"].rate == pytest.approx(500)
+  # b.x (50k, capped at 20k), two-way: zs holds zs_noopt and cot, fs holds fs_noopt.
+  assert rows["b.x:zs_noopt"].rate == pytest.approx(5_000)
+  assert rows["b.x:cot"].rate == pytest.approx(5_000)
+  assert rows["b.x:fs_noopt"].rate == pytest.approx(10_000)
 
 
 def test_format_groups():
@@ -40,19 +48,24 @@ def test_format_groups():
   assert rows["a.big:inv"] == "zs_noopt" and rows["b.x:cot"] == "zs"
 
 
-def test_nested_weights_multiply_out():
+def test_shares_by_hand():
+  """Submix a (0.6) sums 4 x 7,500 + 2,250 + 2 x 500 = 33,250; submix b (0.4) 20,000."""
   plan = builder.plan_mixture(_spec(), TASKS, _count)
   shares = plan.shares()
   assert math.isclose(sum(shares.values()), 1.0)
-  by_sub = {"a": 0.0, "b": 0.0}
-  for r in plan.rows:
-    by_sub[r.submix] += r.share
-  assert by_sub == pytest.approx({"a": 0.6, "b": 0.4})
-  # a.big:zs_noopt: weight 0.6 x group 0.25 x 30k / (30k + 1k + 9k) in zs_noopt.
-  assert shares["a.big:zs_noopt"] == pytest.approx(0.6 * 0.25 * 30_000 / 40_000)
-  # b.x: zs holds zs_noopt (20k) and cot (20k); fs holds fs_noopt alone.
+  assert plan.submix_shares() == pytest.approx({"a": 0.6, "b": 0.4})
+  assert shares["a.big:zs_noopt"] == pytest.approx(0.6 * 7_500 / 33_250)
+  assert shares["a.big:inv"] == pytest.approx(0.6 * 2_250 / 33_250)
+  assert shares["a.small:zs_opt"] == pytest.approx(0.6 * 500 / 33_250)
   assert shares["b.x:fs_noopt"] == pytest.approx(0.4 * 0.5)
-  assert shares["b.x:cot"] == pytest.approx(0.4 * 0.5 * 0.5)
+  assert shares["b.x:cot"] == pytest.approx(0.4 * 0.25)
+
+
+def test_truncate_names_capped_tasks():
+  spec = _spec(cap_mode="truncate")
+  rates = dict(builder.plan_mixture(spec, TASKS, _count).flat_rates())
+  assert "a.big:zs_opt#cap30000" in rates and "b.x:cot#cap20000" in rates
+  assert builder.base_task_name("a.big:zs_opt#cap30000") == "a.big:zs_opt"
 
 
 def test_empty_submix_renormalizes():

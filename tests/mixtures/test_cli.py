@@ -21,6 +21,33 @@ def test_stats_json(capsys):
   assert out["submixtures"][f"{recipe.TOY_MIXTURE}.flan2021"] == pytest.approx(0.4)
 
 
+def test_stats_file_changes_the_printed_rates(tmp_path, capsys):
+  """toy dialog (dialog submix, cap 200k): 5,000 examples -> zs_noopt rate 5,000 x 1/2;
+  with a stats file saying 9,000 for zs_noopt and fs_noopt, 9,000 x 1/2 and 9,000 x 1/4."""
+  assert cli.main(["mixtures", "stats", recipe.TOY_MIXTURE, "--json"]) == 0
+  before = json.loads(capsys.readouterr().out)
+  assert before["rates"]["toy.dialog:zs_noopt"] == pytest.approx(2_500)
+  stats = tmp_path / "stats.json"
+  stats.write_text(json.dumps({"toy.dialog:zs_noopt": {"train": 9_000},
+                               "toy.dialog:fs_noopt": {"train": 9_000}}))
+  assert cli.main(["mixtures", "stats", recipe.TOY_MIXTURE, "--stats", str(stats), "--json"]) == 0
+  after = json.loads(capsys.readouterr().out)
+  assert after["rates"]["toy.dialog:zs_noopt"] == pytest.approx(4_500)
+  assert after["rates"]["toy.dialog:fs_noopt"] == pytest.approx(2_250)
+  assert after["num_examples"]["toy.dialog:zs_noopt"] == 9_000
+  # dialog weights 4,500 + 2,250 + 1,250 (fsmix_noopt, 5,000 x 1/4) + 750 (inv, still
+  # 5,000 examples: 0.3 x 5,000 x 1/2) = 8,750, of the submix's 0.03.
+  assert after["shares"]["toy.dialog:zs_noopt"] == pytest.approx(0.03 * 4_500 / 8_750)
+  assert after["shares"]["toy.dialog:zs_noopt"] != before["shares"]["toy.dialog:zs_noopt"]
+
+
+def test_stats_file_on_fixed_rate_mixture_is_refused(tmp_path, capsys):
+  stats = tmp_path / "stats.json"
+  stats.write_text("{}")
+  assert cli.main(["mixtures", "stats", "toy_flan", "--stats", str(stats)]) == 2
+  assert "fixed seqio rates" in capsys.readouterr().err
+
+
 def test_stats_table(capsys):
   assert cli.main(["mixtures", "stats", "toy_flan"]) == 0
   out = capsys.readouterr().out

@@ -1,24 +1,43 @@
-"""JSONL export: same seed same bytes, disjoint shards that add up, mixture rows drawn
-with the rates and rendered one task pipeline at a time."""
+"""JSONL export: same seed same bytes, disjoint shards that add up, mixture rows that follow
+hand-computed shares in an interleaved order, and a bounded number of open files."""
 
+import collections
 import gzip
 import json
+import math
+import os
+import threading
+import time
 
-import numpy as np
 import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.mixtures import export, recipe, truncation
+from flan_jax.mixtures import builder, export, recipe, truncation
+from tests.mixtures import hand_catalog, plain_tasks
 
 TASK = "toy.category:zs_noopt"
+FLAN2021_MIX = "test_export_flan2021"
+TWO_TASK_MIX = "test_export_two"
+TWO_TASKS = ("two.a:zs_noopt", "two.b:zs_noopt")
+# Weights by hand (hand_catalog.FLAN2021): opt10 2,500 per format, noopt10 5,000 per format,
+# big 7,500 per format and 0.3 x 7,500 for inv.
+HAND_WEIGHTS = {
+    **{f"flan2021.opt10:{f}": 2_500 for f in hand_catalog.FOUR},
+    **{f"flan2021.noopt10:{f}": 5_000 for f in ("zs_noopt", "fs_noopt")},
+    **{f"flan2021.big:{f}": 7_500 for f in hand_catalog.FOUR},
+    "flan2021.big:inv": 2_250,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def registered():
   recipe.register()
-  if "test_export_mix" not in seqio.MixtureRegistry.names():
-    seqio.MixtureRegistry.add("test_export_mix", [(TASK, 1.0), ("toy.entailment:zs_opt", 3.0)])
+  plain_tasks.register_text_tasks([t for ds in hand_catalog.FLAN2021 for t in ds.tasks])
+  builder.register_flat_mixture(
+      FLAN2021_MIX, recipe.recipe_rates("flan2022_flan2021", hand_catalog.FLAN2021))
+  plain_tasks.register_text_tasks(TWO_TASKS)
+  builder.register_flat_mixture(TWO_TASK_MIX, [(TWO_TASKS[0], 1.0), (TWO_TASKS[1], 3.0)])
 
 
 def _export(tmp_path, name, file, **kw):
@@ -61,19 +80,9 @@ def test_more_rows_than_examples_repeats(tmp_path):
   assert len(rows) == 12 and len(set(rows)) == 5
 
 
-def test_mixture_rows_and_count(tmp_path):
-  path = _export(tmp_path, "test_export_mix", "m.jsonl", num_examples=40, seed=1)
-  again = _export(tmp_path, "test_export_mix", "m2.jsonl", num_examples=40, seed=1)
-  assert open(path, "rb").read() == open(again, "rb").read()
-  rows = [json.loads(x) for x in _lines(path)]
-  assert len(rows) == 40
-  assert {r["task"] for r in rows} <= {TASK, "toy.entailment:zs_opt"}
-  assert {r["format"] for r in rows} <= {"zs_noopt", "zs_opt"}
-
-
 def test_mixture_needs_num_examples(tmp_path):
   with pytest.raises(errors.ConfigError, match="num-examples"):
-    export.export(export.ExportConfig("test_export_mix", str(tmp_path / "x.jsonl")))
+    export.export(export.ExportConfig(FLAN2021_MIX, str(tmp_path / "x.jsonl")))
 
 
 def test_parse_shard():
@@ -83,40 +92,88 @@ def test_parse_shard():
   assert [export.shard_size(10, i, 3) for i in range(3)] == [4, 3, 3]
 
 
-def test_task_draws_follow_rates_and_do_not_depend_on_chunking(monkeypatch):
-  ids = np.concatenate(list(export.task_draws([1.0, 0.0, 3.0], 20_000, seed=7)))
-  assert len(ids) == 20_000 and 1 not in ids  # A zero rate is never drawn.
-  assert np.mean(ids == 2) == pytest.approx(0.75, abs=0.02)
-  monkeypatch.setattr(export, "_DRAW_CHUNK", 999)
-  again = np.concatenate(list(export.task_draws([1.0, 0.0, 3.0], 20_000, seed=7)))
-  np.testing.assert_array_equal(ids, again)
+def _rows(tmp_path, name, file, split="train", **kw):
+  cfg = export.ExportConfig(name, str(tmp_path / file), split=split, **kw)
+  assert export.export(cfg, progress=False) == len(_lines(cfg.out))
+  return [json.loads(x) for x in _lines(cfg.out)]
 
 
-def test_mixture_builds_one_task_pipeline_at_a_time(tmp_path, monkeypatch):
-  inner, live, most = export._task_chunks, [0], [0]
-
-  def counted(*args, **kwargs):
-    live[0] += 1
-    most[0] = max(most[0], live[0])
-    try:
-      yield from inner(*args, **kwargs)
-    finally:
-      live[0] -= 1
-
-  monkeypatch.setattr(export, "_task_chunks", counted)
-  out = _export(tmp_path, "test_export_mix", "m.jsonl.gz", num_examples=50, seed=2)
-  assert most[0] == 1 and live[0] == 0
-  assert [p.name for p in tmp_path.iterdir()] == ["m.jsonl.gz"]  # Spill files removed.
-  rows = [json.loads(x) for x in _lines(out)]
-  seed = export._sample_seed(export.ExportConfig("test_export_mix", out, seed=2))
-  draws = np.concatenate(list(export.task_draws([1.0, 3.0], 50, seed)))
-  assert [r["task"] for r in rows] == [[TASK, "toy.entailment:zs_opt"][i] for i in draws]
+def test_mixture_rows_follow_hand_computed_shares(tmp_path):
+  """3,000 rows of the flan2021-like catalog of test_recipe: each task's row count lies within
+  4 binomial standard deviations of 3,000 x its share computed by hand there, and every row's
+  text comes from the task it names."""
+  n = 3_000
+  rows = _rows(tmp_path, FLAN2021_MIX, "m.jsonl", num_examples=n, seed=1)
+  assert len(rows) == n
+  counts = collections.Counter(r["task"] for r in rows)
+  for task, weight in HAND_WEIGHTS.items():
+    share = weight / hand_catalog.FLAN2021_TOTAL
+    sigma = math.sqrt(n * share * (1 - share))
+    assert abs(counts[task] - n * share) <= 4 * sigma + 1, (task, counts[task], n * share)
+  assert sum(counts.values()) == n and set(counts) <= set(HAND_WEIGHTS)
+  assert all(r["inputs"].startswith(r["task"] + " #") for r in rows)
+  assert {r["format"] for r in rows} == {"zs_opt", "fs_opt", "zs_noopt", "fs_noopt", "inv"}
 
 
-def test_mixture_shards_add_up_and_iter_rows_matches_export(tmp_path):
-  rows = [json.loads(x) for x in _lines(_export(tmp_path, "test_export_mix", "all.jsonl",
-                                                num_examples=9, seed=4, num_shards=2))]
-  assert len(rows) == 5
-  cfg = export.ExportConfig("test_export_mix", "unused", split="validation", num_examples=9,
-                            seed=4, num_shards=2)
-  assert list(export.iter_rows(seqio.MixtureRegistry.get("test_export_mix"), cfg)) == rows
+def test_mixture_rows_are_interleaved_like_independent_draws(tmp_path):
+  """Tasks at rates 1:3 drawn independently switch between consecutive rows with
+  probability 2 x 1/4 x 3/4 = 0.375: about 750 switches in 2,000 rows, not 1 (grouped)."""
+  rows = _rows(tmp_path, TWO_TASK_MIX, "m.jsonl", num_examples=2_000, seed=3)
+  tasks = [r["task"] for r in rows]
+  assert tasks.count(TWO_TASKS[1]) == pytest.approx(1_500, abs=4 * math.sqrt(2_000 * 3 / 16))
+  switches = sum(a != b for a, b in zip(tasks, tasks[1:]))
+  assert 0.375 * 1_999 * 0.85 < switches < 0.375 * 1_999 * 1.15
+
+
+def test_mixture_same_seed_same_bytes_whatever_the_spill_layout(tmp_path, monkeypatch):
+  kw = dict(num_examples=500, seed=7)
+  a = _export_bytes(tmp_path, "a.jsonl.gz", **kw)
+  assert a == _export_bytes(tmp_path, "b.jsonl.gz", **kw)
+  assert a != _export_bytes(tmp_path, "c.jsonl.gz", num_examples=500, seed=8)
+  monkeypatch.setattr(export, "_BUCKET_ROWS", 7)  # 72 buckets, flushed every few rows.
+  monkeypatch.setattr(export, "_SPILL_BUFFER_BYTES", 100)
+  assert a == _export_bytes(tmp_path, "d.jsonl.gz", **kw)
+  assert sorted(p.name for p in tmp_path.iterdir()) == [
+      "a.jsonl.gz", "b.jsonl.gz", "c.jsonl.gz", "d.jsonl.gz"]  # Spill files removed.
+
+
+def _export_bytes(tmp_path, file, **kw):
+  cfg = export.ExportConfig(FLAN2021_MIX, str(tmp_path / file), **kw)
+  export.export(cfg, progress=False)
+  with open(cfg.out, "rb") as f:
+    return f.read()
+
+
+def test_mixture_shards_add_up(tmp_path):
+  parts = [_rows(tmp_path, TWO_TASK_MIX, f"s{i}.jsonl", num_examples=9, seed=4,
+                 shard_index=i, num_shards=2) for i in range(2)]
+  assert [len(p) for p in parts] == [5, 4]
+  assert parts[0] == _rows(tmp_path, TWO_TASK_MIX, "again.jsonl", num_examples=9, seed=4,
+                           shard_index=0, num_shards=2)
+
+
+def test_open_files_stay_bounded_over_100_tasks(tmp_path, monkeypatch):
+  """100 tasks, 400 rows: sampled every millisecond, the process never holds more than a few
+  files beyond those it had before the export (the old exporter held one per task)."""
+  names = plain_tasks.register_text_tasks([f"fd.t{i:03d}:zs_noopt" for i in range(100)], 8)
+  if "test_fd_mix" not in seqio.MixtureRegistry.names():
+    seqio.MixtureRegistry.add("test_fd_mix", [(n, 1.0) for n in names])
+  monkeypatch.setattr(export, "_SPILL_BUFFER_BYTES", 2_000)  # Flush (open files) often.
+  monkeypatch.setattr(export, "_BUCKET_ROWS", 16)  # 25 buckets.
+  before = len(os.listdir("/proc/self/fd"))
+  most, done = [before], threading.Event()
+
+  def sample():
+    while not done.is_set():
+      most[0] = max(most[0], len(os.listdir("/proc/self/fd")))
+      time.sleep(0.001)
+
+  sampler = threading.Thread(target=sample, daemon=True)
+  sampler.start()
+  try:
+    rows = _rows(tmp_path, "test_fd_mix", "fd.jsonl", num_examples=400, seed=0)
+  finally:
+    done.set()
+    sampler.join()
+  assert len(rows) == 400 and len({r["task"] for r in rows}) > 90
+  assert most[0] - before <= 8, (before, most[0])
