@@ -9,6 +9,8 @@ from flan_jax_tasks.flan2021 import tfds_fields as F
 from flan_jax_tasks.flan2021.adapters import Adapter
 
 UNANSWERABLE = "unanswerable"
+# The options renderer labels at most 26 choices; ReCoRD passages can name more entities.
+MAX_CHOICES = 26
 YES_NO = ("no", "yes")
 
 EXTRACTIVE_QA = TemplateSet(
@@ -129,7 +131,9 @@ def _record(ex):
   answer = F.first_or(ex["answers"])
   passage = tf.strings.regex_replace(ex["passage"], r"@highlight\n", "- ")
   return {"context": passage, "question": ex["query"],
-          "options": F.with_answer(F.unique(ex["entities"]), answer), "answer": answer}
+          "options": F.at_most(F.with_answer(F.unique(ex["entities"]), answer), answer,
+                               MAX_CHOICES),
+          "answer": answer}
 
 
 ADAPTERS = {

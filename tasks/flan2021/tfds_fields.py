@@ -84,6 +84,15 @@ def with_answer(options, answer):
   return tf.cond(present, lambda: options, lambda: tf.concat([options, [answer]], axis=0))
 
 
+def at_most(options, answer, n: int):
+  """The first n options, with the answer kept: when it sits past the first n it replaces
+  the n-th. (The options renderer labels at most 26 choices.)"""
+  tf = _tf()
+  head = options[:n]
+  present = tf.reduce_any(tf.equal(head, answer))
+  return tf.cond(present, lambda: head, lambda: tf.concat([options[:n - 1], [answer]], axis=0))
+
+
 def unique(seq):
   """The distinct items of a 1-D string tensor, first occurrence order."""
   return _tf().unique(seq).y
