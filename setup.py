@@ -39,7 +39,7 @@ TEST_REQUIRES = [
 
 # T0-SF reads P3 from the Hugging Face hub (or a local copy made with its `hf download`).
 # Its files are read with TensorFlow / pyarrow directly: P3's hub loading script cannot run
-# under `datasets` 4, and `datasets` 3 pins an older fsspec than tensorflow-datasets uses.
+# under `datasets` 4, and `datasets` 3 would downgrade the fsspec the rest of the stack uses.
 HF_REQUIRES = ["huggingface_hub>=0.34,<3", "pyarrow>=15"]
 
 setuptools.setup(

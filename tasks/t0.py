@@ -15,7 +15,7 @@ import functools
 
 from flan_jax.data import catalog_spec
 from flan_jax.data import formats
-from flan_jax.data import p3_layout
+from flan_jax.data import source_layouts
 from flan_jax.data.templates import Template, TemplateSet
 from flan_jax_tasks.tables import t0_subsets
 
@@ -42,8 +42,8 @@ WRAPPERS = {
 
 
 def _requirement(subset: str) -> catalog_spec.DataRequirement:
-  return catalog_spec.DataRequirement(kind=catalog_spec.HF, name=f"{p3_layout.HUB_REPO}:{subset}",
-                                      how_to_get=p3_layout.how_to_get(subset))
+  return catalog_spec.DataRequirement(kind=catalog_spec.HF, name=f"{source_layouts.P3_HUB_REPO}:{subset}",
+                                      how_to_get=source_layouts.p3_how_to_get(subset))
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,10 +22,10 @@ import tensorflow as tf
 from flan_jax import errors
 from flan_jax.data import lazy_source
 from flan_jax.data import local_data
-from flan_jax.data import p3_layout
+from flan_jax.data import source_layouts
 
-P3_KEY, HUB_REPO = p3_layout.P3_KEY, p3_layout.HUB_REPO
-how_to_get = p3_layout.how_to_get
+P3_KEY, HUB_REPO = source_layouts.P3_KEY, source_layouts.P3_HUB_REPO
+how_to_get = source_layouts.p3_how_to_get
 PROMPT, ANSWER, OPTIONS = "prompt", "answer", "options"
 _PARQUET_BATCH = 1024
 
