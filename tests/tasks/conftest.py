@@ -31,3 +31,13 @@ def rendered(task_name: str, split: str = "train", limit: int = 100) -> list[dic
                 "targets": ex["targets_pretokenized"].decode(),
                 "template": ex["template"].decode()})
   return out
+
+
+@pytest.fixture(autouse=True)
+def forget_registered_tasks():
+  """Each test registers what it needs; nothing it registers outlives it."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  before = set(seqio.TaskRegistry.names())
+  yield
+  for name in set(seqio.TaskRegistry.names()) - before:
+    seqio.TaskRegistry.remove(name)
