@@ -26,7 +26,7 @@ class DialogDataset:
   splits: tuple[tuple[str, str], ...]  # (our split, TFDS split)
   sizes: tuple[tuple[str, int], ...]   # (our split, examples), used until TFDS is prepared
   templates: TemplateSet
-  how_to_get: str
+  how_to_get: str  # steps before `tfds build NAME`, which preflight prints itself
 
 
 _NEXT_TURN = (
@@ -56,8 +56,7 @@ WIKI_DIALOG = DialogDataset(
         inverted=_INVERTED + (
             Template("title_lead_up", "Topic: {title}\nThis turn ends a conversation:\n{turn}\n"
                      "Write the conversation up to it.", "{context}"),)),
-    how_to_get=("`pip install apache-beam` and `tfds build wiki_dialog/OQ --version=1.0.0` "
-                "(an Apache Beam build; add --data_dir=DIR or set TFDS_DATA_DIR)."))
+    how_to_get="Its TFDS build runs on Apache Beam: `pip install -e '.[cache]'` first.")
 
 QRECC = DialogDataset(
     name="qrecc", tfds_name="q_re_cc:1.0.0",
@@ -66,8 +65,7 @@ QRECC = DialogDataset(
     templates=TemplateSet(
         name="qrecc", fields=("turns",), turns_field="turns", answer_field="turn",
         question_field="context", templates=_NEXT_TURN, inverted=_INVERTED),
-    how_to_get=("`tfds build q_re_cc --version=1.0.0` (add --data_dir=DIR or set "
-                "TFDS_DATA_DIR)."))
+    how_to_get="")
 
 DIALOG_DATASETS = {d.name: d for d in (WIKI_DIALOG, QRECC)}
 

@@ -12,6 +12,7 @@ Records: `prompt` (inputs_pretokenized), `answer` (targets_pretokenized), both s
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -47,6 +48,7 @@ def subset_dir(subset: str) -> str:
                                  how_to_get=how_to_get(subset))
 
 
+@functools.lru_cache(maxsize=None)  # One hub round trip per subset and process.
 def _hub_snapshot(subset: str) -> str:
   try:
     import huggingface_hub  # pylint: disable=g-import-not-at-top

@@ -160,3 +160,20 @@ def test_missing_data_names_the_variable_and_command(tmp_path, monkeypatch):
   with pytest.raises(local_data.LocalDataMissingError,
                      match=f"data/{QA_SUBSET}' does not exist.*hf download"):
     p3_source.read_split(QA_SUBSET, "train", multiple_choice=False)
+
+
+def test_hub_fetch_asks_for_the_subset_folder_and_explains_failure(monkeypatch):
+  huggingface_hub = pytest.importorskip("huggingface_hub")
+  calls = []
+
+  def offline(**kwargs):  # stands in for the hub: tests never touch the network
+    calls.append(kwargs)
+    raise OSError("offline")
+
+  monkeypatch.delenv("FLAN_JAX_P3_DIR", raising=False)
+  monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+  with pytest.raises(local_data.LocalDataMissingError,
+                     match="could not fetch it from the hub.*hf download bigscience/P3"):
+    p3_source.read_split(QA_SUBSET, "train", multiple_choice=False)
+  assert calls == [{"repo_id": "bigscience/P3", "repo_type": "dataset",
+                    "allow_patterns": [f"data/{QA_SUBSET}/*"]}]
