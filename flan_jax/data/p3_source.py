@@ -2,7 +2,8 @@
 
 Layout (the hub repository's): `data/{subset}/{split}.tfrecord-00000-of-00001` with
 `data/{subset}/info.{split}.json` describing the features, or Parquet files
-`data/{subset}/{split}*.parquet` / `data/{subset}/{split}/*.parquet`. With `FLAN_JAX_P3_DIR`
+`data/{subset}/{split}*.parquet` / `data/{subset}/{split}/*.parquet` (also accepted without
+the `data/` level, as in the hub's `refs/convert/parquet` branch). With `FLAN_JAX_P3_DIR`
 set, that folder is read; otherwise the subset's folder is fetched from the hub into the
 Hugging Face cache on first use (needs `pip install -e '.[hf]'`).
 
@@ -43,6 +44,9 @@ def subset_dir(subset: str) -> str:
                                how_to_get=how_to_get(subset))
   else:
     root = _hub_snapshot(subset)
+  converted = os.path.join(root, subset)  # the hub's Parquet conversion has no data/ level
+  if not os.path.isdir(os.path.join(root, "data", subset)) and os.path.isdir(converted):
+    return converted
   return local_data.require_file(os.path.join(root, "data", subset),
                                  dataset=f"P3 subset {subset!r}", key=P3_KEY,
                                  how_to_get=how_to_get(subset))

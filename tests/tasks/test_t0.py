@@ -65,14 +65,13 @@ def p3_dir(tmp_path_factory):
   for split in ("train", "validation"):
     write_tfrecord_subset(root, QA_SUBSET, split, QA_ROWS, with_choices=False)
     write_tfrecord_subset(root, SEPARATE_SUBSET, split, SEPARATE_ROWS, with_choices=True)
-  # The Parquet layout (e.g. a converted copy): data/{subset}/{split}.parquet.
-  folder = os.path.join(root, "data", IN_PROMPT_SUBSET)
-  os.makedirs(folder)
+  # The hub's Parquet conversion layout: {subset}/{split}/0000.parquet.
   table = pa.table({"inputs_pretokenized": [r[0] for r in IN_PROMPT_ROWS],
                     "targets_pretokenized": [r[1] for r in IN_PROMPT_ROWS],
                     "answer_choices": [r[2] for r in IN_PROMPT_ROWS]})
   for split in ("train", "validation"):
-    pq.write_table(table, os.path.join(folder, f"{split}.parquet"))
+    os.makedirs(os.path.join(root, IN_PROMPT_SUBSET, split))
+    pq.write_table(table, os.path.join(root, IN_PROMPT_SUBSET, split, "0000.parquet"))
   old = os.environ.get("FLAN_JAX_P3_DIR")
   os.environ["FLAN_JAX_P3_DIR"] = root
   yield root
