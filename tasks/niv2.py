@@ -52,8 +52,9 @@ def _files_by_id() -> dict[str, tuple[str, ...]]:
 
 @functools.lru_cache(maxsize=1)
 def _specs() -> tuple[catalog_spec.DatasetSpec, ...]:
-  requirement = catalog_spec.DataRequirement(kind=catalog_spec.LOCAL_DIR, name=source_layouts.NIV2_KEY,
-                                             how_to_get=source_layouts.NIV2_HOW_TO_GET)
+  requirement = catalog_spec.DataRequirement(
+      kind=catalog_spec.LOCAL_DIR, name=source_layouts.NIV2_KEY,
+      how_to_get=source_layouts.NIV2_HOW_TO_GET)
   return tuple(
       catalog_spec.DatasetSpec(
           collection=COLLECTION, name=tid,
@@ -73,7 +74,8 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
   if spec.name not in _files_by_id():
-    raise KeyError(f"{spec.name!r} is not an NIv2 task id of the catalog (tasks/tables/niv2_tasks.py).")
+    raise KeyError(f"{spec.name!r} is not an NIv2 task id of the catalog "
+                   "(tasks/tables/niv2_tasks.py).")
   names = []
   for task in _files_by_id()[spec.name]:
     names += registration.register_template_tasks(

@@ -42,8 +42,9 @@ WRAPPERS = {
 
 
 def _requirement(subset: str) -> catalog_spec.DataRequirement:
-  return catalog_spec.DataRequirement(kind=catalog_spec.HF, name=f"{source_layouts.P3_HUB_REPO}:{subset}",
-                                      how_to_get=source_layouts.p3_how_to_get(subset))
+  return catalog_spec.DataRequirement(
+      kind=catalog_spec.HF, name=f"{source_layouts.P3_HUB_REPO}:{subset}",
+      how_to_get=source_layouts.p3_how_to_get(subset))
 
 
 @functools.lru_cache(maxsize=1)
