@@ -37,6 +37,11 @@ TEST_REQUIRES = [
     "apache-beam[tfrecord]>=2.60,<3",  # flan-jax cache runs in the tests (DirectRunner).
 ]
 
+# T0-SF reads P3 from the Hugging Face hub (or a local copy made with its `hf download`).
+# Its files are read with TensorFlow / pyarrow directly: P3's hub loading script cannot run
+# under `datasets` 4, and `datasets` 3 would downgrade the fsspec the rest of the stack uses.
+HF_REQUIRES = ["huggingface_hub>=0.34,<3", "pyarrow>=15"]
+
 setuptools.setup(
     name="flan_jax",
     version="0.1.0",
@@ -47,7 +52,8 @@ setuptools.setup(
     package_dir={"flan_jax_tasks": "tasks"},
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": TEST_REQUIRES,
+        "test": TEST_REQUIRES + HF_REQUIRES,
+        "hf": HF_REQUIRES,
         "cache": ["apache-beam[tfrecord]>=2.60,<3"],
         "plot": ["matplotlib>=3.8,<4"],
     },

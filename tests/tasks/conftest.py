@@ -1,0 +1,43 @@
+"""Shared setup of the collection tests: a small local vocabulary and a dataset reader."""
+
+import os
+
+import pytest
+
+from flan_jax.data import t5_features
+from flan_jax.data import vocab
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_vocabulary():
+  """Tokenize with the toy SentencePiece model (built offline) instead of T5's gs:// one."""
+  old = os.environ.get(t5_features.SPM_PATH_ENV)
+  os.environ[t5_features.SPM_PATH_ENV] = vocab.toy_vocabulary().sentencepiece_model_file
+  yield
+  if old is None:
+    os.environ.pop(t5_features.SPM_PATH_ENV, None)
+  else:
+    os.environ[t5_features.SPM_PATH_ENV] = old
+
+
+def rendered(task_name: str, split: str = "train", limit: int = 100) -> list[dict[str, str]]:
+  """The task's rendered examples in source order: inputs/targets text and template."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  ds = seqio.get_mixture_or_task(task_name).get_dataset(
+      sequence_length=None, split=split, shuffle=False)
+  out = []
+  for ex in ds.take(limit).as_numpy_iterator():
+    out.append({"inputs": ex["inputs_pretokenized"].decode(),
+                "targets": ex["targets_pretokenized"].decode(),
+                "template": ex["template"].decode()})
+  return out
+
+
+@pytest.fixture(autouse=True)
+def forget_registered_tasks():
+  """Each test registers what it needs; nothing it registers outlives it."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  before = set(seqio.TaskRegistry.names())
+  yield
+  for name in set(seqio.TaskRegistry.names()) - before:
+    seqio.TaskRegistry.remove(name)

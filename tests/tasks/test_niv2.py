@@ -1,0 +1,141 @@
+"""NIv2 collection: one task per task file, the task's own definition and exemplars."""
+
+import json
+import os
+import subprocess
+import sys
+import zlib
+
+import pytest
+
+from flan_jax.data import local_data
+from flan_jax.data import niv2_source
+from flan_jax_tasks import niv2
+from flan_jax_tasks.tables import niv2_tasks
+from tests.tasks.conftest import rendered
+
+TASK_A = "task067_abductivenli_answer_generation"
+TASK_B = "task1168_brown_coarse_pos_tagging"      # id 1168 names two files
+TASK_B2 = "task1168_xcopa_commonsense_reasoning_ht"
+
+
+def write_task(root, task, word, n=30):
+  """A task file in the natural-instructions layout whose every text carries `word`."""
+  data = {
+      "Contributors": ["test"], "Source": ["test"], "Categories": ["Test"],
+      "Definition": [f"Reply with the {word} code of the number."],
+      "Positive Examples": [{"input": f"{word} example", "output": f"{word}-ex",
+                             "explanation": "shown"}],
+      "Negative Examples": [{"input": f"{word} bad", "output": "nope", "explanation": "wrong"}],
+      "Instances": [{"id": f"{task}-{i}", "input": f"{word} number {i}",
+                     "output": [f"{word}-{i}", f"alt-{i}"]} for i in range(n)]
+      + [{"id": f"{task}-empty", "input": f"{word} unanswered", "output": []}],
+  }
+  os.makedirs(os.path.join(root, "tasks"), exist_ok=True)
+  with open(os.path.join(root, "tasks", f"{task}.json"), "w") as f:
+    json.dump(data, f)
+
+
+@pytest.fixture(scope="module")
+def niv2_dir(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp("niv2"))
+  write_task(root, TASK_A, "ALPHA")
+  write_task(root, TASK_B, "BETA")
+  write_task(root, TASK_B2, "GAMMA")
+  old = os.environ.get("FLAN_JAX_NIV2_DIR")
+  os.environ["FLAN_JAX_NIV2_DIR"] = root
+  yield root
+  if old is None:
+    os.environ.pop("FLAN_JAX_NIV2_DIR")
+  else:
+    os.environ["FLAN_JAX_NIV2_DIR"] = old
+
+
+def _spec(name):
+  return next(s for s in niv2.datasets() if s.name == name)
+
+
+def test_one_spec_per_task_id():
+  specs = niv2.datasets()
+  assert len(specs) == 1551
+  assert len(niv2_tasks.TASKS) == 1556
+  assert sum(len(s.tasks) for s in specs) == 1556 * 2
+  assert _spec("task1168").tasks == (
+      f"niv2.{TASK_B}:zs_noopt", f"niv2.{TASK_B}:fs_noopt",
+      f"niv2.{TASK_B2}:zs_noopt", f"niv2.{TASK_B2}:fs_noopt")
+  assert _spec("task067").num_train_examples == 5000
+  assert all(s.data.kind == "local_dir" and s.data.name == "NIV2" for s in specs)
+  assert "FLAN_JAX_NIV2_DIR" in specs[0].data.how_to_get
+
+
+def test_mmlu_derived_tasks_are_absent():
+  mmlu = set(range(664, 668)) | set(range(685, 738))
+  assert len(mmlu) == 57
+  ids = {int(s.name[len("task"):]) for s in niv2.datasets()}
+  assert not ids & mmlu
+  task_ids = {int(t.split(".", 1)[1].split("_", 1)[0][len("task"):])
+              for s in niv2.datasets() for t in s.tasks}
+  assert not task_ids & mmlu
+  assert {663, 668, 684, 738} <= ids  # neighbours of the removed ranges are kept
+
+
+def test_datasets_imports_no_tensorflow():
+  code = ("import sys; from flan_jax_tasks import niv2; niv2.datasets(); "
+          "assert 'tensorflow' not in sys.modules and 'seqio' not in sys.modules")
+  subprocess.run([sys.executable, "-c", code], check=True,
+                 env=dict(os.environ, PYTHONPATH=os.getcwd()))
+
+
+def _expected_inputs(definition, text):
+  return {f"{definition}\n\n{text}",
+          f"Task: {definition}\n\nInput: {text}\nOutput:",
+          f"Instruction: {definition}\n{text}\nResponse:",
+          f"Follow the task description below.\n{definition}\n\n{text}",
+          f"{definition}\nHere is the input.\n{text}"}
+
+
+def test_zero_shot_uses_the_task_definition(niv2_dir):
+  names = niv2.register_dataset(_spec("task067"), render_seed=0)
+  assert names == [f"niv2.{TASK_A}:zs_noopt", f"niv2.{TASK_A}:fs_noopt"]
+  train = rendered(f"niv2.{TASK_A}:zs_noopt", "train")
+  validation = rendered(f"niv2.{TASK_A}:zs_noopt", "validation")
+  held = sorted(i for i in range(30) if zlib.crc32(f"{TASK_A}-{i}".encode()) % 20 == 0)
+  assert len(train) + len(validation) == 30  # the instance without output is skipped
+  assert sorted(int(r["targets"].split("-")[1]) for r in validation) == held
+  definition = "Reply with the ALPHA code of the number."
+  for r in train:
+    i = int(r["targets"].split("-")[1])
+    assert r["targets"] == f"ALPHA-{i}"
+    assert r["inputs"] in _expected_inputs(definition, f"ALPHA number {i}")
+  assert niv2_source.niv2_source(TASK_A).num_input_examples("train") == len(train)
+
+
+def test_few_shot_exemplars_come_from_the_same_task(niv2_dir):
+  niv2.register_dataset(_spec("task067"), render_seed=0)
+  niv2.register_dataset(_spec("task1168"), render_seed=0)
+  for task, own, others in ((TASK_A, "ALPHA", ("BETA", "GAMMA")),
+                            (TASK_B, "BETA", ("ALPHA", "GAMMA")),
+                            (TASK_B2, "GAMMA", ("ALPHA", "BETA"))):
+    rows = rendered(f"niv2.{task}:fs_noopt", "train")
+    assert rows
+    for r in rows:
+      assert r["inputs"].count(f"Reply with the {own} code") >= 2  # exemplar(s) + query
+      assert not any(word in r["inputs"] or word in r["targets"] for word in others)
+
+
+def test_missing_folder_and_file_are_named(tmp_path, monkeypatch):
+  monkeypatch.delenv("FLAN_JAX_NIV2_DIR", raising=False)
+  with pytest.raises(local_data.LocalDataMissingError,
+                     match="FLAN_JAX_NIV2_DIR is not set.*git clone"):
+    list(niv2_source.records(TASK_A, "train"))
+  monkeypatch.setenv("FLAN_JAX_NIV2_DIR", str(tmp_path))
+  with pytest.raises(local_data.LocalDataMissingError, match=f"tasks/{TASK_A}.json"):
+    list(niv2_source.records(TASK_A, "train"))
+
+
+def test_file_without_instances_is_refused(tmp_path, monkeypatch):
+  os.makedirs(tmp_path / "tasks")
+  (tmp_path / "tasks" / f"{TASK_A}.json").write_text(json.dumps({"Definition": ["x"]}))
+  monkeypatch.setenv("FLAN_JAX_NIV2_DIR", str(tmp_path))
+  with pytest.raises(niv2_source.Niv2FormatError, match="lacks \\['Instances'\\]"):
+    list(niv2_source.records(TASK_A, "train"))
