@@ -84,7 +84,7 @@ def _examples(task, split: str, n: int):
 def _print_example(i: int, task_name: str, ex: dict) -> None:
   from flan_jax.data import formats  # pylint: disable=g-import-not-at-top
   fmt = ex["prompt_format"].decode()
-  desc = formats.FORMATS[fmt].description if fmt in formats.FORMATS else ""
+  desc = formats.describe(fmt, int(ex["num_exemplars"]) if "num_exemplars" in ex else None)
   print(f"### {i}  task={task_name}  template={ex['template'].decode()}  format={fmt} ({desc})")
   print(f"--- inputs ({len(ex['inputs'])} tokens)")
   print(ex["inputs_pretokenized"].decode())

@@ -1,9 +1,13 @@
 """Few-shot prompts: exemplars from the same task's train split, fitted to a token budget.
 
-The exemplar pool (the first `pool_size` train records) is loaded once when the dataset is
-built; per query, exemplars are a stateless draw from it, never the query itself, joined by
-a seeded separator. Exemplars are dropped until the prompt fits the budget; a query that
-fits with none is dropped and counted in `dropped_examples(task_name)`.
+The exemplar pool is a seeded sample of `pool_size` records from the whole train split (the
+records whose seeded hash of their identity is smallest: one streaming pass, bounded memory,
+the same pool whatever the file layout or order). Per query, a stateless draw picks k in the
+format's counts (2, 3 or 5) and k exemplars from the pool, never the query itself; each
+exemplar ends with its answer after an answer lead (unless the template ends with its own cue),
+so exemplars stay apart from option lines whatever the separator. When k exemplars do not fit
+the budget the prompt keeps the largest allowed count that fits (counted in `cut_examples`);
+when not even the smallest fits, the query is dropped (counted in `dropped_examples`).
 """
 
 from __future__ import annotations
@@ -14,25 +18,30 @@ from absl import logging
 import seqio
 import tensorflow as tf
 
+from flan_jax import errors
 from flan_jax.data import formats as formats_lib
+from flan_jax.data import layout
 from flan_jax.data import rendering
 from flan_jax.data import seeding
 
-_DROPPED: dict[str, tf.Variable] = {}
 _FINGERPRINT_BUCKETS = 2**62
+_POOL_SCAN_BATCH = 4096
+NUM_EXEMPLARS = "num_exemplars"  # Feature of few-shot rows: how many exemplars the prompt has.
+_WANTED = "_wanted_exemplars"
+
+
+class AnswerNotInOptionsError(errors.FlanJaxError, ValueError):
+  """A train record's answer is not among its options (few-shot pool)."""
 
 
 def dropped_examples(task_name: str) -> int:
-  """How many queries of `task_name` were dropped because no exemplar fit the budget."""
-  counter = _DROPPED.get(task_name)
-  return int(counter.numpy()) if counter is not None else 0
+  """Queries of `task_name` dropped because not even the smallest exemplar count fit."""
+  return rendering.counted(task_name, "few_shot_dropped")
 
 
-def _counter(task_name: str) -> tf.Variable:
-  if task_name not in _DROPPED:
-    with tf.init_scope():
-      _DROPPED[task_name] = tf.Variable(0, dtype=tf.int64, trainable=False)
-  return _DROPPED[task_name]
+def cut_examples(task_name: str) -> int:
+  """Prompts of `task_name` given fewer exemplars than drawn (still an allowed count)."""
+  return rendering.counted(task_name, "few_shot_cut")
 
 
 def _fingerprint(fields: Mapping[str, tf.Tensor]) -> tf.Tensor:
@@ -42,34 +51,88 @@ def _fingerprint(fields: Mapping[str, tf.Tensor]) -> tf.Tensor:
   return tf.strings.to_hash_bucket_fast(joined, _FINGERPRINT_BUCKETS)
 
 
+def _pool_fields(spec: rendering.RenderSpec) -> list[str]:
+  ts = spec.template_set
+  return list(ts.text_fields()) + ([ts.options_field] if ts.options_field else [])
+
+
+def _bad_answers(spec: rendering.RenderSpec, batch: Mapping[str, tf.Tensor]) -> tf.Tensor:
+  """[B] True where an options format's answer is not among the record's choices."""
+  ts = spec.template_set
+  choices = rendering.choices_of(spec, batch)
+  if choices is None:
+    return tf.zeros_like(batch[ts.answer_field], dtype=tf.bool)
+  answers = rendering.as_text(batch[ts.answer_field])
+  hits = tf.equal(choices.flat_values, tf.gather(answers, choices.value_rowids()))
+  found = tf.math.unsorted_segment_max(tf.cast(hits, tf.int32), choices.value_rowids(),
+                                       tf.shape(answers)[0]) > 0
+  return tf.logical_not(found)
+
+
+def _refuse_bad_answer(spec, batch, key, bad) -> None:
+  i = int(tf.argmax(tf.cast(bad, tf.int32)))
+  ts = spec.template_set
+  raise AnswerNotInOptionsError(
+      f"Task {spec.task_name}: train record {key[i].numpy().decode()!r} has answer "
+      f"{rendering.as_text(batch[ts.answer_field])[i].numpy().decode()!r}, which is not among its "
+      f"options {[c.decode() for c in rendering.choices_of(spec, batch)[i].numpy()]}. Fix the "
+      "record, or register with answer_not_in_options='drop' to skip and count such records.")
+
+
 def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource,
               pre_render=None) -> dict[str, tf.Tensor | tf.RaggedTensor]:
-  """Loads the first pool_size train records as batched tensors (runs when the dataset is built)."""
+  """The seeded pool: the pool_size train records with the smallest hash of (render seed,
+  task, record identity), found in one streaming pass (runs when the dataset is built)."""
   ds = source.get_dataset(split="train", shuffle=False)
   if pre_render is not None:
     ds = pre_render(ds)
   ts = spec.template_set
-  keep = list(ts.text_fields()) + ([ts.options_field] if ts.options_field else [])
+  keep = _pool_fields(spec) + ([seeding.KEY_FIELD] if seeding.KEY_FIELD in ds.element_spec else [])
   ds = ds.map(tf.autograph.experimental.do_not_convert(lambda ex: {k: ex[k] for k in keep}))
-  ds = ds.take(spec.pool_size)
-  pool = None
-  for pool in ds.ragged_batch(spec.pool_size).take(1):
-    pass
-  if pool is None:
+  prefix = spec.prefix()
+  pool, ranks = None, None
+  for batch in ds.ragged_batch(_POOL_SCAN_BATCH):
+    batch = {k: rendering.as_text(v) if k in ts.text_fields() else v for k, v in batch.items()}
+    key = seeding.example_key(batch, ts.text_fields())
+    bad = _bad_answers(spec, batch)
+    if bool(tf.reduce_any(bad)):
+      if spec.answer_not_in_options == "error":
+        _refuse_bad_answer(spec, batch, key, bad)
+      rendering.counter(spec.task_name, "answer_not_in_options").assign_add(
+          tf.reduce_sum(tf.cast(bad, tf.int64)))
+      good = tf.where(tf.logical_not(bad))[:, 0]
+      batch = {k: tf.gather(v, good) for k, v in batch.items()}
+      key = tf.gather(key, good)
+    rank = seeding.hash_index(prefix, key, "pool", _FINGERPRINT_BUCKETS)
+    if pool is not None:
+      batch = {k: tf.concat([pool[k], batch[k]], axis=0) for k in batch}
+      rank = tf.concat([ranks, rank], axis=0)
+    size = min(spec.pool_size, int(rank.shape[0]))
+    _, best = tf.math.top_k(-rank, k=size)  # Smallest ranks; ties keep the earlier record.
+    pool = {k: tf.gather(v, best) for k, v in batch.items()}
+    ranks = tf.gather(rank, best)
+  if pool is None or int(ranks.shape[0]) == 0:
     raise ValueError(f"{spec.task_name}: the train split is empty, so few-shot has no exemplars.")
-  pool = dict(pool)
-  for k in ts.text_fields():
-    pool[k] = rendering.as_text(pool[k])
+  pool.pop(seeding.KEY_FIELD, None)
   if ts.options_field and not isinstance(pool[ts.options_field], tf.RaggedTensor):
     pool[ts.options_field] = tf.RaggedTensor.from_tensor(pool[ts.options_field])
   return pool
+
+
+def _compiled_table(spec: rendering.RenderSpec):
+  """Per-template constants: instruction text, and whether input / body end with a cue."""
+  compiled = spec.compiled
+  return (tf.constant([c.instruction for c in compiled]),
+          tf.constant([c.ends_with_cue for c in compiled]),
+          tf.constant([c.body_ends_with_cue for c in compiled]),
+          any(c.instruction for c in compiled) and not spec.fmt.template_mix)
 
 
 def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqio.Feature], *,
                     spec: rendering.RenderSpec, source: seqio.DataSource,
                     pre_render=None) -> tf.data.Dataset:
   """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
-  prompt_format. Queries that cannot fit one exemplar in the budget are dropped."""
+  prompt_format, num_exemplars. Queries that cannot fit the smallest count are dropped."""
   fmt = spec.fmt
   prefix = spec.prefix()
   names = spec.template_names()
@@ -80,20 +143,30 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
   pool_text = {k: pool[k] for k in text_fields}
   pool_fp = _fingerprint(pool_text)
   pool_size = int(pool_fp.shape[0])
-  max_shots = max(fmt.shots)
+  counts = tuple(sorted(fmt.shots))
+  max_shots = counts[-1]
   num_candidates = min(pool_size, max_shots + 2)
-  counter = _counter(spec.task_name)
+  instructions, cue_full, cue_body, can_place = _compiled_table(spec)
+
+  def render(fields, choices, rows, draw, body):
+    return rendering.render_rows(spec, fields, choices, rows, draw, body=body)
 
   @tf.autograph.experimental.do_not_convert
   def fn(ex):
     key = seeding.example_key(ex, text_fields)
     fields = {k: v[None] for k, v in rendering.record_fields(spec, ex).items()}
     template = rendering.draw_template(spec, prefix, key)
-    shots = tf.gather(tf.constant(fmt.shots, tf.int64),
-                      seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
-    separator = tf.gather(tf.constant(formats_lib.EXEMPLAR_SEPARATORS),
-                          seeding.hash_index(prefix, key, "separator",
-                                             len(formats_lib.EXEMPLAR_SEPARATORS)))
+    wanted = tf.gather(tf.constant(fmt.shots, tf.int64),
+                       seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
+    separator = seeding.pick(formats_lib.EXEMPLAR_SEPARATORS, seeding.hash_index(
+        prefix, key, "separator", len(formats_lib.EXEMPLAR_SEPARATORS)))
+    lead = seeding.pick(layout.ANSWER_LEADS,
+                        seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS)))
+    placement = tf.constant(0, tf.int64)
+    if can_place:
+      placement = tf.where(tf.strings.length(tf.gather(instructions, template)) > 0,
+                           seeding.hash_index(prefix, key, "placement", len(layout.PLACEMENTS)),
+                           tf.constant(0, tf.int64))
     draw = rendering.draw_prompt(spec, prefix, key, template)
     # Exemplars: a stateless shuffle of the pool, minus any copy of the query.
     _, cand = tf.math.top_k(seeding.draw_uniforms(prefix, key, "exemplars", pool_size),
@@ -110,35 +183,64 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
     ex_fields = {k: tf.gather(v, cand) for k, v in pool_text.items()}
     ex_choices = (tf.gather(pool[ts.options_field], cand)
                   if fmt.options and ts.options_field else None)
-    ex_in, ex_tgt = rendering.render_rows(spec, ex_fields, ex_choices, rows, draw)
     q_choices = None
     if fmt.options and ts.options_field:
       q_choices = tf.RaggedTensor.from_tensor(ex[ts.options_field][None])
-    q_in, q_tgt = rendering.render_rows(spec, fields, q_choices, template[None], draw)
-    shots_text = tf.strings.join([ex_in, "\n", ex_tgt, separator])
-    prompts = tf.stack([
-        tf.strings.join([tf.strings.reduce_join(shots_text[:j]), q_in[0]])
-        for j in range(1, max_shots + 1)])
-    prompts = tf.strings.regex_replace(prompts, r"[ \t]+(\n|$)", r"\1")
+    ex_r = render(ex_fields, ex_choices, rows, draw, False)
+    q_r = render(fields, q_choices, template[None], draw, False)
+    ex_in, q_in, ex_cue, q_cue = ex_r.inputs, q_r.inputs[0], tf.gather(cue_full, rows), \
+        tf.gather(cue_full, template)
+    if can_place:
+      placed = placement > 0
+      ex_b = render(ex_fields, ex_choices, rows, draw, True)
+      q_b = render(fields, q_choices, template[None], draw, True)
+      ex_in = tf.where(placed, ex_b.inputs, ex_in)
+      q_in = tf.where(placed, q_b.inputs[0], q_in)
+      ex_cue = tf.where(placed, tf.gather(cue_body, rows), ex_cue)
+      q_cue = tf.where(placed, tf.gather(cue_body, template), q_cue)
+    joiner = tf.where(ex_cue, " ", tf.strings.join(["\n", lead, " "]))
+    shots_text = tf.strings.join([ex_in, joiner, ex_r.targets, separator])  # each + separator
+    query = tf.strings.join([q_in, tf.where(q_cue, "", tf.strings.join(["\n", lead]))])
+    instruction = tf.gather(instructions, template)
+    prompts = []
+    for j in counts:
+      shown = tf.strings.reduce_join(shots_text[:j])
+      prompts.append(tf.stack([
+          tf.strings.join([shown, query]),
+          tf.strings.join([instruction, separator, shown, query]),
+          tf.strings.join([shown, instruction, "\n", query]),
+      ])[placement])
+    prompts = tf.strings.regex_replace(tf.stack(prompts), r"[ \t]+(\n|$)", r"\1")
     lengths = vocab.encode_tf(prompts).row_lengths()
-    j = tf.range(1, max_shots + 1, dtype=tf.int64)
-    fits = (j <= tf.minimum(shots, found)) & (lengths <= spec.token_budget)
+    j = tf.constant(counts, tf.int64)
+    fits = (j <= tf.minimum(wanted, found)) & (lengths <= spec.token_budget)
     best = tf.reduce_max(tf.where(fits, j, 0))
-    return {"inputs": tf.gather(prompts, tf.maximum(best - 1, 0)), "targets": q_tgt[0],
-            "template": tf.gather(names, template), "prompt_format": tf.constant(fmt.name),
-            "_num_shots": best}
+    pick = tf.argmax(tf.cast(tf.equal(j, best), tf.int32))
+    checks = rendering.check_answers(spec, q_r.answer_found, key[None],
+                                     fields[ts.answer_field], q_choices)
+    with tf.control_dependencies(checks):
+      out = {"inputs": tf.gather(prompts, pick), "targets": tf.identity(q_r.targets[0]),
+             "template": tf.gather(names, template), "prompt_format": tf.constant(fmt.name),
+             NUM_EXEMPLARS: best, _WANTED: wanted}
+    out[rendering.KEEP_FIELD] = q_r.answer_found[0]
+    return out
+
+  dropped = rendering.counter(spec.task_name, "few_shot_dropped")
+  cut = rendering.counter(spec.task_name, "few_shot_cut")
 
   @tf.autograph.experimental.do_not_convert
   def keep(ex):
-    ok = ex["_num_shots"] > 0
-    with tf.control_dependencies([counter.assign_add(tf.cast(tf.logical_not(ok), tf.int64))]):
-      return tf.identity(ok)
+    fitted = ex[NUM_EXEMPLARS] > 0
+    counted = [dropped.assign_add(tf.cast(tf.logical_not(fitted), tf.int64)),
+               cut.assign_add(tf.cast(fitted & (ex[NUM_EXEMPLARS] < ex[_WANTED]), tf.int64))]
+    with tf.control_dependencies(counted):
+      return tf.identity(fitted)
 
   @tf.autograph.experimental.do_not_convert
   def strip(ex):
-    return {k: v for k, v in ex.items() if k != "_num_shots"}
+    return {k: v for k, v in ex.items() if k != _WANTED}
 
   logging.info("%s: few-shot pool of %d train records, budget %d tokens.",
                spec.task_name, pool_size, spec.token_budget)
-  return (dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE).filter(keep)
-          .map(strip, num_parallel_calls=tf.data.AUTOTUNE))
+  dataset = rendering.drop_unkept(dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE))
+  return dataset.filter(keep).map(strip, num_parallel_calls=tf.data.AUTOTUNE)

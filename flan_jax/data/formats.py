@@ -41,24 +41,39 @@ class PromptFormat:
     return bool(self.shots)
 
 
+# Exemplar counts of every few-shot format (Flan: 2, 3 or 5; the reference allowed 5 for CoT).
+SHOT_COUNTS = (2, 3, 5)
+
 FORMATS = {f.name: f for f in (
     PromptFormat("zs_opt", "zero-shot, answer choices listed (randomized list style)", options=True),
     PromptFormat("zs_noopt", "zero-shot, same instructions without the choices"),
-    PromptFormat("fs_opt", "few-shot (2, 3 or 5 exemplars, query's template), fixed choice list",
-                 options=True, random_options=False, shots=(2, 3, 5)),
-    PromptFormat("fs_noopt", "few-shot (2, 3 or 5 exemplars, query's template), no choices",
-                 shots=(2, 3, 5)),
-    PromptFormat("fsmix_opt", "few-shot, 5 exemplars each in its own template, fixed choice list",
-                 options=True, random_options=False, shots=(5,), template_mix=True),
-    PromptFormat("fsmix_noopt", "few-shot, 5 exemplars each in its own template, no choices",
-                 shots=(5,), template_mix=True),
+    PromptFormat("fs_opt", "few-shot (query's template), fixed choice list",
+                 options=True, random_options=False, shots=SHOT_COUNTS),
+    PromptFormat("fs_noopt", "few-shot (query's template), no choices", shots=SHOT_COUNTS),
+    PromptFormat("fsmix_opt", "few-shot, each exemplar in its own template, fixed choice list",
+                 options=True, random_options=False, shots=SHOT_COUNTS, template_mix=True),
+    PromptFormat("fsmix_noopt", "few-shot, each exemplar in its own template, no choices",
+                 shots=SHOT_COUNTS, template_mix=True),
     PromptFormat("cot", "zero-shot chain-of-thought: rationale, fixed phrase, answer", cot=True),
-    PromptFormat("fs_cot", "few-shot chain-of-thought (2 or 3 exemplars)", cot=True, shots=(2, 3)),
+    PromptFormat("fs_cot", "few-shot chain-of-thought", cot=True, shots=SHOT_COUNTS),
     PromptFormat("inv", "input inversion with the dataset's inverted templates",
                  inversion="templates"),
     PromptFormat("cot_inv", "CoT inversion: every question/rationale/answer arrangement",
                  inversion="cot"),
 )}
+
+
+def describe(fmt_name: str, num_exemplars: int | None = None) -> str:
+  """A format's description for one rendered row; few-shot rows say how many exemplars
+  they really hold (the budget can cut 5 to 3 or 2)."""
+  fmt = FORMATS.get(fmt_name)
+  if fmt is None:
+    return ""
+  if fmt.few_shot and num_exemplars is not None:
+    return f"{fmt.description}; {num_exemplars} exemplars"
+  if fmt.few_shot:
+    return f"{fmt.description}; {', '.join(map(str, fmt.shots[:-1]))} or {fmt.shots[-1]} exemplars"
+  return fmt.description
 
 
 def task_name(collection: str, dataset: str, fmt: str) -> str:

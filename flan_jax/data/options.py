@@ -73,7 +73,11 @@ def _positions(choices: tf.RaggedTensor) -> tf.RaggedTensor:
 
 
 def format_options(choices: tf.RaggedTensor, draw: OptionsDraw) -> tuple[tf.Tensor, tf.RaggedTensor]:
-  """Returns (block [B], markers [B, None]): a header line, one 'marker choice' line each, ending."""
+  """Returns (block [B], markers [B, None]): a header line and one 'marker choice' line each.
+
+  The ending is separate (`ending_text`): the layout adds it only where the template leaves
+  the prompt open after the block.
+  """
   rows = tf.shape(choices.row_lengths())[0]
   style_rows = tf.gather(tf.broadcast_to(draw.style, [rows]), choices.value_rowids())
   flat = tf.gather_nd(_markers_table(),
@@ -83,13 +87,18 @@ def format_options(choices: tf.RaggedTensor, draw: OptionsDraw) -> tuple[tf.Tens
       tf.strings.join([markers.flat_values, choices.flat_values], separator=" "))
   body = tf.strings.reduce_join(lines, axis=1, separator="\n")
   header = tf.gather(tf.constant(HEADERS), draw.header)
-  ending = tf.gather(tf.constant(ENDINGS), draw.ending)
-  return tf.strings.join([header, "\n", body, ending]), markers
+  return tf.strings.join([header, "\n", body]), markers
+
+
+def ending_text(draw: OptionsDraw) -> tf.Tensor:
+  """The drawn ending ("" or a line break and a closing cue)."""
+  return tf.gather(tf.constant(ENDINGS), draw.ending)
 
 
 def answer_targets(choices: tf.RaggedTensor, markers: tf.RaggedTensor, answers: tf.Tensor,
-                   draw: OptionsDraw) -> tf.Tensor:
-  """[B] targets: the answer's marker when markers are distinct, else the answer text."""
+                   draw: OptionsDraw) -> tuple[tf.Tensor, tf.Tensor]:
+  """([B] targets, [B] found): the answer's marker when markers are distinct, else the answer
+  text; found is False where the answer is not among the row's choices."""
   row_ids = choices.value_rowids()
   hits = tf.equal(choices.flat_values, tf.gather(answers, row_ids))
   pos = tf.math.unsorted_segment_max(
@@ -97,7 +106,7 @@ def answer_targets(choices: tf.RaggedTensor, markers: tf.RaggedTensor, answers: 
   found = pos >= 0
   marker = _gather_rows(markers, pos)
   distinct = tf.gather(tf.constant([s.distinct for s in MARKER_STYLES]), draw.style)
-  return tf.where(tf.logical_and(found, distinct), marker, answers)
+  return tf.where(tf.logical_and(found, distinct), marker, answers), found
 
 
 def _gather_rows(ragged: tf.RaggedTensor, pos: tf.Tensor) -> tf.Tensor:

@@ -100,12 +100,16 @@ def register_template_tasks(
     pre_render: Sequence[Callable] = (),
     metric_fns: Sequence[Callable] = (metrics.accuracy,),
     shuffle_buffer_size: int | None = seqio.SHUFFLE_BUFFER_SIZE,
+    answer_not_in_options: str = "error",
 ) -> list[str]:
   """Registers `{collection}.{dataset}:{format}` tasks; returns their names.
 
   Names already registered are skipped, so calling this twice is harmless. `pre_render`
   preprocessors (e.g. field renames for a TFDS source) run before rendering. Sources that
   shuffle fully themselves can use a small `shuffle_buffer_size` (faster first batch).
+  `answer_not_in_options`: "error" (default) refuses a record whose answer is not one of its
+  options, naming the task, record and options; "drop" skips and counts such records
+  (`rendering.answers_not_in_options(task)`).
   """
   template_set.validate()
   _output_features_check(output_features)
@@ -126,7 +130,8 @@ def register_template_tasks(
     spec = rendering.RenderSpec(
         task_name=name, template_set=template_set, fmt=fmt,
         templates=formats_lib.templates_for(template_set, fmt), seed=seed,
-        token_budget=token_budget, pool_size=pool_size)
+        token_budget=token_budget, pool_size=pool_size,
+        answer_not_in_options=answer_not_in_options)
     seqio.TaskRegistry.add(
         name,
         source=source,

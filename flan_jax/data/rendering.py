@@ -8,11 +8,13 @@ by (render seed, task name, example key), see `seeding`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Mapping
 
 import tensorflow as tf
 
 from flan_jax.data import formats as formats_lib
+from flan_jax.data import layout
 from flan_jax.data import options as options_lib
 from flan_jax.data import seeding
 from flan_jax.data import templates as templates_lib
@@ -20,6 +22,10 @@ from flan_jax.data import templates as templates_lib
 # A task's render seed is fixed when it is registered (catalog.get_mixture_or_task(name,
 # render_seed=...) re-registers with another one); there is no process-wide override.
 DEFAULT_RENDER_SEED = 0
+
+
+# What to do with a record whose answer is not among its listed options (options formats).
+ANSWER_NOT_IN_OPTIONS = ("error", "drop")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +38,12 @@ class RenderSpec:
   seed: int = DEFAULT_RENDER_SEED
   token_budget: int = 1920
   pool_size: int = 1024
+  answer_not_in_options: str = "error"  # "error": refuse, naming the record; "drop": count
+
+  def __post_init__(self):
+    if self.answer_not_in_options not in ANSWER_NOT_IN_OPTIONS:
+      raise ValueError(f"{self.task_name}: answer_not_in_options={self.answer_not_in_options!r}; "
+                       f"use one of {ANSWER_NOT_IN_OPTIONS}.")
 
   def prefix(self) -> str:
     """Hash prefix of every draw: the task's render seed and its name."""
@@ -39,6 +51,34 @@ class RenderSpec:
 
   def template_names(self) -> tf.Tensor:
     return tf.constant([f"{self.template_set.name}/{t.name}" for t in self.templates])
+
+  @functools.cached_property
+  def compiled(self) -> tuple[layout.CompiledTemplate, ...]:
+    """The templates laid out for this format (pure Python, once per spec)."""
+    return tuple(layout.compile_template(t, options=self.fmt.options, cot=self.fmt.cot)
+                 for t in self.templates)
+
+
+_COUNTERS: dict[tuple[str, str], tf.Variable] = {}
+
+
+def counter(task_name: str, reason: str) -> tf.Variable:
+  """The int64 variable counting `reason` events of a task in this process (made on first use)."""
+  if (task_name, reason) not in _COUNTERS:
+    with tf.init_scope():
+      _COUNTERS[(task_name, reason)] = tf.Variable(0, dtype=tf.int64, trainable=False)
+  return _COUNTERS[(task_name, reason)]
+
+
+def counted(task_name: str, reason: str) -> int:
+  """How many `reason` events of `task_name` were counted in this process so far."""
+  var = _COUNTERS.get((task_name, reason))
+  return int(var.numpy()) if var is not None else 0
+
+
+def answers_not_in_options(task_name: str) -> int:
+  """Records of `task_name` dropped because their answer is not among their options."""
+  return counted(task_name, "answer_not_in_options")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,33 +121,63 @@ def _fill(pattern: str, fields: Mapping[str, tf.Tensor], batch: tf.Tensor) -> tf
   return tf.strings.join(parts)
 
 
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+  """[B] rendered inputs and targets, and whether each answer was among its options."""
+  inputs: tf.Tensor
+  targets: tf.Tensor
+  answer_found: tf.Tensor
+
+
 def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.RaggedTensor | None,
-                template_rows: tf.Tensor, draw: PromptDraw) -> tuple[tf.Tensor, tf.Tensor]:
-  """Renders a batch of records ([B] fields, [B, None] choices), row b with template_rows[b]."""
+                template_rows: tf.Tensor, draw: PromptDraw, *, body: bool = False) -> Rendered:
+  """Renders a batch of records ([B] fields, [B, None] choices), row b with template_rows[b].
+
+  body=True renders each template without its instruction (few-shot states it once).
+  """
   ts, fmt = spec.template_set, spec.fmt
   batch = tf.shape(template_rows)[0]
   in_fields, tgt_fields = dict(fields), dict(fields)
+  found = tf.fill([batch], True)
   if fmt.options:
     block, markers = options_lib.format_options(choices, draw.options)
     in_fields[templates_lib.OPTIONS_SLOT] = block
-    tgt_fields[ts.answer_field] = options_lib.answer_targets(
+    in_fields[layout.ENDING_SLOT] = tf.broadcast_to(options_lib.ending_text(draw.options), [batch])
+    tgt_fields[ts.answer_field], found = options_lib.answer_targets(
         choices, markers, fields[ts.answer_field], draw.options)
+  if fmt.cot:
+    cue = tf.gather(tf.constant(formats_lib.COT_CUES), draw.cot_cue)
+    in_fields[layout.COT_SLOT] = tf.broadcast_to(cue, [batch])
   inputs, targets = [], []
-  for template in spec.templates:
-    pattern = template.input if fmt.options else templates_lib.strip_options(template.input)
-    if fmt.options and not template.uses_options():
-      pattern += "\n{" + templates_lib.OPTIONS_SLOT + "}"  # Options formats always list them.
-    inputs.append(_fill(pattern, in_fields, batch))
-    targets.append(_fill(template.target, tgt_fields, batch))
+  for compiled in spec.compiled:
+    inputs.append(_fill(compiled.body if body else compiled.input, in_fields, batch))
+    targets.append(_fill(compiled.target, tgt_fields, batch))
   pick = tf.stack([tf.cast(template_rows, tf.int32), tf.range(batch)], axis=1)
   inputs = tf.gather_nd(tf.stack(inputs), pick)
   targets = tf.gather_nd(tf.stack(targets), pick)
   if fmt.cot:
-    cue = tf.gather(tf.constant(formats_lib.COT_CUES), draw.cot_cue)
-    inputs = tf.strings.join([inputs, "\n", cue])
     targets = tf.strings.join(
         [fields[ts.rationale_field], f" {formats_lib.COT_ANSWER_PHRASE} ", targets])
-  return inputs, targets
+  return Rendered(inputs, targets, found)
+
+
+def check_answers(spec: RenderSpec, found: tf.Tensor, key: tf.Tensor,
+                  answers: tf.Tensor, choices: tf.RaggedTensor | None) -> list[tf.Operation]:
+  """In 'error' mode, an assertion that fails naming the task, the first bad record, its
+  answer and its options; in 'drop' mode, counts the bad rows. Returns the op to depend on."""
+  if choices is None:
+    return []
+  bad = tf.logical_not(found)
+  if spec.answer_not_in_options == "drop":
+    return [counter(spec.task_name, "answer_not_in_options").assign_add(
+        tf.reduce_sum(tf.cast(bad, tf.int64)))]
+  first = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
+  listed = tf.strings.reduce_join(tf.gather(choices, first), separator=" | ")
+  return [tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [
+      f"Task {spec.task_name}: record", tf.gather(key, first), "has answer",
+      tf.gather(answers, first), "which is not among its options:", listed,
+      "Fix the record (the answer must equal one option exactly), or register with "
+      "answer_not_in_options='drop' to skip and count such records."], summarize=64)]
 
 
 def record_fields(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -138,12 +208,32 @@ def zero_shot_fn(spec: RenderSpec):
     key = seeding.example_key(batch, text_fields)
     template = draw_template(spec, prefix, key)
     draw = draw_prompt(spec, prefix, key, template)
-    inputs, targets = render_rows(spec, record_fields(spec, batch), choices_of(spec, batch),
-                                  template, draw)
-    return {"inputs": inputs, "targets": targets, "template": tf.gather(names, template),
-            "prompt_format": tf.fill(tf.shape(inputs), spec.fmt.name)}
+    fields = record_fields(spec, batch)
+    choices = choices_of(spec, batch)
+    rows = render_rows(spec, fields, choices, template, draw)
+    checks = check_answers(spec, rows.answer_found, key,
+                           fields[spec.template_set.answer_field], choices)
+    with tf.control_dependencies(checks):
+      out = {"inputs": tf.identity(rows.inputs), "targets": tf.identity(rows.targets),
+             "template": tf.gather(names, template),
+             "prompt_format": tf.fill(tf.shape(rows.inputs), spec.fmt.name)}
+    if choices is not None and spec.answer_not_in_options == "drop":
+      out[KEEP_FIELD] = rows.answer_found
+    return out
 
   return fn
+
+
+KEEP_FIELD = "_keep"
+
+
+def drop_unkept(dataset: tf.data.Dataset) -> tf.data.Dataset:
+  """Filters out rows whose KEEP_FIELD is False (if the field exists) and removes it."""
+  if KEEP_FIELD not in dataset.element_spec:
+    return dataset
+  dataset = dataset.filter(tf.autograph.experimental.do_not_convert(lambda ex: ex[KEEP_FIELD]))
+  return dataset.map(tf.autograph.experimental.do_not_convert(
+      lambda ex: {k: v for k, v in ex.items() if k != KEEP_FIELD}))
 
 
 RENDER_BATCH = 128
@@ -151,14 +241,15 @@ RENDER_BATCH = 128
 
 def render_zero_shot(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:
   """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
-  prompt_format. Renders RENDER_BATCH examples per call, then unbatches (order kept)."""
+  prompt_format. Renders RENDER_BATCH examples per call, then unbatches (order kept); in
+  'drop' mode, records whose answer is not an option are counted and left out."""
   keep = set(spec.template_set.text_fields()) | {seeding.KEY_FIELD}
   if spec.fmt.options and spec.template_set.options_field:
     keep.add(spec.template_set.options_field)
   dataset = dataset.map(tf.autograph.experimental.do_not_convert(
       lambda ex: {k: v for k, v in ex.items() if k in keep}))
-  return (dataset.ragged_batch(RENDER_BATCH)
-          .map(zero_shot_fn(spec), num_parallel_calls=tf.data.AUTOTUNE).unbatch())
+  return drop_unkept(dataset.ragged_batch(RENDER_BATCH)
+                     .map(zero_shot_fn(spec), num_parallel_calls=tf.data.AUTOTUNE).unbatch())
 
 
 def derive_dialog_fields(dataset: tf.data.Dataset, *, spec: RenderSpec) -> tf.data.Dataset:

@@ -5,17 +5,18 @@
 
 Records come out as the toy sources produce them: strings as tf.string scalars, lists of
 strings (answer options, dialog turns) as 1-D tf.string tensors, integers/numbers/booleans
-as int64/float32/bool scalars, plus an `idx` string (the record's own `idx`, else
-`{split}/{file name}:{line}`) that keys every seeded draw. Nothing is read when the source
-is built or a task registered; files are streamed when a dataset is iterated.
+as int64/float32/bool scalars, plus an `idx` string that keys every seeded draw: the
+record's declared id (`id_field`, else its own `idx`), else `{split}/{n}` with n its index in
+the split as a whole (files in listed order, blank lines skipped). So the same records give the
+same prompts however they are split into files. Nothing is read when the source is built or
+a task registered; files are streamed when a dataset is iterated.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import seqio
 import tensorflow as tf
@@ -120,13 +121,16 @@ class JsonlDataSource(seqio.DataSource):
   """
 
   def __init__(self, split_files: Mapping[str, str | Sequence[str]],
-               num_input_examples: Mapping[str, int] | None = None):
+               num_input_examples: Mapping[str, int] | None = None,
+               id_field: str | None = None):
     if not split_files:
       raise JsonlSourceError(
           "jsonl_source needs at least one split, e.g. {'train': 'train.jsonl'}.")
     self._split_files = {s: (f,) if isinstance(f, str) else tuple(f)
                          for s, f in split_files.items()}
     self._counts: dict[str, int] = dict(num_input_examples or {})
+    self._id_field = id_field
+    self._file_counts: dict[str, int] = {}
     super().__init__(splits=tuple(self._split_files), num_input_examples=None)
 
   def __repr__(self) -> str:
@@ -161,8 +165,22 @@ class JsonlDataSource(seqio.DataSource):
     """The given count, else the split's non-blank lines (counted once, then cached)."""
     self._check_split(split)
     if split not in self._counts:
-      self._counts[split] = sum(1 for f in self.list_shards(split) for _ in _lines(f))
+      self._counts[split] = sum(self._file_count(f) for f in self.list_shards(split))
     return self._counts[split]
+
+  def _file_count(self, path: str) -> int:
+    """Non-blank lines of one file (counted once per process)."""
+    if path not in self._file_counts:
+      self._file_counts[path] = sum(1 for _ in _lines(path))
+    return self._file_counts[path]
+
+  def _offsets(self, split: str) -> dict[str, int]:
+    """Index in the whole split of each file's first record (files in listed order)."""
+    offsets, total = {}, 0
+    for path in self.list_shards(split):
+      offsets[path] = total
+      total += self._file_count(path)
+    return offsets
 
   def validate(self, split: str | None = None) -> dict[str, int]:
     """Reads every record of one (default: every) split, raising JsonlRecordError at the first
@@ -171,7 +189,7 @@ class JsonlDataSource(seqio.DataSource):
     for name in [split] if split else self.splits:
       files = self.list_shards(name)
       schema, origin = _first_schema(files, name)
-      counts[name] = sum(1 for _ in _records(files, name, schema, origin))
+      counts[name] = sum(1 for _ in _records(files, name, schema, origin, self._id_field))
       self._counts.setdefault(name, counts[name])
     return counts
 
@@ -188,8 +206,10 @@ class JsonlDataSource(seqio.DataSource):
     schema, origin = _first_schema(files, split)
     signature = {k: _SPECS[kind] for k, kind in schema.items()}
     signature[seeding.KEY_FIELD] = _SPECS["string"]
+    offsets = lambda: self._offsets(split)  # pylint: disable=unnecessary-lambda-assignment
     return tf.data.Dataset.from_generator(
-        lambda: _records(files, split, schema, origin), output_signature=signature)
+        lambda: _records(files, split, schema, origin, self._id_field, offsets),
+        output_signature=signature)
 
 
 def _lines(path: str) -> Iterator[tuple[int, str]]:
@@ -211,25 +231,38 @@ def _first_schema(files: Sequence[str], split: str) -> tuple[dict[str, str], str
   raise JsonlRecordError(f"Split {split!r} has no records (files: {list(files)}).")
 
 
-def _records(files: Sequence[str], split: str, schema: Mapping[str, str],
-             origin: str) -> Iterator[dict[str, Any]]:
-  """The checked records of `files`, each with its `idx` key."""
+def _records(files: Sequence[str], split: str, schema: Mapping[str, str], origin: str,
+             id_field: str | None = None,
+             offsets: Callable[[], Mapping[str, int]] | None = None) -> Iterator[dict[str, Any]]:
+  """The checked records of `files`, each with its `idx` key (see the module docstring);
+  `offsets` (computed only if a record has no id) gives each file's first index in the split."""
+  known: Mapping[str, int] | None = None
   for path in files:
-    name = os.path.basename(path)
-    for number, text in _lines(path):
+    for index, (number, text) in enumerate(_lines(path)):
       where = f"{path}:{number}"
       record = parse_line(text, where)
       key = record.pop(seeding.KEY_FIELD, None)
       check_record(record, schema, origin, where)
-      record[seeding.KEY_FIELD] = f"{split}/{name}:{number}" if key is None else str(key)
+      if id_field is not None:
+        if id_field not in record:
+          raise JsonlRecordError(f"{where}: record lacks its id field {id_field!r}.")
+        key = record[id_field]
+      if key is None:
+        if known is None:
+          known = offsets() if offsets is not None else {}
+        key = f"{split}/{known.get(path, 0) + index}"
+      record[seeding.KEY_FIELD] = str(key)
       yield record
 
 
 def jsonl_source(split_files: Mapping[str, str | Sequence[str]],
-                 num_input_examples: Mapping[str, int] | None = None) -> seqio.DataSource:
+                 num_input_examples: Mapping[str, int] | None = None,
+                 id_field: str | None = None) -> seqio.DataSource:
   """A lazy seqio source over JSON-lines files: {split: path, glob or list of them}.
 
   num_input_examples: per-split record counts, if known; otherwise they are counted (once)
   when first asked for, e.g. by seqio's in-memory cache decision or a mixture's rates.
+  id_field: a field holding each record's stable id (it keys the record's seeded draws);
+  without it, a record's `idx` field, else its index in the split as a whole.
   """
-  return JsonlDataSource(split_files, num_input_examples)
+  return JsonlDataSource(split_files, num_input_examples, id_field)

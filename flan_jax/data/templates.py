@@ -16,6 +16,8 @@ from flan_jax import errors
 
 # Placeholders filled by the engine rather than read from the record.
 OPTIONS_SLOT = "options"
+# Slots the engine fills per prompt (see layout.py); no record field may use these names.
+ENGINE_SLOTS = ("_options_ending", "_cot_cue")
 # Dialog records (a list of turns) are cut at a seeded turn into these two text fields.
 DIALOG_CONTEXT, DIALOG_TURN = "context", "turn"
 
@@ -29,7 +31,13 @@ class TemplateError(errors.FlanJaxError, ValueError):
 def placeholders(pattern: str) -> list[str]:
   """Returns the `{field}` names in `pattern`, in order (format specs are rejected)."""
   names = []
-  for _, name, spec, conv in string.Formatter().parse(pattern):
+  try:
+    parsed = list(string.Formatter().parse(pattern))
+  except ValueError as e:  # e.g. "expected '}' before end of string".
+    raise TemplateError(
+        f"Unbalanced brace in {pattern!r} ({e}): write {{{{ and }}}} for literal braces, "
+        "{field} for a field.") from None
+  for _, name, spec, conv in parsed:
     if name is None:
       continue
     if spec or conv or not name.isidentifier():
@@ -111,12 +119,20 @@ class TemplateSet:
         raise TemplateError(
             f"Template set {self.name!r}: {attr}={field!r} is not one of its fields "
             f"({', '.join(sorted(available))}).")
+    reserved = sorted(set(self.fields) & set(ENGINE_SLOTS))
+    if reserved:
+      raise TemplateError(f"Template set {self.name!r}: field name(s) {reserved} are reserved for "
+                          "the engine; rename them (e.g. with a pre_render step).")
     seen = set()
     for template in self.templates + self.inverted:
       if template.name in seen:
         raise TemplateError(f"Template set {self.name!r}: template name {template.name!r} repeats.")
       seen.add(template.name)
-      for field in sorted(template.fields()):
+      try:
+        used = template.fields()
+      except TemplateError as e:
+        raise TemplateError(f"Template {self.name}/{template.name}: {e}") from None
+      for field in sorted(used):
         if field not in available:
           raise TemplateError(
               f"Template {self.name}/{template.name}: placeholder {{{field}}} is not a field "

@@ -86,7 +86,8 @@ def test_records_match_the_toy_source_format(files):
       "idx": tf.TensorSpec([], tf.string)}
   rows = list(ds.as_numpy_iterator())
   assert [r["question"].decode() for r in rows] == [_record("T", i)["question"] for i in range(12)]
-  assert rows[0]["idx"] == b"train/train-0.jsonl:1" and rows[7]["idx"] == b"train/train-1.jsonl:1"
+  # The key is the record's index in the whole split (train-1.jsonl starts at record 7).
+  assert [r["idx"] for r in rows] == [f"train/{i}".encode() for i in range(12)]
   assert list(rows[0]["options"]) == [o.encode() for o in OPTIONS]
 
 
@@ -197,4 +198,50 @@ def test_files_are_shards_and_shuffle_reorders_files(files):
   assert len(list(first)) == 7 and len(list(second)) == 5
   orders = {tuple(r["idx"] for r in source.get_dataset("train", seed=s).take(1).as_numpy_iterator())
             for s in range(8)}
-  assert orders == {(b"train/train-0.jsonl:1",), (b"train/train-1.jsonl:1",)}
+  assert orders == {(b"train/0",), (b"train/7",)}  # each file's first record, same key.
+  second_shard_keys = [r["idx"] for r in second.as_numpy_iterator()]
+  assert second_shard_keys == [f"train/{i}".encode() for i in range(7, 12)]
+
+
+def _prompts(source, formats):
+  """The 8 validation prompts of each format, the tasks registered under one fixed name
+  (draws key on the task name too) and removed again."""
+  names = _register("colors_store", source, formats)
+  out = {}
+  for name in names:
+    rows = testing.render_task(name, split="validation", num_examples=8)
+    out[name.split(":")[1]] = [(r["inputs_pretokenized"], r["targets_pretokenized"]) for r in rows]
+    seqio.TaskRegistry.remove(name)
+  return out
+
+
+@pytest.mark.parametrize("id_field", [None, "question"])
+def test_same_records_in_other_files_give_identical_prompts(tmp_path, id_field):
+  """8 validation and 12 train records, stored as one file each or split over several files
+  (with blank lines): every draw keys on the record's identity, so all 8 prompts match."""
+  train = [_record("T", i) for i in range(12)]
+  dev = [_record("V", i) for i in range(8)]
+  one = {"train": _write(tmp_path / "all_train.jsonl", train),
+         "validation": _write(tmp_path / "all_dev.jsonl", dev)}
+  (tmp_path / "split").mkdir()
+  _write(tmp_path / "split" / "tr-a.jsonl", train[:5])
+  (tmp_path / "split" / "tr-b.jsonl").write_text(
+      "\n\n".join(json.dumps(r) for r in train[5:]) + "\n")
+  _write(tmp_path / "split" / "dv-a.jsonl", dev[:3])
+  _write(tmp_path / "split" / "dv-b.jsonl", dev[3:])
+  two = {"train": str(tmp_path / "split" / "tr-*.jsonl"),
+         "validation": [str(tmp_path / "split" / "dv-a.jsonl"),
+                        str(tmp_path / "split" / "dv-b.jsonl")]}
+  formats = ["zs_opt", "fs_noopt", "cot"]
+  whole = _prompts(sources.jsonl_source(one, id_field=id_field), formats)
+  parts = _prompts(sources.jsonl_source(two, id_field=id_field), formats)
+  for fmt in formats:
+    assert len(whole[fmt]) == 8
+    assert sum(a == b for a, b in zip(whole[fmt], parts[fmt])) == 8, fmt
+
+
+def test_declared_id_field_must_be_present(tmp_path):
+  path = _write(tmp_path / "t.jsonl", [_record("T", 0)])
+  source = sources.jsonl_source({"train": path}, id_field="record_id")
+  with pytest.raises(sources.JsonlRecordError, match=r"t\.jsonl:1: record lacks its id field"):
+    source.validate()

@@ -83,3 +83,24 @@ def test_declarative_file_is_validated(tmp_path):
        "templates": [{"name": "t", "input": "{context}"}]}))
   with pytest.raises(templates.TemplateError, match="qa/t.*context"):
     templates.load_template_set(str(tmp_path / "bad.json"))
+
+
+@pytest.mark.parametrize("pattern", ["Q: {question\n{options}", "Q: {question}}", "Q: {{question}"])
+def test_unbalanced_brace_names_the_template_and_the_set(pattern):
+  with pytest.raises(templates.TemplateError) as e:
+    _set(templates=(Template("plain", "{question}"), Template("broken", pattern))).validate()
+  msg = str(e.value)
+  assert "qa/broken" in msg and "Unbalanced brace" in msg and "{{" in msg
+
+
+def test_unbalanced_brace_in_a_yaml_file_names_the_template(tmp_path):
+  (tmp_path / "bad.yaml").write_text(
+      "name: qa\nfields: [question, answer]\ntemplates:\n  - {name: ok, input: 'Q: {question}'}\n"
+      "  - {name: oops, input: 'Q: {question'}\n")
+  with pytest.raises(templates.TemplateError, match="qa/oops: Unbalanced brace"):
+    templates.load_template_set(str(tmp_path / "bad.yaml"))
+
+
+def test_engine_slot_names_are_reserved():
+  with pytest.raises(templates.TemplateError, match="reserved"):
+    _set(fields=("question", "answer", "options", "_cot_cue")).validate()
