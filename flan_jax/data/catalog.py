@@ -12,7 +12,9 @@ import seqio
 from flan_jax import errors
 
 # Catalog modules; each exposes `register() -> list[str]` (idempotent).
-CATALOG_MODULES = ("flan_jax_tasks.toy", "flan_jax.mixtures.recipe")
+CATALOG_MODULES = ("flan_jax_tasks.toy", "flan_jax.mixtures.recipe",
+                   # Held-out suites (until the lazy catalog registers collections by name).
+                   "flan_jax_tasks.bbh", "flan_jax_tasks.mmlu")
 
 _HINT = "Run `flan-jax tasks list` to see every task and mixture."
 

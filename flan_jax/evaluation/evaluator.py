@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import seqio
 
@@ -33,6 +33,29 @@ def evaluate(evaluator: seqio.Evaluator, predictor: Predictor, params: Any,
   return {task: {name: float(getattr(value, "value", value))
                  for name, value in metrics.items()}
           for task, metrics in results.items()}
+
+
+def with_example_counts(evaluator: seqio.Evaluator,
+                        results: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+  """Adds `num_examples` (how many examples each task's metrics scored) where missing."""
+  out = {}
+  for task, metrics in results.items():
+    metrics = dict(metrics)
+    metrics.setdefault("num_examples", float(len(evaluator.cached_targets.get(task, ()))))
+    out[task] = metrics
+  return out
+
+
+def eval_split(task_names: Sequence[str], requested: str | None) -> str:
+  """The split to evaluate: the requested one, else 'validation' when every task has it, else
+  'test' when every task has it (the held-out suites ship test sets only)."""
+  if requested:
+    return requested
+  splits = [set(seqio.TaskRegistry.get(name).splits) for name in task_names]
+  for candidate in ("validation", "test"):
+    if splits and all(candidate in s for s in splits):
+      return candidate
+  return "validation"
 
 
 def flatten_metrics(results: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
