@@ -60,7 +60,7 @@ def _evaluate(args, loaded) -> tuple[dict, str]:
   from flan_jax.evaluation import rank_classification
   from flan_jax.evaluation.predict import Predictor
   provider = seqio.get_mixture_or_task(args.task)
-  split = evaluator_lib.eval_split([t.name for t in provider.get_subtasks()], args.split)
+  split = evaluator_lib.eval_split([t.name for t in evaluator_lib.subtasks(provider)], args.split)
   evaluator = evaluator_lib.make_evaluator(args.task, loaded.task_feature_lengths, split,
                                            args.num_examples)
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,

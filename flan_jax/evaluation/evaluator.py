@@ -46,6 +46,11 @@ def with_example_counts(evaluator: seqio.Evaluator,
   return out
 
 
+def subtasks(provider: seqio.Task | seqio.Mixture) -> list[seqio.Task]:
+  """A mixture's tasks (nested mixtures flattened), or [the task]."""
+  return list(provider.tasks) if isinstance(provider, seqio.Mixture) else [provider]
+
+
 def eval_split(task_names: Sequence[str], requested: str | None) -> str:
   """The split to evaluate: the requested one, else 'validation' when every task has it, else
   'test' when every task has it (the held-out suites ship test sets only)."""
