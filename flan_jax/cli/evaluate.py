@@ -73,7 +73,9 @@ def _evaluate(args, loaded) -> tuple[dict, str]:
           loaded.model, loaded.params, loaded.mesh, loaded.rules, loaded.param_shardings,
           args.batch_size)
       ranked = rank_classification.evaluate_tasks(
-          evaluator.eval_tasks, scorer, loaded.task_feature_lengths, split, args.num_examples)
+          evaluator.cached_task_datasets,
+          {t.name: t.output_features for t in evaluator.eval_tasks}, scorer,
+          loaded.task_feature_lengths)
       for task, metrics in ranked.items():
         results.setdefault(task, {}).update(metrics)
   return results, split

@@ -41,7 +41,9 @@ def with_example_counts(evaluator: seqio.Evaluator,
   out = {}
   for task, metrics in results.items():
     metrics = dict(metrics)
-    metrics.setdefault("num_examples", float(len(evaluator.cached_targets.get(task, ()))))
+    if "num_examples" not in metrics:
+      dataset = evaluator.cached_task_datasets.get(task)  # Held in memory: cheap to count.
+      metrics["num_examples"] = float(sum(1 for _ in dataset) if dataset is not None else 0)
     out[task] = metrics
   return out
 

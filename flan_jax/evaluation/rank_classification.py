@@ -100,19 +100,19 @@ def model_scorer(model, params, mesh, rules, param_shardings, batch_size: int) -
   return scorer
 
 
-def evaluate_tasks(tasks: Sequence, scorer: Scorer, lengths: Mapping[str, int], split: str,
-                   num_examples: int | None = None) -> dict[str, dict[str, float]]:
-  """{task: rank_accuracy, num_examples} for each seqio task whose examples list choices."""
+def evaluate_tasks(task_datasets: Mapping, output_features: Mapping, scorer: Scorer,
+                   lengths: Mapping[str, int]) -> dict[str, dict[str, float]]:
+  """{task: rank_accuracy, num_examples} for each task whose examples list choices.
+
+  `task_datasets`: {task name: its (already built, e.g. an evaluator's cached) tf.data dataset}.
+  """
   out = {}
-  for task in tasks:
-    ds = task.get_dataset(dict(lengths), split=split, shuffle=False, num_epochs=1)
+  for name, ds in task_datasets.items():
     if CHOICES not in ds.element_spec:
       continue
-    if num_examples:
-      ds = ds.take(num_examples)
     examples = list(ds.as_numpy_iterator())
-    vocabulary = task.output_features["targets"].vocabulary
+    vocabulary = output_features[name]["targets"].vocabulary
     chosen = rank_choices(examples, scorer, vocabulary.encode, lengths["targets"],
                           lengths["inputs"])
-    out[task.name] = rank_accuracy(examples, chosen)
+    out[name] = rank_accuracy(examples, chosen)
   return out
