@@ -14,7 +14,8 @@ from flan_jax import errors
 # Catalog modules; each exposes `register() -> list[str]` (idempotent).
 CATALOG_MODULES = ("flan_jax_tasks.toy", "flan_jax.mixtures.recipe",
                    # Held-out suites (until the lazy catalog registers collections by name).
-                   "flan_jax_tasks.bbh", "flan_jax_tasks.mmlu")
+                   "flan_jax_tasks.bbh", "flan_jax_tasks.mmlu", "flan_jax_tasks.held_in",
+                   "flan_jax_tasks.cot_eval")
 
 _HINT = "Run `flan-jax tasks list` to see every task and mixture."
 
