@@ -13,6 +13,10 @@ import sys
 COMMANDS = {
     "train": ("flan_jax.cli.train", "finetune a model from gin configs (T5X flags)"),
     "eval": ("flan_jax.cli.evaluate", "run SeqIO evaluation on a checkpoint"),
+    "evaluate-predictions": ("flan_jax.cli.evaluate_predictions",
+                             "score a JSONL file of {prediction, target} rows from any system"),
+    "contamination": ("flan_jax.cli.contamination",
+                      "find eval examples whose text overlaps a training mixture (13-grams)"),
     "infer": ("flan_jax.cli.infer", "write JSONL predictions from a checkpoint"),
     "tasks": ("flan_jax.cli.tasks", "list tasks and mixtures, show rendered examples"),
     "mixtures": ("flan_jax.cli.mixtures", "inspect mixture rates and shares"),
@@ -24,8 +28,9 @@ COMMANDS = {
 
 def _usage() -> str:
   lines = ["usage: flan-jax [--verbose] [--version] COMMAND [ARGS...]", "", "commands:"]
+  width = max(len(name) for name in COMMANDS) + 2
   for name, (_, doc) in COMMANDS.items():
-    lines.append(f"  {name:<10}{doc}")
+    lines.append(f"  {name:<{width}}{doc}")
   lines.append("")
   lines.append("Run `flan-jax COMMAND --help` for a command's arguments. `--verbose` (anywhere)")
   lines.append("shows TensorFlow/XLA start-up logs and full tracebacks.")

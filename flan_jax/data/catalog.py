@@ -19,7 +19,15 @@ from flan_jax import errors
 from flan_jax.data import catalog_spec
 
 # The built-in collections; adding one is adding its module name here.
-CATALOG_MODULES = ("flan_jax_tasks.toy",)
+CATALOG_MODULES = (
+    "flan_jax_tasks.toy",
+    # The Flan 2022 collection's sources.
+    "flan_jax_tasks.flan2021", "flan_jax_tasks.t0", "flan_jax_tasks.niv2", "flan_jax_tasks.cot",
+    "flan_jax_tasks.dialog",
+    # Held-out and evaluation suites.
+    "flan_jax_tasks.bbh", "flan_jax_tasks.mmlu", "flan_jax_tasks.held_in",
+    "flan_jax_tasks.cot_eval",
+)
 RECIPE_MODULE = "flan_jax.mixtures.recipe"
 DEFAULT_RENDER_SEED = 0  # Same value as rendering.DEFAULT_RENDER_SEED (which imports TF).
 # How `flan-jax cache` tells Beam worker processes (mixtures.worker_registration) its user

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import seqio
 
@@ -33,6 +33,36 @@ def evaluate(evaluator: seqio.Evaluator, predictor: Predictor, params: Any,
   return {task: {name: float(getattr(value, "value", value))
                  for name, value in metrics.items()}
           for task, metrics in results.items()}
+
+
+def with_example_counts(evaluator: seqio.Evaluator,
+                        results: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+  """Adds `num_examples` (how many examples each task's metrics scored) where missing."""
+  out = {}
+  for task, metrics in results.items():
+    metrics = dict(metrics)
+    if "num_examples" not in metrics:
+      dataset = evaluator.cached_task_datasets.get(task)  # Held in memory: cheap to count.
+      metrics["num_examples"] = float(sum(1 for _ in dataset) if dataset is not None else 0)
+    out[task] = metrics
+  return out
+
+
+def subtasks(provider: seqio.Task | seqio.Mixture) -> list[seqio.Task]:
+  """A mixture's tasks (nested mixtures flattened), or [the task]."""
+  return list(provider.tasks) if isinstance(provider, seqio.Mixture) else [provider]
+
+
+def eval_split(task_names: Sequence[str], requested: str | None) -> str:
+  """The split to evaluate: the requested one, else 'validation' when every task has it, else
+  'test' when every task has it (the held-out suites ship test sets only)."""
+  if requested:
+    return requested
+  splits = [set(seqio.TaskRegistry.get(name).splits) for name in task_names]
+  for candidate in ("validation", "test"):
+    if splits and all(candidate in s for s in splits):
+      return candidate
+  return "validation"
 
 
 def flatten_metrics(results: Mapping[str, Mapping[str, float]]) -> dict[str, float]:

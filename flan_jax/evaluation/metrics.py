@@ -29,3 +29,15 @@ def accuracy(targets: Sequence, predictions: Sequence) -> dict[str, float]:
       "accuracy": 100.0 * hits / len(targets),
       "majority_baseline": 100.0 * most_common / len(targets),
   }
+
+
+def exact_match(targets: Sequence, predictions: Sequence) -> dict[str, float]:
+  """Exact-match accuracy in percent (whitespace-normalized) and how many examples it scored.
+
+  The held-out suites' metric: their postprocess functions have already extracted the answer.
+  """
+  if len(targets) != len(predictions):
+    raise ValueError(f"exact_match: {len(targets)} targets but {len(predictions)} predictions.")
+  hits = sum(_normalize(t) == _normalize(p) for t, p in zip(targets, predictions))
+  return {"accuracy": 100.0 * hits / len(targets) if targets else 0.0,
+          "num_examples": float(len(targets))}

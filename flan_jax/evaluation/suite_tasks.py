@@ -1,0 +1,131 @@
+"""Registers the held-out suites' SeqIO tasks over prompts rendered in Python at read time.
+
+The suites are small (BBH 6.5k, MMLU 14k examples) and their prompts follow fixed protocols
+(exemplar files, a length rule), so each task's rows come from a plain Python function run when
+the dataset is built. Registering reads no file: `flan-jax evaluate-predictions` works without
+the suite's data, and a missing folder fails when a dataset is first built, naming its setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from typing import Callable, Iterable, Mapping, Sequence
+
+import seqio
+import tensorflow as tf
+
+from flan_jax import errors
+from flan_jax.data import registration
+from flan_jax.data import vocab as vocab_lib
+
+SUITE_VOCABULARY_ENV = "FLAN_JAX_VOCABULARY"  # a SentencePiece file; default: the toy one.
+CHOICES = "choices"  # optional feature: the answer choices, each spelled as a target is.
+
+
+class SuiteDataMissingError(errors.FlanJaxError):
+  """A held-out suite's local files are not where its setting points."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteTaskInfo:
+  """How a suite task is reported: its suite, its row label and its category (if any)."""
+  suite: str
+  label: str
+  category: str | None = None
+
+
+_INFO: dict[str, SuiteTaskInfo] = {}
+
+
+def suite_task_info(task_name: str) -> SuiteTaskInfo | None:
+  return _INFO.get(task_name)
+
+
+def output_features() -> dict[str, seqio.Feature]:
+  """The suites' features: $FLAN_JAX_VOCABULARY's SentencePiece model, else the toy vocabulary."""
+  path = os.environ.get(SUITE_VOCABULARY_ENV)
+  vocabulary = (_sentencepiece(path) if path else vocab_lib.toy_vocabulary())
+  return {"inputs": seqio.Feature(vocabulary, add_eos=True),
+          "targets": seqio.Feature(vocabulary, add_eos=True)}
+
+
+@functools.lru_cache(maxsize=None)
+def _sentencepiece(path: str) -> seqio.Vocabulary:
+  return seqio.SentencePieceVocabulary(path)
+
+
+def local_dir(env_key: str, flag: str, layout: str) -> str:
+  """The folder $FLAN_JAX_{env_key}_DIR names; SuiteDataMissingError saying how to set it."""
+  variable = f"FLAN_JAX_{env_key}_DIR"
+  path = os.environ.get(variable)
+  if not path:
+    raise SuiteDataMissingError(
+        f"{variable} is not set: point it (or `{flag}`) at a folder holding {layout}.")
+  if not os.path.isdir(path):
+    raise SuiteDataMissingError(
+        f"{variable} (or `{flag}`) is {path!r}, which is not a folder; it should hold {layout}.")
+  return path
+
+
+def require_file(path: str, variable: str, layout: str) -> str:
+  """`path`, or SuiteDataMissingError naming the setting and the expected layout."""
+  if not os.path.isfile(path):
+    raise SuiteDataMissingError(
+        f"{path} does not exist: {variable} should point at a folder holding {layout}.")
+  return path
+
+
+Rows = Callable[[str], Iterable[Mapping[str, object]]]
+
+
+class _RowsDatasetFn:
+  """A FunctionDataSource dataset_fn over `rows(split)`: dicts of inputs, targets, idx (+choices).
+
+  `rows(split)` runs (and checks its files) when the dataset is built, so a missing file fails
+  there with a clear message instead of deep inside tf.data iteration.
+  """
+
+  def __init__(self, rows: Rows, with_choices: bool):
+    self._rows = rows
+    self._with_choices = with_choices
+
+  def __call__(self, split: str, shuffle_files: bool = False, seed: int | None = None):
+    del shuffle_files, seed  # Eval data: always in file order.
+    rows = list(self._rows(split))
+    signature = {"inputs": tf.TensorSpec([], tf.string), "targets": tf.TensorSpec([], tf.string),
+                 "idx": tf.TensorSpec([], tf.string)}
+    if self._with_choices:
+      signature[CHOICES] = tf.TensorSpec([None], tf.string)
+    keys = tuple(signature)
+    return tf.data.Dataset.from_generator(
+        lambda: ({k: row[k] for k in keys} for row in rows), output_signature=signature)
+
+
+def register_suite_task(name: str, rows: Rows, *, splits: Sequence[str],
+                        postprocess_fn: Callable, info: SuiteTaskInfo,
+                        with_choices: bool = False,
+                        metric_fns: Sequence[Callable] | None = None,
+                        num_input_examples: Mapping[str, int] | None = None) -> str:
+  """Registers one eval task (skipped if already registered); returns its name."""
+  from flan_jax.evaluation import metrics  # pylint: disable=g-import-not-at-top
+  _INFO[name] = info
+  if name in seqio.TaskRegistry.names():
+    return name
+  source = seqio.FunctionDataSource(_RowsDatasetFn(rows, with_choices), splits=tuple(splits),
+                                    num_input_examples=num_input_examples)
+  seqio.TaskRegistry.add(
+      name, source=source,
+      preprocessors=[registration.tokenize_in_batches,
+                     seqio.preprocessors.append_eos_after_trim],
+      output_features=output_features(), postprocess_fn=postprocess_fn,
+      metric_fns=list(metric_fns or (metrics.exact_match,)), shuffle_buffer_size=None)
+  return name
+
+
+def register_mixture(name: str, task_names: Sequence[str]) -> str:
+  """An equal-rate mixture of suite tasks (skipped if already registered)."""
+  if name not in seqio.MixtureRegistry.names():
+    seqio.MixtureRegistry.add(name, [(t, 1.0) for t in task_names])
+  return name

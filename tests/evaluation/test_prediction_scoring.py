@@ -1,0 +1,67 @@
+"""`flan-jax evaluate-predictions`: any system's outputs, scored with the task's own rules."""
+
+import json
+
+import pytest
+
+from flan_jax.cli import main as cli
+
+
+def _write(path, rows):
+  path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+  return str(path)
+
+
+def _run(argv, capsys):
+  code = cli.main(argv)
+  captured = capsys.readouterr()
+  return code, captured.out, captured.err
+
+
+def test_bbh_cot_file_without_any_suite_data(tmp_path, monkeypatch, capsys):
+  monkeypatch.delenv("FLAN_JAX_BBH_DIR", raising=False)
+  rows = [{"prediction": "x. So the answer is (A).", "target": "(A)"},
+          {"prediction": "So the answer is (B)", "target": "(A)"},
+          {"prediction": "(C)", "target": "(C)"},   # No phrase: the whole text is the answer.
+          {"prediction": "the answer is True.", "target": "True"}]
+  path = _write(tmp_path / "p.jsonl", rows)
+  code, out, err = _run(["evaluate-predictions", "--task", "bbh_date_understanding_cot",
+                         "--predictions", path], capsys)
+  assert code == 0, err
+  final = json.loads(out.strip().splitlines()[-1])
+  assert final["accuracy"] == 75.0 and final["num_examples"] == 4.0
+
+
+def test_mixture_rows_name_their_task_and_average_is_macro(tmp_path, capsys):
+  rows = [{"task": "bbh_navigate_direct", "prediction": "Yes", "target": "Yes"},
+          {"task": "bbh_navigate_direct", "prediction": "No", "target": "Yes"},
+          {"task": "bbh_snarks_direct", "prediction": "(A)", "targets": "(A)"}]
+  path = _write(tmp_path / "p.jsonl", rows)
+  code, out, err = _run(["evaluate-predictions", "--task", "bbh_direct", "--predictions", path],
+                        capsys)
+  assert code == 0, err
+  final = json.loads(out.strip().splitlines()[-1])
+  assert final["accuracy"] == 75.0  # (50 + 100) / 2 over the two subtasks present.
+  assert final["num_examples"] == 3.0 and final["num_tasks"] == 2.0
+  assert "bbh_navigate_direct       2" in out.replace("  ", "  ")
+
+
+def test_mmlu_generation_letters(tmp_path, capsys):
+  rows = [{"prediction": "B", "target": "B"}, {"prediction": "(D) 7", "target": "D"},
+          {"prediction": "A. 3", "target": "B"}]
+  path = _write(tmp_path / "p.jsonl", rows)
+  code, out, _ = _run(["evaluate-predictions", "--task", "mmlu_anatomy_direct",
+                       "--predictions", path], capsys)
+  assert code == 0
+  assert json.loads(out.strip().splitlines()[-1])["accuracy"] == pytest.approx(200 / 3)
+
+
+def test_bad_rows_name_file_and_line(tmp_path, capsys):
+  path = _write(tmp_path / "p.jsonl", [{"prediction": "x", "target": "x"}, {"pred": "y"}])
+  code, _, err = _run(["evaluate-predictions", "--task", "bbh_navigate_direct",
+                       "--predictions", path], capsys)
+  assert code == 2 and "p.jsonl:2" in err and "'prediction' and 'target'" in err
+  path = _write(tmp_path / "q.jsonl", [{"prediction": "x", "target": "x"}])
+  code, _, err = _run(["evaluate-predictions", "--task", "bbh_direct", "--predictions", path],
+                      capsys)
+  assert code == 2 and "q.jsonl:1" in err and "'task'" in err
