@@ -51,8 +51,7 @@ def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
   store = checkpoints.CheckpointStore(model_dir, period=0)
   with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
     abstract, shardings, _ = state.param_layout(model, lengths, mesh, rules)
-    step = store.latest_step() if step is None else step
-    params = store.restore_params(abstract, step)
+    params, step = store.restore_params(abstract, step)
   return LoadedModel(model, params, shardings, mesh, rules, lengths, int(step))
 
 
