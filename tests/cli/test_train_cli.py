@@ -108,3 +108,11 @@ def test_missing_gin_file_names_where_it_looked(tmp_path, capsys, monkeypatch):
                        f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
   assert code == 2
   assert "gin file 'runs/no_such.gin' not found" in err and str(tmp_path) in err
+
+
+def test_misspelled_macro_is_refused_with_a_suggestion(tmp_path, capsys):
+  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                      ["--gin.TRAIN_STEP=10"], capsys)
+  assert code == 2
+  assert "Unknown macro 'TRAIN_STEP'" in err and "Did you mean TRAIN_STEPS?" in err
+  assert not (tmp_path / "checkpoints").exists()
