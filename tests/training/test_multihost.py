@@ -89,7 +89,7 @@ def _checkpoint_steps(model_dir) -> list[int]:
 
 def test_sigterm_to_both_processes_saves_one_agreed_step_and_exits_zero(tmp_path):
   model_dir = str(tmp_path / "preempted")
-  train_steps = 2000
+  train_steps = 60
   workers = _start_workers(model_dir, tmp_path, str(train_steps))
   deadline = time.time() + 400
   while not _checkpoint_steps(model_dir):  # Training is under way on both hosts.

@@ -192,3 +192,12 @@ def test_lengths_beyond_device_memory_are_refused_with_the_estimate(tmp_path, mo
                            r"20,000 positions x 8 bytes\), more than the 1\.0 GiB"):
     _train(tmp_path, task_feature_lengths={"inputs": 20_000, "targets": 8})
   assert not (tmp_path / "checkpoints").exists()
+
+
+def test_nearly_full_disk_is_refused_before_training(tmp_path, monkeypatch):
+  usage = run_setup.shutil.disk_usage(tmp_path)
+  monkeypatch.setattr(run_setup.shutil, "disk_usage",
+                      lambda path: usage._replace(free=10 * 2**20))
+  with pytest.raises(errors.ConfigError, match="has only 10 MiB free"):
+    _train(tmp_path / "run")
+  assert not (tmp_path / "run" / "checkpoints").exists()
