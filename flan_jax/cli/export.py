@@ -15,6 +15,8 @@ def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(prog="flan-jax export", description=__doc__)
   parser.add_argument("name", help="a task or mixture name")
   parser.add_argument("--out", required=True, help="output .jsonl or .jsonl.gz")
+  parser.add_argument("--overwrite", action="store_true",
+                      help="replace an existing --out file (once the new one is complete)")
   parser.add_argument("--split", default="train")
   parser.add_argument("--num-examples", "--num_examples", type=int, default=None,
                       help="rows to write over all shards (required for mixtures; "
@@ -31,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
   args = _parser().parse_args(argv)
+  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
+  outputs.check_output_path(args.out, args.overwrite)  # Before planning anything.
   from flan_jax.data import catalog, rendering  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
   render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
@@ -38,7 +42,7 @@ def main(argv: list[str]) -> int:
   index, num = export.parse_shard(args.shard)
   cfg = export.ExportConfig(name=args.name, out=args.out, split=args.split,
                             num_examples=args.num_examples, seed=args.seed,
-                            shard_index=index, num_shards=num)
+                            shard_index=index, num_shards=num, overwrite=args.overwrite)
   rows = export.export(cfg, progress=not args.no_progress)
   print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
   return 0

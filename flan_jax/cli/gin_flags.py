@@ -119,3 +119,50 @@ def parse_gin(files: list[str], bindings: list[str], search_paths: str = "") -> 
       hint = (" (gin values are Python literals: strings need quotes, e.g. "
               "--gin.MODEL_DIR=\"'/tmp/run'\")")
     raise errors.ConfigError(f"gin could not apply the config: {e}{hint}") from e
+  check_macro_overrides(bindings)
+
+
+def check_macro_overrides(bindings: list[str]) -> None:
+  """Refuses a flag that sets a macro no config uses (e.g. `--gin.TRAIN_STEP=10`).
+
+  gin accepts any `NAME = value` as a new macro, so a misspelled macro would otherwise
+  be ignored silently. Macros that config files define but do not use are left alone.
+  """
+  import difflib
+  import gin.config
+  used = _referenced_macros(gin.config._CONFIG)  # pylint: disable=protected-access
+  defined = {scope for scope, selector in gin.config._CONFIG  # pylint: disable=protected-access
+             if selector == "gin.macro"}
+  for binding in bindings:
+    name = binding.split("=", 1)[0].strip()
+    if "." in name or "/" in name or name not in defined or name in used:
+      continue
+    close = difflib.get_close_matches(name, sorted(used), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(close)}?" if close else (
+        f" Known macros: {', '.join(sorted(used))}." if used else "")
+    raise errors.ConfigError(
+        f"Unknown macro {name!r} in {binding!r}: no config uses %{name}, so it would be "
+        f"ignored.{hint}")
+
+
+def _referenced_macros(config: dict) -> set[str]:
+  """Names of the macros referenced as %NAME anywhere in the parsed bindings."""
+  import gin.config
+  found: set[str] = set()
+
+  def visit(value) -> None:
+    if isinstance(value, gin.config.ConfigurableReference):
+      scope, _, selector = str(value.scoped_selector).rpartition("/")
+      if selector == "gin.macro":
+        found.add(scope)
+    elif isinstance(value, dict):
+      for item in value.values():
+        visit(item)
+    elif isinstance(value, (list, tuple, set)):
+      for item in value:
+        visit(item)
+
+  for params in config.values():
+    for value in params.values():
+      visit(value)
+  return found

@@ -36,13 +36,17 @@ def main(argv: list[str]) -> int:
   parser = argparse.ArgumentParser(prog="flan-jax infer", description=__doc__)
   add_checkpoint_arguments(parser)
   parser.add_argument("--out", required=True, help="JSONL file to write.")
+  parser.add_argument("--overwrite", action="store_true",
+                      help="replace an existing --out file (once the new one is complete).")
   args = parser.parse_args(argv)
+  from flan_jax.cli import outputs
+  outputs.check_output_path(args.out, args.overwrite)  # Before loading anything.
   distributed.configure_before_jax(args)
   from flan_jax.data import catalog
   catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading anything.
   loaded = load(args)
   from flan_jax.evaluation import infer
   count = infer.write_predictions(loaded, args.task, args.split, args.out,
-                                  args.num_examples, args.batch_size)
+                                  args.num_examples, args.batch_size, args.overwrite)
   print(f"Wrote {count} predictions (checkpoint step {loaded.step}) to {args.out}")
   return 0

@@ -41,8 +41,8 @@ def main(argv: list[str]) -> int:
   if args.skip_missing:
     overrides.append("TrainConfig.skip_missing = True")
   gin_flags.parse_gin(args.gin_file, args.gin_bindings + overrides, args.gin_search_paths)
-  summary = gin_flags.register_configurables.train()
-  _write_operative_config(summary["model_dir"])
+  # config.gin is written once training really runs, not when the start is refused.
+  summary = gin_flags.register_configurables.train(on_start=_write_operative_config)
   print(format_summary(summary), flush=True)
   if args.summary_json:
     with open(args.summary_json, "w") as f:

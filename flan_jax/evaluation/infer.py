@@ -51,8 +51,7 @@ def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
   store = checkpoints.CheckpointStore(model_dir, period=0)
   with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
     abstract, shardings, _ = state.param_layout(model, lengths, mesh, rules)
-    step = store.latest_step() if step is None else step
-    params = store.restore_params(abstract, step)
+    params, step = store.restore_params(abstract, step)
   return LoadedModel(model, params, shardings, mesh, rules, lengths, int(step))
 
 
@@ -72,14 +71,20 @@ def iterate_examples(name: str, split: str, lengths: Mapping[str, int],
 
 
 def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,
-                      num_examples: int | None = None, batch_size: int = 64) -> int:
-  """Greedy-decodes examples and writes JSONL rows {task, inputs, targets, prediction}."""
+                      num_examples: int | None = None, batch_size: int = 64,
+                      overwrite: bool = False) -> int:
+  """Greedy-decodes examples and writes JSONL rows {task, inputs, targets, prediction}.
+
+  The file appears only when complete (see flan_jax/cli/outputs.py); an existing one is
+  refused unless `overwrite`, and kept as it was if decoding fails.
+  """
+  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
   lengths = loaded.task_feature_lengths
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
                         batch_size, max_decode_length=lengths["targets"])
   rows, count = [], 0
-  os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-  with open(out_path, "w") as out, jax.set_mesh(loaded.mesh), \
+  with outputs.atomic_output(out_path, "w", overwrite, encoding="utf-8") as out, \
+      jax.set_mesh(loaded.mesh), \
       nn.logical_axis_rules(loaded.rules):
     for task_name, example in iterate_examples(name, split, lengths, num_examples):
       rows.append((task_name, example))

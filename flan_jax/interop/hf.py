@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from typing import Any, Iterator
 
 import numpy as np
 
-from flan_jax.interop import ConversionError
+from flan_jax.interop import ConversionError, contained_path
 from flan_jax.interop import param_tree
 from flan_jax.models import t5
 
@@ -175,7 +176,7 @@ def read_state_dict(path: str) -> dict[str, np.ndarray]:
       files = sorted(set(_read_json(index)["weight_map"].values()))
       state: dict = {}
       for file in files:
-        state.update(_read_weight_file(os.path.join(path, file)))
+        state.update(_read_weight_file(contained_path(path, file, index)))
       return state
   raise ConversionError(f"{path!r} has no {_SAFETENSORS} or {_TORCH_BIN} (nor a sharded "
                         "index): it is not a Hugging Face checkpoint directory.")
@@ -194,7 +195,13 @@ def _read_weight_file(file: str) -> dict[str, np.ndarray]:
   except ImportError as e:
     raise ConversionError(f"Reading {file!r} needs torch; install it or convert the "
                           "checkpoint to safetensors.") from e
-  state = torch.load(file, map_location="cpu", weights_only=True)
+  try:
+    state = torch.load(file, map_location="cpu", weights_only=True)
+  except pickle.UnpicklingError as e:  # weights_only refuses code and unknown objects.
+    raise ConversionError(
+        f"{file!r} holds more than plain tensors (weights-only loading refused it: "
+        f"{str(e).strip().splitlines()[0][:200]}). Nothing from it was run. Convert it "
+        "to safetensors from a trusted source.") from e
   return {k: v.float().numpy() for k, v in state.items() if hasattr(v, "float")}
 
 

@@ -78,8 +78,10 @@ def is_model_dir(path: str) -> bool:
 
 
 def load_model_dir(path: str, step: int | None = None) -> tuple[t5.T5Config, PyTree]:
-  """(T5Config, numpy params) of a training MODEL_DIR's latest (or given) checkpoint."""
-  import orbax.checkpoint as ocp
+  """(T5Config, numpy params) of a training MODEL_DIR's latest (or given) checkpoint.
+
+  Without `step`, damaged newer checkpoints are skipped with a warning (left in place).
+  """
   with open(os.path.join(path, RUN_FILE)) as f:
     run = json.load(f)
   if run.get("model_family", "T5Config") != "T5Config":
@@ -90,19 +92,30 @@ def load_model_dir(path: str, step: int | None = None) -> tuple[t5.T5Config, PyT
   steps = sorted(int(n) for n in os.listdir(folder) if n.isdigit())
   if not steps:
     raise ConversionError(f"{folder!r} holds no complete checkpoint.")
-  step = steps[-1] if step is None else step
-  state_dir = os.path.join(folder, str(step), "state")
+  if step is not None:
+    return config, _restore_params(os.path.join(folder, str(step), "state"))
+  from flan_jax.training import checkpoints  # pylint: disable=g-import-not-at-top
+  params, _, _ = checkpoints.newest_restorable(
+      folder, steps, lambda s: _restore_params(os.path.join(folder, str(s), "state")))
+  return config, params
+
+
+def _restore_params(state_dir: str) -> PyTree:
+  """The float32 numpy params of one training checkpoint's `state` item."""
+  import orbax.checkpoint as ocp
   checkpointer = ocp.PyTreeCheckpointer()
   metadata = checkpointer.metadata(state_dir)
   metadata = getattr(metadata, "item_metadata", metadata)
   tree = getattr(metadata, "tree", metadata)
+  if not isinstance(tree, dict) or "params" not in tree:
+    raise ValueError(f"checkpoint metadata is unreadable or incomplete in {state_dir}")
   restore_args = jax.tree_util.tree_map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray),
                                         tree["params"])
   restored = checkpointer.restore(
       state_dir, args=ocp.args.PyTreeRestore(item={"params": tree["params"]},
                                              restore_args={"params": restore_args},
                                              partial_restore=True))
-  return config, _to_numpy(restored["params"])
+  return _to_numpy(restored["params"])
 
 
 def _to_numpy(tree: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from flan_jax.interop import ConversionError
+from flan_jax.interop import ConversionError, contained_path
 from flan_jax.interop import param_tree
 from flan_jax.models import t5
 
@@ -119,7 +119,8 @@ def _read_tensorstore(spec: dict, ckpt_dir: str) -> np.ndarray:
   relative = kvstore.get("path", spec.pop("path", None))
   if relative is None:
     raise ConversionError(f"TensorStore spec without a path in {ckpt_dir!r}: {spec}")
-  spec["kvstore"] = {"driver": "file", "path": os.path.join(os.path.abspath(ckpt_dir), relative)}
+  spec["kvstore"] = {"driver": "file", "path": contained_path(
+      ckpt_dir, relative, f"The T5X checkpoint index {os.path.join(ckpt_dir, LEGACY_FILE)!r}")}
   spec.pop("metadata", None)  # Read what is on disk; the stored metadata may be partial.
   try:
     return np.asarray(ts.open(spec, open=True, read=True).result().read().result())

@@ -65,6 +65,7 @@ class ExportConfig:
   seed: int = 0
   shard_index: int = 0
   num_shards: int = 1
+  overwrite: bool = False  # Replace an existing `out` (only once the new file is complete).
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -327,11 +328,17 @@ class _NoBar:
     del n
 
 
-def _open_out(path: str, compress: bool) -> tuple[io.BufferedWriter, io.RawIOBase]:
-  raw = open(path, "wb")  # pylint: disable=consider-using-with
-  if compress:  # mtime=0 and no file name: same bytes on every run.
-    return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0), raw
-  return raw, raw
+@contextlib.contextmanager
+def _open_out(path: str, overwrite: bool) -> Iterator[io.BufferedIOBase]:
+  """The output, written to a temporary file renamed over `path` only when complete; an
+  existing `path` is refused unless `overwrite`, and nothing is left behind on failure."""
+  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
+  with outputs.atomic_output(path, "wb", overwrite) as raw:
+    if not path.endswith(".gz"):
+      yield raw
+      return
+    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:  # Same bytes
+      yield out                                                              # every run.
 
 
 def export(cfg: ExportConfig, progress: bool = True) -> int:
@@ -339,19 +346,12 @@ def export(cfg: ExportConfig, progress: bool = True) -> int:
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
   from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
   plan = _plan(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
-  os.makedirs(os.path.dirname(os.path.abspath(cfg.out)), exist_ok=True)
-  tmp = cfg.out + ".tmp"
   written = 0
   with _spill_dir(cfg.out) as spill_dir, \
       tqdm(total=plan.count, unit="rows", disable=not progress, file=sys.stderr,
-           mininterval=1.0, desc=cfg.name) as bar:
-    out, raw = _open_out(tmp, cfg.out.endswith(".gz"))
-    try:
-      for chunk, rows in _chunks(plan, cfg, spill_dir, bar):
-        out.write(chunk)
-        written += rows
-    finally:
-      out.close()
-      raw.close()
-  os.replace(tmp, cfg.out)
+           mininterval=1.0, desc=cfg.name) as bar, \
+      _open_out(cfg.out, cfg.overwrite) as out:
+    for chunk, rows in _chunks(plan, cfg, spill_dir, bar):
+      out.write(chunk)
+      written += rows
   return written

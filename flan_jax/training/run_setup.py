@@ -27,6 +27,7 @@ from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
 from flan_jax.training import checkpoints, input_pipeline, optimizers, partitioning, state
+from flan_jax.training import run_checks
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
@@ -51,6 +52,11 @@ class Run:
   layout: state.StateLayout
   batch_sharding: NamedSharding
   checkpoints: checkpoints.CheckpointStore
+  optimizer_config: OptimizerConfig | None = None
+
+  def record_start(self) -> None:
+    """Writes the run record (run.json); called once training has really started."""
+    _write_run_file(self.config, self.model_config, self.optimizer_config)
 
   def train_dataset(self):
     c = self.config
@@ -95,6 +101,7 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
             loss: LossConfig, partition: PartitionConfig) -> Run:
   """Validates the configuration and builds mesh, model, optimizer and checkpoints."""
   _check_train_config(config)
+  run_checks.check_feature_lengths(config, model_config)
   optimizer.validate()
   loss.validate()
   if config.cache_dirs:
@@ -111,6 +118,8 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   mesh = partitioning.create_mesh(partition)
   rules = partition.rules()
   _check_batch(config, mesh, rules)
+  run_checks.check_memory_for_lengths(config, model_config, mesh, rules,
+                                      run_checks.device_memory_bytes)
   _check_model_dir(config, model_config)
   model = family.build(model_config)
   tx = optimizers.make_optimizer(optimizer, config.train_steps)
@@ -118,14 +127,22 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   store = checkpoints.CheckpointStore(
       config.model_dir, config.checkpoint_period, config.keep_checkpoints,
       best_metric=config.best_checkpoint_metric, best_mode=config.best_checkpoint_mode)
-  store.check_compatible(layout.abstract)
-  _write_run_file(config, model_config)
+  store.check_compatible(layout.abstract, run_checks.saved_optimizer_name(config.model_dir))
+  run_checks.check_train_steps(config, store)
   return Run(config=config, model_config=model_config, family=family, loss_config=loss,
              mesh=mesh,
              rules=rules, model=model, tx=tx,
              learning_rate_fn=optimizers.make_schedule(optimizer, config.train_steps),
              layout=layout, batch_sharding=partitioning.batch_sharding(mesh, rules),
-             checkpoints=store)
+             checkpoints=store, optimizer_config=optimizer)
+
+
+def first_batches(run: Run, position: int) -> tuple[input_pipeline.ShardedBatches, dict]:
+  """(batches, first batch) from `position`, built before anything compiles, so a data
+  error (a record missing a field, a failing preprocessor) is reported naming the task."""
+  return run_checks.first_batch(
+      run.config.mixture_or_task_name,
+      lambda: input_pipeline.ShardedBatches(run.train_dataset(), run.batch_sharding, position))
 
 
 def _check_train_config(config: TrainConfig) -> None:
@@ -209,12 +226,15 @@ def _check_model_dir(config: TrainConfig, model_config: Any) -> None:
 _NON_SHAPE_FIELDS = {"dropout_rate", "dtype", "remat_policy", "attention_impl"}
 
 
-def _write_run_file(config: TrainConfig, model_config: Any) -> None:
+def _write_run_file(config: TrainConfig, model_config: Any,
+                    optimizer: OptimizerConfig | None = None) -> None:
   if jax.process_index() != 0:
     return
   payload = {"model_family": type(model_config).__name__,
              "train_config": _jsonable(dataclasses.asdict(config)),
              "model_config": _jsonable(dataclasses.asdict(model_config))}
+  if optimizer is not None:
+    payload["optimizer_config"] = _jsonable(dataclasses.asdict(optimizer))
   model_dir = epath.Path(config.model_dir)
   tmp = model_dir / (RUN_FILE + ".tmp")
   tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))

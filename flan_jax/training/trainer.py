@@ -12,7 +12,7 @@ import math
 import signal
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
@@ -20,7 +20,7 @@ from clu import metric_writers
 
 from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
-from flan_jax.training import flops, input_pipeline, steps
+from flan_jax.training import flops, run_setup, steps
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
@@ -33,18 +33,20 @@ class NonFiniteLossError(errors.FlanJaxError):
 
 
 def train(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig = OptimizerConfig(),
-          loss: LossConfig = LossConfig(), partitioning: PartitionConfig = PartitionConfig()
-          ) -> dict[str, Any]:
+          loss: LossConfig = LossConfig(), partitioning: PartitionConfig = PartitionConfig(),
+          on_start: Callable[[str], None] | None = None) -> dict[str, Any]:
   """Trains to `config.train_steps`, resuming from MODEL_DIR's latest checkpoint.
 
   Returns a summary: logged losses, the final step, the final eval metrics, and
   `preempted` when a SIGTERM stopped the run early (after saving a checkpoint).
+  The run record (MODEL_DIR/run.json) and `on_start(model_dir)` (the CLI writes config.gin)
+  happen only once the first step has trained: a refused or failed start rewrites nothing.
   """
   run = prepare(config, model_config, optimizer, loss, partitioning)
   try:
     with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules), \
         PreemptionWatcher() as preemption:
-      return _train_loop(run, preemption)
+      return _train_loop(run, preemption, on_start)
   finally:
     run.checkpoints.close()  # Let an in-flight async save finish before exiting.
 
@@ -53,7 +55,8 @@ class PreemptionWatcher:
   """Turns SIGTERM into a flag the loop polls, so it can save and exit cleanly.
 
   With several processes, JAX's preemption sync point makes every host stop at the
-  same step.
+  same step: JAX's runtime catches SIGTERM itself and agrees on the step with the other
+  hosts, so no Python handler may replace its handler there.
   """
 
   def __init__(self):
@@ -61,6 +64,11 @@ class PreemptionWatcher:
     self._previous = None
 
   def __enter__(self):
+    if jax.process_count() > 1:
+      if not _has_preemption_service():
+        logging.warning("The JAX preemption service is off in this multi-process run: "
+                        "SIGTERM will stop the run without a final checkpoint.")
+      return self
     if threading.current_thread() is threading.main_thread():
       self._previous = signal.signal(signal.SIGTERM, lambda *_: self._flag.set())
     return self
@@ -79,11 +87,20 @@ class PreemptionWatcher:
     return self._flag.is_set()
 
 
-def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
+def _has_preemption_service() -> bool:
+  from jax._src import distributed  # pylint: disable=g-import-not-at-top
+  return getattr(distributed.global_state, "preemption_sync_manager", None) is not None
+
+
+def _train_loop(run: Run, preemption: PreemptionWatcher,
+                on_start: Callable[[str], None] | None) -> dict[str, Any]:
   config = run.config
-  state, position = run.restore_or_init()
+  position = run.checkpoints.latest_data_position()
+  batches, first_batch = run_setup.first_batches(run, position)  # Before compiling.
+  state, restored_position = run.restore_or_init()
+  if restored_position != position:  # The newest checkpoint was damaged: an older one.
+    batches, first_batch = run_setup.first_batches(run, restored_position)
   start_step = int(state.step)
-  batches = input_pipeline.ShardedBatches(run.train_dataset(), run.batch_sharding, position)
   train_step = jax.jit(
       steps.make_train_step(run.model, run.tx, run.loss_config, config.num_microbatches,
                             run.learning_rate_fn, config.nonfinite_policy == "skip"),
@@ -97,7 +114,12 @@ def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
   progress = _progress(config, start_step)
   window, tick = [], time.perf_counter()
   for step in range(start_step, config.train_steps):
-    state, metrics = train_step(state, next(batches), dropout_rng)
+    batch = first_batch if step == start_step else next(batches)
+    state, metrics = train_step(state, batch, dropout_rng)
+    if step == start_step:
+      run.record_start()  # The run record and config.gin, now that training runs.
+      if on_start is not None and jax.process_index() == 0:
+        on_start(config.model_dir)
     window.append(metrics)
     done = step + 1
     saving = run.checkpoints.period and done % run.checkpoints.period == 0
@@ -107,8 +129,8 @@ def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
       summary["loss_history"].append((done, scalars["loss"]))
       progress.set_postfix(loss=f"{scalars['loss']:.3f}")
     progress.update(1)
-    if run.checkpoints.save(done, state, batches.position):
-      logging.info("Saved checkpoint for step %d.", done)
+    run.checkpoints.save(done, state, batches.position)
+    run.checkpoints.report_committed()  # Logs "Saved checkpoint" once a save commits.
     if preemption.should_stop(done):
       run.checkpoints.save(done, state, batches.position, force=True)
       logging.warning("SIGTERM: saved step %d to %s and stopped; rerun the same command "

@@ -148,3 +148,11 @@ def test_train_names_a_broken_task_module(tmp_path, user_modules, capsys):
   assert code == 2
   assert ("user_broken_train (ModuleNotFoundError: No module named 'no_such_package_here')"
           in err)
+
+
+def test_misspelled_macro_is_refused_with_a_suggestion(tmp_path, capsys):
+  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                      ["--gin.TRAIN_STEP=10"], capsys)
+  assert code == 2
+  assert "Unknown macro 'TRAIN_STEP'" in err and "Did you mean TRAIN_STEPS?" in err
+  assert not (tmp_path / "checkpoints").exists()

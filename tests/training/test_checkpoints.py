@@ -47,7 +47,8 @@ def test_round_trip_restores_state_shardings_and_position(tmp_path):
   _assert_trees_equal(saved, restored)
   wi = restored.params["encoder"]["layers_0"]["mlp"]["wi_0"]["kernel"]
   assert wi.sharding == layout.shardings.params["encoder"]["layers_0"]["mlp"]["wi_0"]["kernel"]
-  params_only = fresh.restore_params(layout.abstract.params)
+  params_only, step = fresh.restore_params(layout.abstract.params)
+  assert step == 7
   _assert_trees_equal(saved.params, params_only)
   fresh.close()
 

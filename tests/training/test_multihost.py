@@ -1,10 +1,13 @@
-"""Two local processes x 4 CPU devices (gloo collectives) train like one 8-device process."""
+"""Two local processes x 4 CPU devices (gloo collectives) train like one 8-device process,
+and stop together at one agreed step when both are preempted (SIGTERM)."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -29,22 +32,38 @@ def run_training(model_dir: str) -> dict:
                        partitioning=PartitionConfig(num_partitions=2))
 
 
+def run_long_training(model_dir: str, train_steps: int) -> dict:
+  """A smaller run that would go on long after the test's SIGTERM."""
+  config = TrainConfig(
+      model_dir=model_dir, mixture_or_task_name="toy.compare_numbers:zs_opt",
+      task_feature_lengths={"inputs": 32, "targets": 8}, train_steps=train_steps,
+      batch_size=8, eval_period=0, checkpoint_period=2, log_period=1000,
+      eval_num_examples=4, eval_batch_size=8, progress_bar=False, data_shards=2)
+  model = tiny_config(vocab_size=1024, num_encoder_layers=1, num_decoder_layers=1)
+  return trainer.train(config, model, OptimizerConfig(learning_rate=1e-2),
+                       partitioning=PartitionConfig(num_partitions=2))
+
+
 def _free_port() -> int:
   with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     return s.getsockname()[1]
 
 
-def test_two_processes_match_one_process(tmp_path):
+def _start_workers(model_dir, tmp_path, *extra: str) -> list[subprocess.Popen]:
   port = _free_port()
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
   env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-  workers = [
+  return [
       subprocess.Popen(
           [sys.executable, "-m", "tests.training.multihost_worker", str(i), str(port),
-           str(tmp_path / "two_hosts"), str(tmp_path / f"summary_{i}.json")],
+           str(model_dir), str(tmp_path / f"summary_{i}.json"), *extra],
           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
       for i in range(2)]
+
+
+def test_two_processes_match_one_process(tmp_path):
+  workers = _start_workers(tmp_path / "two_hosts", tmp_path)
   outputs = [w.communicate(timeout=600)[0] for w in workers]
   for worker, output in zip(workers, outputs):
     assert worker.returncode == 0, output[-4000:]
@@ -60,3 +79,35 @@ def test_two_processes_match_one_process(tmp_path):
     assert steps_multi == steps_single
     np.testing.assert_allclose(losses_multi, losses_single, rtol=1e-4)
     assert losses_single[-1] < losses_single[0]
+
+
+def _checkpoint_steps(model_dir) -> list[int]:
+  folder = os.path.join(model_dir, "checkpoints")
+  return sorted(int(n) for n in os.listdir(folder) if n.isdigit()) if os.path.isdir(folder) \
+      else []
+
+
+def test_sigterm_to_both_processes_saves_one_agreed_step_and_exits_zero(tmp_path):
+  model_dir = str(tmp_path / "preempted")
+  train_steps = 60
+  workers = _start_workers(model_dir, tmp_path, str(train_steps))
+  deadline = time.time() + 400
+  while not _checkpoint_steps(model_dir):  # Training is under way on both hosts.
+    for worker in workers:
+      assert worker.poll() is None, worker.communicate()[0][-4000:]
+    assert time.time() < deadline, "no checkpoint appeared"
+    time.sleep(0.05)
+  for worker in workers:
+    worker.send_signal(signal.SIGTERM)
+  outputs = [w.communicate(timeout=300)[0] for w in workers]
+  for worker, output in zip(workers, outputs):
+    assert worker.returncode == 0, output[-4000:]
+  summaries = []
+  for i in range(2):
+    with open(tmp_path / f"summary_{i}.json") as f:
+      summaries.append(json.load(f))
+  assert [s["preempted"] for s in summaries] == [True, True]
+  stop = summaries[0]["final_step"]
+  assert summaries[1]["final_step"] == stop and stop < train_steps
+  assert _checkpoint_steps(model_dir)[-1] == stop  # Saved at the agreed step.
+  assert any(f"saved step {stop}" in output for output in outputs)
