@@ -174,10 +174,10 @@ def _saved_activation_bytes(model, layout, batch, loss_config, mesh) -> int | No
   except ImportError:  # A private helper; the plan still has XLA's temp total.
     return None
 
-  def loss_of(params):
+  def loss_of(params, batch):
     return steps.loss_sum(params, batch, model, loss_config, None)[0]
 
-  residuals = saved_residuals(loss_of, layout.abstract.params)
+  residuals = saved_residuals(loss_of, layout.abstract.params, batch)
   data_ways = partitioning.data_parallel_size(mesh, partitioning.standard_logical_axis_rules())
   batch_size = next(iter(batch.values())).shape[0]
   total = 0
