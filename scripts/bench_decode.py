@@ -1,60 +1,131 @@
-"""Times cached decoding (greedy, beam) of a random T5 at a given size and lengths.
+"""Cached greedy and beam decoding: flan_jax against Hugging Face `generate`, same weights.
 
-  python scripts/bench_decode.py --size small --batch 8 --inputs 512 --targets 64
+  python scripts/bench_decode.py                        # small, fp32, batch 1 and 32, 64 tokens
+  python scripts/bench_decode.py --batches 1 --no_hf    # flan_jax alone
 
-Prints compile time and steady-state decoded tokens per second for each method; the
-model has random weights and EOS is disabled, so every row decodes all target positions.
+A random T5 v1.1 is exported to transformers with our converter; both sides decode the same
+prompts for exactly --targets new tokens (EOS disabled on both sides), steady state after
+one compile/warm-up call, timed alternately (flan_jax, HF, flan_jax, HF). Greedy tokens are
+compared row by row; for beam search the best beam's agreement is printed. The last line is
+JSON with new tokens/s of both sides and their ratio per method and batch size.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import tempfile
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
 
-from flan_jax.models import decoding, t5
-
-
-def _time(fn, *args) -> tuple[float, float]:
-  start = time.perf_counter()
-  jax.block_until_ready(fn(*args))
-  compile_s = time.perf_counter() - start
-  start = time.perf_counter()
-  jax.block_until_ready(fn(*args))
-  return compile_s, time.perf_counter() - start
-
-
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__)
-  parser.add_argument("--size", default="small", choices=sorted(t5.T5_1_1_SIZES))
-  parser.add_argument("--batch", type=int, default=8)
+def parse_args(argv=None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--size", default="small")
+  parser.add_argument("--batches", default="1,32", help="comma-separated batch sizes.")
   parser.add_argument("--inputs", type=int, default=512)
-  parser.add_argument("--targets", type=int, default=64)
-  parser.add_argument("--beam", type=int, default=4)
-  parser.add_argument("--dtype", default="bfloat16")
-  args = parser.parse_args()
+  parser.add_argument("--targets", type=int, default=64, help="new tokens per row.")
+  parser.add_argument("--beam", type=int, default=4, help="beam size; 0 skips beam search.")
+  parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
+  parser.add_argument("--repeats", type=int, default=2, help="timed calls per side.")
+  parser.add_argument("--no_hf", action="store_true")
+  return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+  args = parse_args(argv)
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+  from flan_jax.models import decoding, t5
   cfg = t5.T5Config.t5_1_1(args.size, dtype=args.dtype, dropout_rate=0.0)
   model = t5.Transformer(cfg)
-  tokens = jnp.asarray(np.random.RandomState(0).randint(2, cfg.vocab_size,
-                                                        (args.batch, args.inputs)), jnp.int32)
   one = jnp.ones((1, 8), jnp.int32)
   params = jax.jit(lambda r: model.init(r, one, one, one, enable_dropout=False)["params"])(
       jax.random.PRNGKey(0))
-  methods = {
-      "greedy": jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, args.targets,
-                                                            eos_id=-1)),
-      f"beam{args.beam}": jax.jit(lambda p, e: decoding.beam_search(
-          model, p, e, args.targets, beam_size=args.beam, eos_id=-1)),
-  }
-  print(f"{args.size} {args.dtype} on {jax.devices()[0].device_kind}: batch {args.batch}, "
-        f"inputs {args.inputs}, targets {args.targets}")
-  for name, fn in methods.items():
-    compile_s, run_s = _time(fn, params, tokens)
-    print(f"  {name:>8}: compile+run {compile_s:.1f}s, run {run_s:.3f}s, "
-          f"{args.batch * args.targets / run_s:.0f} tokens/s")
+  methods = {"greedy": jax.jit(lambda p, e: decoding.greedy_decode(
+      model, p, e, args.targets, eos_id=-1))}
+  if args.beam:
+    methods[f"beam{args.beam}"] = jax.jit(lambda p, e: decoding.beam_search(
+        model, p, e, args.targets, beam_size=args.beam, eos_id=-1)[0][:, 0])
+  hf = None if args.no_hf else HFGenerate(cfg, jax.tree.map(np.asarray, params), args)
+  print(f"{args.size} {args.dtype} on {jax.devices()[0].device_kind}: inputs {args.inputs}, "
+        f"{args.targets} new tokens; load {os.getloadavg()[0]:.2f}")
+  results = {}
+  for batch in (int(b) for b in args.batches.split(",")):
+    tokens = np.random.RandomState(batch).randint(2, cfg.vocab_size, (batch, args.inputs))
+    for name, fn in methods.items():
+      ours = lambda: np.asarray(jax.block_until_ready(fn(params, jnp.asarray(tokens, jnp.int32))))
+      theirs = (lambda: hf.generate(tokens, num_beams=args.beam if name != "greedy" else 1))
+      row = _time_pair(ours, None if hf is None else theirs, args.repeats)
+      new_tokens = batch * args.targets
+      row["flan_jax_tokens_per_s"] = new_tokens / row["flan_jax_s"]
+      if hf is not None:
+        row["hf_tokens_per_s"] = new_tokens / row["hf_s"]
+        row["ratio"] = row["hf_s"] / row["flan_jax_s"]
+        row["same_tokens"] = float(np.mean(row.pop("ours_out") == row.pop("hf_out")))
+      else:
+        row.pop("ours_out")
+      results[f"{name}_b{batch}"] = row
+      print(f"  {name:>6} batch {batch:>2}: " + ", ".join(
+          f"{k} {v:.4g}" for k, v in row.items()), flush=True)
+  summary = {"model": f"t5_1_1-{args.size}", "dtype": args.dtype, "inputs": args.inputs,
+             "new_tokens": args.targets, "loadavg": os.getloadavg()[0], **results}
+  print(json.dumps(summary), flush=True)
+  return summary
+
+
+def _time_pair(ours, theirs, repeats: int) -> dict:
+  """Warm-up (compile) each side once, then alternate timed calls; medians in seconds."""
+  import numpy as np
+  start = time.perf_counter()
+  ours_out = ours()
+  row = {"flan_jax_compile_s": time.perf_counter() - start}
+  hf_out = theirs() if theirs else None
+  ours_s, hf_s = [], []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    ours()
+    ours_s.append(time.perf_counter() - start)
+    if theirs:
+      start = time.perf_counter()
+      theirs()
+      hf_s.append(time.perf_counter() - start)
+  row.update(flan_jax_s=float(np.median(ours_s)), ours_out=ours_out)
+  if theirs:
+    row.update(hf_s=float(np.median(hf_s)), hf_out=hf_out)
+  return row
+
+
+class HFGenerate:
+  """transformers' T5ForConditionalGeneration loaded from our converter's export."""
+
+  def __init__(self, cfg, params, args):
+    import torch
+    import transformers
+    from flan_jax.interop import hf
+    from flan_jax.models import t5
+    with tempfile.TemporaryDirectory() as tmp:
+      hf.save_t5(t5.Transformer(cfg), params, os.path.join(tmp, "hf"))
+      self.model = transformers.T5ForConditionalGeneration.from_pretrained(
+          os.path.join(tmp, "hf")).eval()
+    if args.dtype == "bfloat16":
+      self.model.to(torch.bfloat16)
+    # No EOS: every row decodes exactly `targets` tokens, as flan_jax's eos_id=-1.
+    self.model.generation_config.eos_token_id = None
+    self.targets = args.targets
+    self.torch = torch
+
+  def generate(self, tokens, num_beams: int):
+    """[batch, targets] new token ids (the leading decoder start token dropped)."""
+    torch = self.torch
+    with torch.inference_mode():
+      out = self.model.generate(
+          input_ids=torch.from_numpy(tokens).long(), max_new_tokens=self.targets,
+          num_beams=num_beams, do_sample=False,
+          length_penalty=0.0, early_stopping=False)
+    return out[:, 1:].numpy()
 
 
 if __name__ == "__main__":

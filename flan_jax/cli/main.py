@@ -23,6 +23,7 @@ COMMANDS = {
     "export": ("flan_jax.cli.export", "stream a task or mixture to JSONL"),
     "cache": ("flan_jax.cli.cache", "cache tasks with SeqIO's Apache Beam pipeline"),
     "convert": ("flan_jax.cli.convert", "convert checkpoints (Hugging Face, T5X, flan_jax)"),
+    "plan": ("flan_jax.cli.plan", "per-device memory and FLOPs of a config on a target mesh"),
 }
 
 

@@ -30,8 +30,9 @@ def model_inputs(batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
   return {k: batch[k] for k in MODEL_INPUTS if k in batch}
 
 
-def _loss_sum(params, batch, model: nn.Module, loss_config: losses.LossConfig,
-              dropout_rng: jax.Array | None):
+def loss_sum(params, batch, model: nn.Module, loss_config: losses.LossConfig,
+             dropout_rng: jax.Array | None):
+  """The batch's summed (un-normalized) loss and summed metrics; dropout when given an rng."""
   enable_dropout = dropout_rng is not None
   rngs = {"dropout": dropout_rng} if enable_dropout else {}
   logits = model.apply({"params": params}, **model_inputs(batch),
@@ -59,14 +60,14 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
   a step whose loss or gradients are NaN/Inf leaves params and optimizer state as they
   were (the step counter still advances) and reports `skipped_nonfinite` = 1.
   """
-  grad_fn = jax.value_and_grad(_loss_sum, has_aux=True)
+  grad_fn = jax.value_and_grad(loss_sum, has_aux=True)
 
   def train_step(state: TrainState, batch: dict[str, jax.Array], dropout_rng: jax.Array):
     rng = jax.random.fold_in(dropout_rng, state.step)
     denom = losses.loss_denominator(batch["decoder_target_tokens"],
                                     batch["decoder_loss_weights"], loss_config)
     if num_microbatches <= 1:
-      (loss_sum, parts), grads = grad_fn(state.params, batch, model, loss_config, rng)
+      (total, parts), grads = grad_fn(state.params, batch, model, loss_config, rng)
     else:
       micro = _split_microbatches(batch, num_microbatches)
 
@@ -82,12 +83,12 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
       (loss_shape, parts_shape), grads_shape = shapes
       zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype),
                                      (loss_shape, parts_shape, grads_shape))
-      (loss_sum, parts, grads), _ = jax.lax.scan(
+      (total, parts, grads), _ = jax.lax.scan(
           accumulate, zeros, (jnp.arange(num_microbatches), micro))
     grads = jax.tree_util.tree_map(lambda g: g / denom, grads)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    metrics = _metrics(loss_sum / denom, parts)
+    metrics = _metrics(total / denom, parts)
     metrics["grad_norm"] = optax.tree.norm(grads)
     if learning_rate_fn is not None:
       metrics["learning_rate"] = learning_rate_fn(state.step)
@@ -103,14 +104,20 @@ def make_train_step(model: nn.Module, tx: optax.GradientTransformation,
   return train_step
 
 
+def jit_train_step(train_step, state_shardings: TrainState, batch_sharding: Any):
+  """The trainer's compiled step: state sharded as laid out and donated, batch split on data."""
+  return jax.jit(train_step, in_shardings=(state_shardings, batch_sharding, None),
+                 out_shardings=(state_shardings, None), donate_argnums=(0,))
+
+
 def make_eval_step(model: nn.Module, loss_config: losses.LossConfig):
   """Returns eval_step(params, batch) -> metrics (teacher-forced loss and accuracy)."""
 
   def eval_step(params, batch):
     denom = losses.loss_denominator(batch["decoder_target_tokens"],
                                     batch["decoder_loss_weights"], loss_config)
-    loss_sum, parts = _loss_sum(params, batch, model, loss_config, None)
-    return _metrics(loss_sum / denom, parts)
+    total, parts = loss_sum(params, batch, model, loss_config, None)
+    return _metrics(total / denom, parts)
 
   return eval_step
 

@@ -101,11 +101,10 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
   if restored_position != position:  # The newest checkpoint was damaged: an older one.
     batches, first_batch = run_setup.first_batches(run, restored_position)
   start_step = int(state.step)
-  train_step = jax.jit(
+  train_step = steps.jit_train_step(
       steps.make_train_step(run.model, run.tx, run.loss_config, config.num_microbatches,
                             run.learning_rate_fn, config.nonfinite_policy == "skip"),
-      in_shardings=(run.layout.shardings, run.batch_sharding, None),
-      out_shardings=(run.layout.shardings, None), donate_argnums=(0,))
+      run.layout.shardings, run.batch_sharding)
   writer = metric_writers.create_default_writer(
       f"{config.model_dir}/train", just_logging=jax.process_index() > 0, asynchronous=True)
   dropout_rng = jax.random.PRNGKey(config.seed + 1)

@@ -1,0 +1,118 @@
+"""Input pipeline: time to the first packed batch, examples/s, packing efficiency, headroom.
+
+  python scripts/bench_data.py                                   # toy_flan, its own vocabulary
+  python scripts/bench_data.py --vocab ../shared/vocab/t5_spiece.model --batches 20
+  python scripts/bench_data.py --train_json bench_train.json     # headroom over the trainer
+
+Runs what the trainer runs (`flan_jax.training.input_pipeline.train_dataset`: SeqIO render +
+tokenize + pack + batch) at 2048/512 and 512/128. With --vocab, every task of the mixture
+tokenizes with that SentencePiece model instead (in this process only), as a real finetune
+with the T5 vocabulary would; the project itself never needs the file. The per-example
+Python baseline producing the same text lives in scripts/bench_render.py. Last line: JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+_START = time.perf_counter()
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--mixture", default="toy_flan")
+  parser.add_argument("--vocab", default=None, help="a SentencePiece .model file to use.")
+  parser.add_argument("--lengths", default="2048/512,512/128", help="inputs/targets pairs.")
+  parser.add_argument("--batch", type=int, default=8, help="packed rows per batch.")
+  parser.add_argument("--batches", type=int, default=10, help="timed batches per length.")
+  parser.add_argument("--train_json", default=None,
+                      help="bench_train's JSON line (file) for the trainer's consumption.")
+  return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+  args = parse_args(argv)
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  import numpy as np
+  import seqio
+  from flan_jax.data import catalog
+  from flan_jax.training import input_pipeline
+  imported = time.perf_counter() - _START
+  start = time.perf_counter()
+  task = catalog.get_mixture_or_task(args.mixture)
+  if args.vocab:
+    _use_vocabulary(task, args.vocab)
+  registered = time.perf_counter() - start
+  print(f"{args.mixture}: imports {imported:.1f}s, registration {registered:.1f}s, "
+        f"load {os.getloadavg()[0]:.2f}", flush=True)
+  result = {"mixture": args.mixture, "vocab": args.vocab or "project's own",
+            "import_s": imported, "registration_s": registered}
+  for pair in args.lengths.split(","):
+    n_in, n_out = (int(x) for x in pair.split("/"))
+    start = time.perf_counter()
+    ds = input_pipeline.train_dataset(args.mixture, {"inputs": n_in, "targets": n_out},
+                                      args.batch, seed=0,
+                                      feature_converter=seqio.EncDecFeatureConverter(pack=True))
+    batches = ds.as_numpy_iterator()
+    first = next(batches)
+    first_s = time.perf_counter() - start
+    stats = _packing([first])
+    start = time.perf_counter()
+    timed = [next(batches) for _ in range(args.batches)]
+    seconds = time.perf_counter() - start
+    more = _packing(timed)
+    row = {"first_batch_s": first_s, "examples_per_s": more["examples"] / seconds,
+           "examples_per_row": more["examples"] / (args.batch * args.batches),
+           "inputs_nonpad": more["inputs_nonpad"], "targets_nonpad": more["targets_nonpad"],
+           "first_batch_examples": stats["examples"]}
+    row.update(_headroom(args.train_json, f"{n_in}/{n_out}", row["examples_per_row"],
+                         row["examples_per_s"]))
+    result[f"{n_in}/{n_out}"] = row
+    print(f"  {n_in}/{n_out}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()),
+          flush=True)
+  result["loadavg"] = os.getloadavg()[0]
+  print(json.dumps(result), flush=True)
+  return result
+
+
+def _use_vocabulary(task, path: str) -> None:
+  """Points every sub-task's features at one SentencePiece model (this process only)."""
+  import seqio
+  vocab = seqio.SentencePieceVocabulary(path)
+  tasks = task.get_subtasks() if hasattr(task, "get_subtasks") else [task]
+  for sub in tasks:
+    sub._output_features = {  # pylint: disable=protected-access
+        k: seqio.Feature(vocab, add_eos=f.add_eos, required=f.required, dtype=f.dtype)
+        for k, f in sub.output_features.items()}
+
+
+def _packing(batches: list) -> dict:
+  """Examples (distinct segments) and the share of non-pad tokens in packed batches."""
+  import numpy as np
+  segments = np.concatenate([b["encoder_segment_ids"] for b in batches])
+  examples = int(sum(len(np.unique(row[row > 0])) for row in segments))
+  nonpad = lambda key: float(np.mean(np.concatenate([b[key] for b in batches]) > 0))
+  return {"examples": examples, "inputs_nonpad": nonpad("encoder_input_tokens"),
+          "targets_nonpad": nonpad("decoder_target_tokens")}
+
+
+def _headroom(train_json: str | None, lengths: str, examples_per_row: float,
+              examples_per_s: float) -> dict:
+  """Pipeline examples/s over what the trainer consumes (rows/s x examples per row)."""
+  if not train_json:
+    return {}
+  with open(train_json) as f:
+    train = json.loads(f.read().strip().splitlines()[-1])
+  trained = f"{train['lengths']['inputs']}/{train['lengths']['targets']}"
+  if trained != lengths:
+    return {}
+  consumed = train["batch"] / train["flan_jax_step_s"] * examples_per_row
+  return {"trainer_examples_per_s": consumed, "headroom": examples_per_s / consumed}
+
+
+if __name__ == "__main__":
+  main()
