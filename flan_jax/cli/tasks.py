@@ -64,7 +64,8 @@ def _list(args) -> int:
     kind = catalog.kind_of(name)
     if kind == "task":
       data = catalog.spec_of(name).data
-      print(f"{name}\ttask\t{formats.parse_task_name(name)[2]}\t{data.kind}:{data.name}")
+      parsed = formats.parse_task_name(name)  # Suite tasks (bbh_*_cot, ...) have no format.
+      print(f"{name}\ttask\t{parsed[2] if parsed else '-'}\t{data.kind}:{data.name}")
     elif kind == "mixture":
       print(f"{name}\tmixture\t-\t{len(catalog.collection_mixture(name))} members")
     elif kind == "recipe":
