@@ -45,16 +45,25 @@ def main(argv: list[str]) -> int:
   render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
   for name in args.names:  # The pipeline keeps the seed these tasks are registered with.
     catalog.get_mixture_or_task(name, render_seed=render_seed)
-  # Beam workers register the catalog themselves (worker_registration): tell them the same.
-  os.environ[catalog.RENDER_SEED_ENV] = str(render_seed)
-  os.environ[catalog.TASK_MODULES_ENV] = ",".join(args.task_module)
   cfg = caching.CacheConfig(
       names=tuple(args.names), output_dir=args.output_dir,
       pipeline_options=tuple(beam_options) or caching.DEFAULT_PIPELINE_OPTIONS,
       min_shards=args.min_shards, max_shards=args.max_shards, overwrite=args.overwrite,
       skip_uncacheable=args.skip_uncacheable,
       modules_to_import=(caching.WORKER_MODULE, *args.module_import), base_seed=args.base_seed)
-  dirs = caching.run_cache(cfg)
+  # Beam workers register the catalog themselves (worker_registration): tell them the same.
+  worker_env = {catalog.RENDER_SEED_ENV: str(render_seed),
+                catalog.TASK_MODULES_ENV: ",".join(args.task_module)}
+  saved = {k: os.environ.get(k) for k in worker_env}
+  os.environ.update(worker_env)
+  try:
+    dirs = caching.run_cache(cfg)
+  finally:
+    for key, value in saved.items():
+      if value is None:
+        os.environ.pop(key, None)
+      else:
+        os.environ[key] = value
   print(f"cached {len(dirs)} task(s) under {args.output_dir}", file=sys.stderr)
   for d in dirs:
     print(d)

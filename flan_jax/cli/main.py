@@ -18,7 +18,7 @@ COMMANDS = {
     "contamination": ("flan_jax.cli.contamination",
                       "find eval examples whose text overlaps a training mixture (13-grams)"),
     "infer": ("flan_jax.cli.infer", "write JSONL predictions from a checkpoint"),
-    "tasks": ("flan_jax.cli.tasks", "list tasks and mixtures, show rendered examples"),
+    "tasks": ("flan_jax.cli.tasks", "list tasks and mixtures, show prompts, preflight data"),
     "mixtures": ("flan_jax.cli.mixtures", "inspect mixture rates and shares"),
     "export": ("flan_jax.cli.export", "stream a task or mixture to JSONL"),
     "cache": ("flan_jax.cli.cache", "cache tasks with SeqIO's Apache Beam pipeline"),

@@ -1,8 +1,8 @@
 """The task catalog: finds names in collection modules and registers only what a name needs.
 
-Collection modules follow `catalog_spec`'s contract (modules with only the older eager
-`register()` hook still work: it runs when the module is first read). Listing and counting read their
-`datasets()` alone (no TensorFlow, no SeqIO); `get_mixture_or_task(name)` registers the
+Collection modules follow `catalog_spec`'s contract (a module with only the older eager
+`register()` hook still works: it runs when the module is first read). Listing and counting
+read their `datasets()` alone (no TensorFlow, no SeqIO); `get_mixture_or_task(name)` registers the
 datasets the name needs (a task's dataset, a mixture's member datasets, recursively) with
 an explicit render seed, and returns the SeqIO object. User modules (`--task_module`,
 gin `MIXTURE_OR_TASK_MODULE`) either follow the contract or register SeqIO tasks on import.
@@ -51,6 +51,7 @@ class _Index:
   task_spec: dict[str, catalog_spec.DatasetSpec] = dataclasses.field(default_factory=dict)
   mixtures: dict[str, list[tuple[str, float]]] = dataclasses.field(default_factory=dict)
   loaded: list[str] = dataclasses.field(default_factory=list)        # module names seen
+  hook_names: list[str] = dataclasses.field(default_factory=list)    # from register() hooks
 
 
 _STATE: dict[str, Any] = {"index": None, "user_modules": []}
@@ -103,7 +104,7 @@ def _load_module(index: _Index, module_name: str) -> None:
     # `register() -> list[str]` hook registers them now.
     if callable(getattr(module, "register", None)):
       try:
-        module.register()
+        index.hook_names += list(module.register() or [])
       except Exception as e:  # pylint: disable=broad-except
         index.broken[module_name] = _one_line(e)
     return
@@ -187,7 +188,8 @@ def recipe_mixture_names() -> tuple[str, ...]:
 
 def _legacy_recipe_names(recipe) -> list[str]:
   """Toy recipe mixtures of a recipe module without MIXTURE_NAMES (until it has them)."""
-  return [getattr(recipe, n) for n in ("TOY_MIXTURE", "TOY_TRUNCATED_MIXTURE") if hasattr(recipe, n)]
+  names = ("TOY_MIXTURE", "TOY_TRUNCATED_MIXTURE")
+  return [getattr(recipe, n) for n in names if hasattr(recipe, n)]
 
 
 def list_names() -> list[str]:
@@ -431,7 +433,7 @@ def register_catalog(render_seed: int | None = None) -> list[str]:
   for mixture in _index().mixtures:
     _ensure_mixture(mixture, render_seed)
     names.append(mixture)
-  return names
+  return names + [n for n in _index().hook_names if n not in names]
 
 
 def flat_rates(name: str, render_seed: int | None = None) -> dict[str, float]:

@@ -49,7 +49,8 @@ class DataRequirement:
     if isinstance(self.files, str):
       raise ValueError(f"DataRequirement {self.name!r}: files must be a tuple of patterns, "
                        f"not the string {self.files!r}.")
-    for key in ([self.name] if self.kind == LOCAL_DIR else []) + ([self.local_key] if self.local_key else []):
+    keys = ([self.name] if self.kind == LOCAL_DIR else []) + [k for k in (self.local_key,) if k]
+    for key in keys:
       if not key.replace("_", "").isalnum() or key.upper() != key:
         raise ValueError(f"DataRequirement {self.name!r}: the local folder key {key!r} must be "
                          f"UPPER_CASE letters, digits and '_' (it becomes FLAN_JAX_{key}_DIR).")

@@ -68,7 +68,8 @@ def user_modules(tmp_path, monkeypatch):
     for name in list(registry.names()):
       if name.startswith(("fake", "user_")):
         registry.remove(name)
-  for key in [k for k in catalog._REGISTERED_SEED if k[0] == "fake"]:  # pylint: disable=protected-access
-    del catalog._REGISTERED_SEED[key]  # pylint: disable=protected-access
+  seeds = catalog._REGISTERED_SEED  # pylint: disable=protected-access
+  for key in [k for k in seeds if k[0] == "fake"]:
+    del seeds[key]
   ours = catalog._OUR_MIXTURES  # pylint: disable=protected-access
   ours.difference_update({m for m in ours if m.startswith(("fake", "user_"))})

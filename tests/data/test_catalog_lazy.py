@@ -12,7 +12,8 @@ import seqio
 from flan_jax import errors
 from flan_jax.cli import main as cli_main
 from flan_jax.data import catalog
-from tests.data.catalog_fakes import FAKE_COLLECTION, GENERATED_DATA, user_modules, write_module  # pylint: disable=unused-import
+from tests.data.catalog_fakes import FAKE_COLLECTION, GENERATED_DATA, write_module
+from tests.data.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAKE = FAKE_COLLECTION.replace("{DATA}", GENERATED_DATA)

@@ -10,7 +10,8 @@ from flan_jax import errors
 from flan_jax.cli import main as cli_main
 from flan_jax.data import catalog
 from flan_jax.data import preflight
-from tests.data.catalog_fakes import FAKE_COLLECTION, user_modules, write_module  # pylint: disable=unused-import
+from tests.data.catalog_fakes import FAKE_COLLECTION, write_module
+from tests.data.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
 
 # a: TFDS, prepared in the fake data dir; b: TFDS needing a manual download, not prepared;
 # c: a local folder FLAN_JAX_FAKEC_DIR that must hold tasks/task00*_*.json.

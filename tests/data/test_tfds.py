@@ -5,6 +5,7 @@ import seqio
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from flan_jax.data import preflight
 from flan_jax.data import registration
 from flan_jax.data import tfds_check
 from flan_jax.data import vocab
@@ -86,8 +87,10 @@ def test_template_set_on_a_prepared_local_tfds_dataset(tmp_path):
   assert len(rows) == 3
   assert all("Box" in inputs for inputs, _ in rows)
   assert all(len(_texts(fs)) == 3 for _ in range(1))
-  report = tfds_check.prepared_report([zs, fs])
-  assert [(r.dataset, r.prepared) for r in report] == [("tiny_entailment:1.0.0", True)]
+  with pytest.MonkeyPatch.context() as mp:
+    mp.setenv("TFDS_DATA_DIR", str(tmp_path / "elsewhere"))  # The source's own dir counts.
+    assert [(r.dataset, r.ok) for r in preflight.check_name(zs)] == [
+        ("tiny_entailment:1.0.0", True)]
 
 
 def test_template_set_on_mocked_super_glue_rte():
@@ -108,9 +111,10 @@ def test_missing_dataset_fails_up_front_with_the_build_command(tmp_path):
     seqio.get_mixture_or_task(zs).get_dataset(None, split="validation", shuffle=False)
   msg = str(e.value)
   assert "tiny_entailment:1.0.0" in msg
-  assert f"tfds build tiny_entailment --version=1.0.0 --data_dir={tmp_path}" in msg
-  report = tfds_check.prepared_report([zs])
-  assert not report[0].prepared and "NOT PREPARED" in report[0].describe()
+  assert f"tfds build tiny_entailment:1.0.0 --data_dir={tmp_path}" in msg
+  (row,) = preflight.check_name(zs)
+  assert row.state == preflight.NEEDS_DOWNLOAD
+  assert f"tfds build tiny_entailment:1.0.0 --data_dir={tmp_path}" in row.how
 
 
 def test_wrong_schema_is_reported_with_available_fields():

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from flan_jax.cli import main as cli
+from flan_jax.data import catalog
 from flan_jax.mixtures import recipe
 from tests.mixtures import plain_tasks
 
@@ -85,3 +86,19 @@ def test_cache_cli_rejects_uncacheable(tmp_path, capsys):
   assert code == 2
   err = capsys.readouterr().err  # Without Beam the install hint, with it the missing step.
   assert "pip install" in err or "CacheDatasetPlaceholder" in err
+
+
+def test_export_render_seed_decides_the_prompt_bytes(tmp_path):
+  def export(render_seed, name):
+    out = tmp_path / name
+    assert cli.main(["export", "toy.category:zs_opt", "--split", "validation",
+                     "--num-examples", "12", "--seed", "1", "--render_seed", str(render_seed),
+                     "--out", str(out), "--no-progress"]) == 0
+    return [json.loads(line)["inputs"] for line in out.read_text().splitlines()]
+
+  try:
+    first, other, again = export(5, "a.jsonl"), export(6, "b.jsonl"), export(5, "c.jsonl")
+  finally:  # Later tests expect the default render seed.
+    catalog.get_mixture_or_task("toy.category:zs_opt", render_seed=catalog.DEFAULT_RENDER_SEED)
+  assert first == again and len(first) == 12
+  assert sum(a != b for a, b in zip(first, other)) >= 3
