@@ -1,7 +1,8 @@
 """Balanced mixtures: examples-proportional rates with caps, the Flan 2022 recipe, streaming
 JSONL export and SeqIO/Beam caching.
 
-Modules: `rates` (counts, caps, shares), `builder` (nested mixtures from a spec),
-`truncation` (real per-task caps), `recipe` (Flan 2022 and its toy demonstration),
-`export` (JSONL), `caching` (Beam pipeline and cache dirs).
+Modules: `builder` (pure planning: the rate rule, flat mixtures from a spec), `rates`
+(counts, stats files, shares of any seqio mixture), `recipe` (Flan 2022, its named
+mixtures, `recipe_rates` from DatasetSpecs), `truncation` (real per-task caps), `export`
+(JSONL) with `spill` (position-keyed spill files), `caching` (Beam pipeline and cache dirs).
 """

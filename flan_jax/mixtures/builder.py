@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import re
 from typing import Callable, Iterable, Mapping, Sequence
 
 from flan_jax import errors
@@ -163,28 +164,30 @@ class MixturePlan:
     return out
 
 
-def _members(sub: Submix, task_names: Sequence[str], taken: set[str]) -> list[tuple[str, str]]:
-  """(task, format) pairs a submix takes; a task matched by an earlier submix is skipped."""
-  out = []
-  for name in task_names:
-    parsed = formats_lib.parse_task_name(name)
-    if name in taken or parsed is None or not any(fnmatch.fnmatchcase(name, p) for p in sub.members):
-      continue
-    if sub.formats is not None and parsed[2] not in sub.formats:
-      continue
-    out.append((name, parsed[2]))
-  return out
+def _members(sub: Submix, parsed: Mapping[str, str], taken: set[str]) -> list[tuple[str, str]]:
+  """(task, format) pairs a submix takes from `parsed` ({task: format}); a task matched by
+  an earlier submix is skipped. One compiled regex per submix: fast over 12,600 names."""
+  if not sub.members:
+    return []
+  pattern = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in sub.members))
+  return [(name, fmt) for name, fmt in parsed.items()
+          if name not in taken and (sub.formats is None or fmt in sub.formats)
+          and pattern.match(name)]
 
 
 def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
                  count: Callable[[str], int]) -> MixturePlan:
   """Computes every task's rate and share; `count(task)` gives its example count."""
   spec.validate()
-  names = sorted(set(task_names))
+  parsed = {}
+  for name in sorted(set(task_names)):
+    fields = formats_lib.parse_task_name(name)
+    if fields is not None:
+      parsed[name] = fields[2]
   taken: set[str] = set()
-  raw = []  # (task, submix, group, n)
+  raw = []  # (task, submix, group, n, format)
   for sub in spec.submixes:
-    for task, fmt in _members(sub, names, taken):
+    for task, fmt in _members(sub, parsed, taken):
       group = format_group(fmt, sub.format_split)
       if group is None:
         continue
@@ -192,7 +195,7 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
       n = count(task)
       if n < 0:
         raise errors.ConfigError(f"Task {task!r}: example count must be >= 0, got {n}.")
-      raw.append((task, sub.name, group, int(n)))
+      raw.append((task, sub.name, group, int(n), fmt))
   rates = _submix_rates(spec, raw)
   rows = _shares(spec, raw, rates)
   present = {r.submix for r in rows if r.share > 0}
@@ -207,25 +210,27 @@ def _dataset(task: str) -> str:
 def _submix_rates(spec: MixtureSpec, raw: list[tuple]) -> dict[str, float]:
   """Each task's weight inside its submix (see the module docstring)."""
   subs = {s.name: s for s in spec.submixes}
-  # (submix, dataset) -> group -> regular tasks with examples.
+  inverted = {fmt: is_inverted(fmt) for *_, fmt in raw}
+  # (submix, dataset) -> group -> regular tasks with examples; and every task of a dataset.
   regular: dict[tuple[str, str], dict[str, list[str]]] = {}
-  for task, sub, group, n in raw:
-    if n > 0 and not is_inverted(task.rsplit(":", 1)[1]):
-      regular.setdefault((sub, _dataset(task)), {}).setdefault(group, []).append(task)
+  all_tasks: dict[tuple[str, str], int] = {}
+  for task, sub, group, n, fmt in raw:
+    key = (sub, _dataset(task))
+    all_tasks[key] = all_tasks.get(key, 0) + 1
+    if n > 0 and not inverted[fmt]:
+      regular.setdefault(key, {}).setdefault(group, []).append(task)
   rates = {}
-  for task, sub, group, n in raw:
+  for task, sub, group, n, fmt in raw:
     split = subs[sub].format_split
     capped = float(n if subs[sub].cap is None else min(n, subs[sub].cap))
     groups = regular.get((sub, _dataset(task)), {})
-    total = sum(split[g] for g in groups)
     if groups and group in groups:
-      fraction = split[group] / total / len(groups[group])
+      fraction = split[group] / sum(split[g] for g in groups) / len(groups[group])
     elif groups:  # An inverted format whose group holds no regular task: the mean regular one.
       fraction = 1.0 / sum(len(v) for v in groups.values())
     else:  # Only inverted tasks: they share the dataset equally.
-      fraction = 1.0 / sum(1 for t, s, _, _ in raw if s == sub and _dataset(t) == _dataset(task))
-    inverted = is_inverted(task.rsplit(":", 1)[1])
-    rates[task] = capped * fraction * (spec.inverted_rate if inverted else 1.0)
+      fraction = 1.0 / all_tasks[(sub, _dataset(task))]
+    rates[task] = capped * fraction * (spec.inverted_rate if inverted[fmt] else 1.0)
   return rates
 
 
@@ -233,12 +238,12 @@ def _shares(spec: MixtureSpec, raw: list[tuple], rates: Mapping[str, float]) -> 
   """Submix weight (renormalized over present submixes) x the task's rate / its submix's."""
   weights = {s.name: s.weight for s in spec.submixes}
   totals: dict[str, float] = {}
-  for task, sub, _, _ in raw:
+  for task, sub, *_ in raw:
     totals[sub] = totals.get(sub, 0.0) + rates[task]
   present = {s for s, t in totals.items() if t > 0 and weights[s] > 0}
   weight_total = sum(weights[s] for s in present)
   rows = []
-  for task, sub, group, n in raw:
+  for task, sub, group, n, _ in raw:
     share = 0.0
     if sub in present:
       share = weights[sub] / weight_total * rates[task] / totals[sub]

@@ -95,6 +95,11 @@ def plan_from_specs(spec: builder.MixtureSpec, specs: Sequence[catalog_spec.Data
     if stats and task in stats and spec.split in stats[task]:
       return int(stats[task][spec.split])
     ds = by_task[task]
+    if spec.split != "train":
+      raise errors.ConfigError(
+          f"Dataset specs count train examples only; mixture {spec.name!r} on split "
+          f"{spec.split!r} needs that split's count of {task!r} in a stats file "
+          f'({{"{task}": {{"{spec.split}": N}}}}, --stats).')
     if ds.num_train_examples is None:
       raise errors.ConfigError(
           f"Dataset {ds.collection}.{ds.name} declares no num_train_examples, so mixture "
