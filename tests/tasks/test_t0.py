@@ -14,7 +14,7 @@ from flan_jax.data import local_data
 from flan_jax.data import p3_source
 from flan_jax_tasks import t0
 from flan_jax_tasks.tables import t0_subsets
-from tests.tasks.conftest import rendered
+from tests.tasks.conftest import rendered, exported
 
 QA_SUBSET = "adversarial_qa_dbert_based_on"               # QA, 10,000 / 1,000
 SEPARATE_SUBSET = "race_high_Is_this_the_right_answer"    # MC, choices apart
@@ -129,6 +129,8 @@ def test_separate_options_list_the_choices(p3_dir):
     first, rest = r["inputs"].split("?", 1)
     assert "Yes" in rest and "No" in rest  # the two choices follow the prompt
     assert r["targets"] in rest  # the target is a listed choice or its marker
+  rows = exported(f"t0.{SEPARATE_SUBSET}:zs_opt", "validation")
+  assert len(rows) == 6 and all(r["format"] == "zs_opt" for r in rows)
   assert len(rendered(f"t0.{SEPARATE_SUBSET}:fs_opt")) == 6
   assert len(rendered(f"t0.{SEPARATE_SUBSET}:fs_noopt")) == 6
 
