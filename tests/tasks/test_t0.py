@@ -17,7 +17,7 @@ from flan_jax_tasks.tables import t0_subsets
 from tests.tasks.conftest import rendered, exported
 
 QA_SUBSET = "adversarial_qa_dbert_based_on"               # QA, 10,000 / 1,000
-SEPARATE_SUBSET = "race_high_Is_this_the_right_answer"    # MC, choices apart
+SEPARATE_SUBSET = "wiki_qa_Is_This_True_"                 # MC, choices apart
 IN_PROMPT_SUBSET = "quartz_answer_question_below"         # MC, choices in the prompt
 
 
@@ -86,7 +86,7 @@ def test_catalog_counts_and_sizes():
   assert len(specs) == 193 and len({s.name for s in specs}) == 193
   wrappers = [w for _, _, _, w in t0_subsets.SUBSETS]
   assert (wrappers.count("qa"), wrappers.count("mc_in_prompt"),
-          wrappers.count("mc_separate")) == (99, 73, 21)
+          wrappers.count("mc_separate")) == (104, 70, 19)
   sizes = {s.name: s.num_train_examples for s in specs}
   # Hand-copied from the catalog list.
   assert sizes["amazon_polarity_would_you_buy"] == 3_600_000
