@@ -6,9 +6,8 @@ subset has no validation split).
 
 The wrapper column: QA for free-form targets (extractive or abstractive QA, generation,
 question writing; answer choices, if any, unused); MC_IN_PROMPT when the records carry
-answer choices and the prompt text
-already lists or names them; MC_SEPARATE when they do but the prompt does not show them, so
-the choices are appended as a list. Which subset is which follows the Flan 2022 release's
+answer choices and the prompt text already lists or names them; MC_SEPARATE when they do
+but the prompt does not show them, so the choices are appended as a list. Which subset is which follows the Flan 2022 release's
 per-subset task type (google-research/FLAN, flan/v2/constants_t0.py, T0_TRAIN_TASK_METADATA:
 t0_question_answer / t0_multiple_choice / t0_multiple_choice_separated_options), giving
 104 / 70 / 19 subsets. Records are checked against the class when read.
