@@ -1,27 +1,51 @@
 """Output features of the real-data collections: T5's SentencePiece vocabulary (lazy).
 
 Flan-T5 uses T5's 32k vocabulary with 100 sentinel ids. `FLAN_JAX_SPM_PATH` points to
-another SentencePiece model (a local copy, or a small one for tests). The model file is
-read only when text is first tokenized, never at registration.
+another copy of a SentencePiece model (e.g. a local one, or a small one for tests). The
+model file is read once per process, when text is first tokenized, never at registration.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
 import seqio
 
+from flan_jax import errors
+
 T5_SPM_PATH = "gs://t5-data/vocabs/cc_all.32000/sentencepiece.model"
 T5_EXTRA_IDS = 100
 SPM_PATH_ENV = "FLAN_JAX_SPM_PATH"
+HOW_TO_GET = ("copy T5's model locally, e.g. `hf download google/flan-t5-base spiece.model "
+              f"--local-dir DIR`, and `export {SPM_PATH_ENV}=DIR/spiece.model`")
+
+
+class VocabularyUnavailableError(errors.FlanJaxError):
+  """The SentencePiece model file cannot be read."""
+
+
+class T5Vocabulary(seqio.SentencePieceVocabulary):
+  """A SentencePieceVocabulary that says how to get its model file when it cannot read it."""
+
+  def _model_context(self):
+    try:
+      return super()._model_context()
+    except Exception as e:  # pylint: disable=broad-except  # gs:// without access, no file...
+      raise VocabularyUnavailableError(
+          f"Cannot read the SentencePiece model {self.sentencepiece_model_file!r} "
+          f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). To fix: "
+          f"{HOW_TO_GET}.") from None
+
+
+@functools.lru_cache(maxsize=None)
+def _vocabulary(path: str) -> seqio.Vocabulary:
+  return T5Vocabulary(path, extra_ids=T5_EXTRA_IDS)
 
 
 def vocabulary() -> seqio.Vocabulary:
-  """T5's vocabulary, or the model `FLAN_JAX_SPM_PATH` names (then without sentinel ids)."""
-  path = os.environ.get(SPM_PATH_ENV)
-  if path:
-    return seqio.SentencePieceVocabulary(path)
-  return seqio.SentencePieceVocabulary(T5_SPM_PATH, extra_ids=T5_EXTRA_IDS)
+  """T5's vocabulary, or the model `FLAN_JAX_SPM_PATH` names (one instance per file)."""
+  return _vocabulary(os.environ.get(SPM_PATH_ENV) or T5_SPM_PATH)
 
 
 def output_features() -> dict[str, seqio.Feature]:

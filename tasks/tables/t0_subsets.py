@@ -4,13 +4,13 @@ Generated from the Flan 2022 catalog facts (`flan_catalog/t0_subsets.tsv`: the P
 the Hugging Face dataset `bigscience/P3` kept by Flan 2022, with their split sizes; None = the
 subset has no validation split).
 
-The wrapper column is ours. Rule: a subset whose promptsource prompt defines no answer choices
-(P3 records without `answer_choices`: extractive/abstractive QA, generation, question writing)
-is QA; a subset with answer choices is MC_IN_PROMPT when its prompt text already lists or
-names the choices (lettered options, "positive or negative", category lists), else
-MC_SEPARATE (yes/no checks and questions whose choices the prompt does not show), which gets
-the choices appended as a separate list. This gives 99 / 73 / 21 subsets where the Flan
-reference reports 104 / 70 / 19; the records are checked against the class when read.
+The wrapper column: QA for free-form targets (extractive or abstractive QA, generation,
+question writing; answer choices, if any, unused); MC_IN_PROMPT when the records carry
+answer choices and the prompt text already lists or names them; MC_SEPARATE when they do
+but the prompt does not show them, so the choices are appended as a list. Which subset is which follows the Flan 2022 release's
+per-subset task type (google-research/FLAN, flan/v2/constants_t0.py, T0_TRAIN_TASK_METADATA:
+t0_question_answer / t0_multiple_choice / t0_multiple_choice_separated_options), giving
+104 / 70 / 19 subsets. Records are checked against the class when read.
 """
 
 QA = "qa"
@@ -43,7 +43,7 @@ SUBSETS = (
     ('amazon_polarity_user_satisfied', 3600000, None, MC_IN_PROMPT),
     ('amazon_polarity_would_you_buy', 3600000, None, MC_IN_PROMPT),
     ('app_reviews_categorize_rating_using_review', 288065, None, MC_IN_PROMPT),
-    ('app_reviews_convert_to_rating', 288065, None, MC_IN_PROMPT),
+    ('app_reviews_convert_to_rating', 288065, None, QA),
     ('app_reviews_convert_to_star_rating', 288065, None, MC_IN_PROMPT),
     ('app_reviews_generate_review', 288065, None, QA),
     ('cos_e_v1.11_aligned_with_common_sense', 9741, 1221, QA),
@@ -94,9 +94,9 @@ SUBSETS = (
     ('qasc_qa_with_combined_facts_1', 8134, 926, MC_IN_PROMPT),
     ('qasc_qa_with_separated_facts_1', 8134, 926, MC_IN_PROMPT),
     ('qasc_qa_with_separated_facts_2', 8134, 926, MC_IN_PROMPT),
-    ('qasc_qa_with_separated_facts_3', 8134, 926, MC_IN_PROMPT),
+    ('qasc_qa_with_separated_facts_3', 8134, 926, MC_SEPARATE),
     ('qasc_qa_with_separated_facts_4', 8134, 926, MC_IN_PROMPT),
-    ('qasc_qa_with_separated_facts_5', 8134, 926, MC_IN_PROMPT),
+    ('qasc_qa_with_separated_facts_5', 8134, 926, MC_SEPARATE),
     ('quail_context_description_question_answer_id', 10246, 2164, MC_IN_PROMPT),
     ('quail_context_description_question_answer_text', 10246, 2164, MC_IN_PROMPT),
     ('quail_context_description_question_text', 10246, 2164, MC_SEPARATE),
@@ -134,7 +134,7 @@ SUBSETS = (
     ('quoref_Guess_Title_For_Context', 19399, 2418, QA),
     ('quoref_Read_And_Extract_', 19399, 2418, QA),
     ('quoref_What_Is_The_Answer', 19399, 2418, QA),
-    ('race_high_Is_this_the_right_answer', 62445, 3451, MC_SEPARATE),
+    ('race_high_Is_this_the_right_answer', 62445, 3451, MC_IN_PROMPT),
     ('race_high_Read_the_article_and_answer_the_question_no_option_', 62445, 3451, MC_SEPARATE),
     ('race_high_Select_the_best_answer', 62445, 3451, MC_IN_PROMPT),
     ('race_high_Select_the_best_answer_generate_span_', 62445, 3451, MC_IN_PROMPT),
@@ -142,7 +142,7 @@ SUBSETS = (
     ('race_high_Taking_a_test', 62445, 3451, MC_IN_PROMPT),
     ('race_high_Write_a_multi_choice_question_for_the_following_article', 62445, 3451, QA),
     ('race_high_Write_a_multi_choice_question_options_given_', 62445, 3451, QA),
-    ('race_middle_Is_this_the_right_answer', 25421, 1436, MC_SEPARATE),
+    ('race_middle_Is_this_the_right_answer', 25421, 1436, MC_IN_PROMPT),
     ('race_middle_Read_the_article_and_answer_the_question_no_option_', 25421, 1436, MC_SEPARATE),
     ('race_middle_Select_the_best_answer', 25421, 1436, MC_IN_PROMPT),
     ('race_middle_Select_the_best_answer_generate_span_', 25421, 1436, MC_IN_PROMPT),
@@ -192,7 +192,7 @@ SUBSETS = (
     ('wiki_hop_original_generate_object', 43738, 5129, QA),
     ('wiki_hop_original_generate_subject', 43738, 5129, QA),
     ('wiki_hop_original_generate_subject_and_object', 43738, 5129, QA),
-    ('wiki_qa_Decide_good_answer', 20360, 2733, MC_SEPARATE),
+    ('wiki_qa_Decide_good_answer', 20360, 2733, MC_IN_PROMPT),
     ('wiki_qa_Direct_Answer_to_Question', 1040, 140, QA),
     ('wiki_qa_Generate_Question_from_Topic', 1040, 140, QA),
     ('wiki_qa_Is_This_True_', 20360, 2733, MC_SEPARATE),
@@ -202,13 +202,13 @@ SUBSETS = (
     ('wiki_qa_Topic_Prediction_Question_and_Answer_Pair', 1040, 140, QA),
     ('wiki_qa_automatic_system', 20360, 2733, MC_SEPARATE),
     ('wiki_qa_exercise', 20360, 2733, MC_IN_PROMPT),
-    ('wiki_qa_found_on_google', 20360, 2733, MC_SEPARATE),
-    ('wiqa_does_the_supposed_perturbation_have_an_effect', 29808, 6894, MC_IN_PROMPT),
-    ('wiqa_effect_with_label_answer', 29808, 6894, MC_IN_PROMPT),
-    ('wiqa_effect_with_string_answer', 29808, 6894, MC_IN_PROMPT),
+    ('wiki_qa_found_on_google', 20360, 2733, MC_IN_PROMPT),
+    ('wiqa_does_the_supposed_perturbation_have_an_effect', 29808, 6894, QA),
+    ('wiqa_effect_with_label_answer', 29808, 6894, QA),
+    ('wiqa_effect_with_string_answer', 29808, 6894, QA),
     ('wiqa_what_is_the_final_step_of_the_following_process', 29808, 6894, QA),
     ('wiqa_what_is_the_missing_first_step', 29808, 6894, QA),
     ('wiqa_what_might_be_the_first_step_of_the_process', 29808, 6894, QA),
     ('wiqa_what_might_be_the_last_step_of_the_process', 29808, 6894, QA),
-    ('wiqa_which_of_the_following_is_the_supposed_perturbation', 29808, 6894, MC_IN_PROMPT),
+    ('wiqa_which_of_the_following_is_the_supposed_perturbation', 29808, 6894, QA),
 )

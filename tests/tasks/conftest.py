@@ -41,3 +41,11 @@ def forget_registered_tasks():
   yield
   for name in set(seqio.TaskRegistry.names()) - before:
     seqio.TaskRegistry.remove(name)
+
+
+def exported(name: str, split: str = "train") -> list[dict]:
+  """The rows `flan-jax export` writes for one epoch of a task (same code path)."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
+  provider = seqio.get_mixture_or_task(name)
+  return list(export.iter_rows(provider, export.ExportConfig(name=name, out="", split=split)))

@@ -9,7 +9,7 @@ import pytest
 from flan_jax.data import cot_source
 from flan_jax.data import local_data
 from flan_jax_tasks import cot
-from tests.tasks.conftest import rendered
+from tests.tasks.conftest import rendered, exported
 
 CUES = ("Reason it out step by step before answering.",
         "Explain your reasoning, then give the answer.",
@@ -77,6 +77,10 @@ def test_few_shot_and_inverted_forms(cot_dir):
     assert r["targets"] in parts or r["targets"].startswith(("Question: ", "Reasoning: ",
                                                               "Answer: "))
     assert r["inputs"].endswith("the above.")
+  rows = exported("cot.gsm8k:cot")
+  assert sorted(r["targets"] for r in rows) == sorted(
+      f"{rationale} Hence the answer is {answer}" for _, answer, rationale in ROWS)
+  assert {(r["task"], r["format"]) for r in rows} == {("cot.gsm8k:cot", "cot")}
 
 
 def test_malformed_line_and_missing_file(cot_dir, tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import tensorflow_datasets as tfds
 
 from flan_jax.data import tfds_check
 from flan_jax_tasks import dialog
-from tests.tasks.conftest import rendered
+from tests.tasks.conftest import rendered, exported
 
 
 def utterances(d, n):
@@ -117,6 +117,7 @@ def test_qrecc_predicts_the_answer(mocked_tfds):
   assert [r["targets"] for r in inverted] == [
       "\n".join(utterances(d, QRECC_CONTEXTS[d]) + [f"q{d}?"]) for d in (1, 2)]
   assert len(rendered("dialog.qrecc:fs_noopt")) == 2
+  assert sorted(r["targets"] for r in exported("dialog.qrecc:zs_noopt")) == ["a1.", "a2."]
 
 
 def test_counts_fall_back_to_the_catalog_when_not_prepared(mocked_tfds):

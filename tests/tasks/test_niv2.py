@@ -12,7 +12,7 @@ from flan_jax.data import local_data
 from flan_jax.data import niv2_source
 from flan_jax_tasks import niv2
 from flan_jax_tasks.tables import niv2_tasks
-from tests.tasks.conftest import rendered
+from tests.tasks.conftest import rendered, exported
 
 TASK_A = "task067_abductivenli_answer_generation"
 TASK_B = "task1168_brown_coarse_pos_tagging"      # id 1168 names two files
@@ -108,6 +108,8 @@ def test_zero_shot_uses_the_task_definition(niv2_dir):
     assert r["targets"] == f"ALPHA-{i}"
     assert r["inputs"] in _expected_inputs(definition, f"ALPHA number {i}")
   assert niv2_source.niv2_source(TASK_A).num_input_examples("train") == len(train)
+  rows = exported(f"niv2.{TASK_A}:fs_noopt")
+  assert sorted(r["targets"] for r in rows) == sorted(r["targets"] for r in train)
 
 
 def test_few_shot_exemplars_come_from_the_same_task(niv2_dir):

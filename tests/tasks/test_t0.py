@@ -14,10 +14,10 @@ from flan_jax.data import local_data
 from flan_jax.data import p3_source
 from flan_jax_tasks import t0
 from flan_jax_tasks.tables import t0_subsets
-from tests.tasks.conftest import rendered
+from tests.tasks.conftest import rendered, exported
 
 QA_SUBSET = "adversarial_qa_dbert_based_on"               # QA, 10,000 / 1,000
-SEPARATE_SUBSET = "race_high_Is_this_the_right_answer"    # MC, choices apart
+SEPARATE_SUBSET = "wiki_qa_Is_This_True_"                 # MC, choices apart
 IN_PROMPT_SUBSET = "quartz_answer_question_below"         # MC, choices in the prompt
 
 
@@ -86,7 +86,7 @@ def test_catalog_counts_and_sizes():
   assert len(specs) == 193 and len({s.name for s in specs}) == 193
   wrappers = [w for _, _, _, w in t0_subsets.SUBSETS]
   assert (wrappers.count("qa"), wrappers.count("mc_in_prompt"),
-          wrappers.count("mc_separate")) == (99, 73, 21)
+          wrappers.count("mc_separate")) == (104, 70, 19)
   sizes = {s.name: s.num_train_examples for s in specs}
   # Hand-copied from the catalog list.
   assert sizes["amazon_polarity_would_you_buy"] == 3_600_000
@@ -129,6 +129,8 @@ def test_separate_options_list_the_choices(p3_dir):
     first, rest = r["inputs"].split("?", 1)
     assert "Yes" in rest and "No" in rest  # the two choices follow the prompt
     assert r["targets"] in rest  # the target is a listed choice or its marker
+  rows = exported(f"t0.{SEPARATE_SUBSET}:zs_opt", "validation")
+  assert len(rows) == 6 and all(r["format"] == "zs_opt" for r in rows)
   assert len(rendered(f"t0.{SEPARATE_SUBSET}:fs_opt")) == 6
   assert len(rendered(f"t0.{SEPARATE_SUBSET}:fs_noopt")) == 6
 
@@ -176,3 +178,13 @@ def test_hub_fetch_asks_for_the_subset_folder_and_explains_failure(monkeypatch):
     p3_source.read_split(QA_SUBSET, "train", multiple_choice=False)
   assert calls == [{"repo_id": "bigscience/P3", "repo_type": "dataset",
                     "allow_patterns": [f"data/{QA_SUBSET}/*"]}]
+
+
+def test_unreadable_vocabulary_says_how_to_get_it(tmp_path, monkeypatch):
+  from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
+  monkeypatch.setenv(t5_features.SPM_PATH_ENV, str(tmp_path / "missing.model"))
+  vocabulary = t5_features.vocabulary()
+  assert vocabulary is t5_features.vocabulary()  # one instance (one file read) per model
+  with pytest.raises(t5_features.VocabularyUnavailableError,
+                     match="missing.model.*hf download google/flan-t5-base spiece.model"):
+    vocabulary.encode("hello")
