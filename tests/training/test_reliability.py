@@ -203,3 +203,16 @@ def test_nearly_full_disk_is_refused_before_training(tmp_path, monkeypatch):
   with pytest.raises(errors.ConfigError, match="has only 10 MiB free"):
     _train(tmp_path / "run")
   assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_multi_process_runs_leave_sigterm_to_jax(monkeypatch):
+  """JAX's preemption notifier must see SIGTERM; a Python handler would hide it."""
+  import signal
+  before = signal.getsignal(signal.SIGTERM)
+  monkeypatch.setattr(trainer.jax, "process_count", lambda: 2)
+  with trainer.PreemptionWatcher():
+    assert signal.getsignal(signal.SIGTERM) is before
+  monkeypatch.setattr(trainer.jax, "process_count", lambda: 1)
+  with trainer.PreemptionWatcher():
+    assert signal.getsignal(signal.SIGTERM) is not before  # One process: our own flag.
+  assert signal.getsignal(signal.SIGTERM) is before
