@@ -97,7 +97,8 @@ def test_no_restorable_checkpoint_names_every_step(tmp_path):
   model_dir = tmp_path / "run"
   _train(model_dir, train_steps=3)
   _remove_metadata(model_dir / "checkpoints" / "3")
-  with pytest.raises(checkpoints.CheckpointCorruptError, match=r"(?s)step 3: .*Nothing was deleted"):
+  with pytest.raises(checkpoints.CheckpointCorruptError,
+                     match=r"(?s)step 3: .*Nothing was deleted"):
     infer.load_model_dir(str(model_dir), PARTITION)
   assert (model_dir / "checkpoints" / "3" / "state").is_dir()
 
