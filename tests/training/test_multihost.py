@@ -89,17 +89,22 @@ def _checkpoint_steps(model_dir) -> list[int]:
 
 def test_sigterm_to_both_processes_saves_one_agreed_step_and_exits_zero(tmp_path):
   model_dir = str(tmp_path / "preempted")
-  train_steps = 60
+  train_steps = 60  # Far beyond the stop; a run that ignores SIGTERM ends here and fails.
   workers = _start_workers(model_dir, tmp_path, str(train_steps))
-  deadline = time.time() + 400
-  while not _checkpoint_steps(model_dir):  # Training is under way on both hosts.
+  try:
+    deadline = time.time() + 1500  # A hang guard only (a loaded machine compiles slowly).
+    while not _checkpoint_steps(model_dir):  # Training is under way on both hosts.
+      for worker in workers:
+        assert worker.poll() is None, worker.communicate()[0][-4000:]
+      assert time.time() < deadline, "no checkpoint appeared"
+      time.sleep(0.05)
     for worker in workers:
-      assert worker.poll() is None, worker.communicate()[0][-4000:]
-    assert time.time() < deadline, "no checkpoint appeared"
-    time.sleep(0.05)
-  for worker in workers:
-    worker.send_signal(signal.SIGTERM)
-  outputs = [w.communicate(timeout=300)[0] for w in workers]
+      worker.send_signal(signal.SIGTERM)
+    outputs = [w.communicate(timeout=900)[0] for w in workers]
+  finally:
+    for worker in workers:
+      if worker.poll() is None:
+        worker.kill()
   for worker, output in zip(workers, outputs):
     assert worker.returncode == 0, output[-4000:]
   summaries = []
