@@ -107,16 +107,21 @@ def render_prompt(description: str, exemplars: list[tuple[str, str]], question: 
   return "\n\n".join([description] + shots + [query])
 
 
-def read_rows(subtask: str, fmt: str, split: str = SUITE_SPLIT):
-  """The task's rows {inputs, targets, idx}, read from $FLAN_JAX_BBH_DIR now."""
+def files(subtask: str, split: str = SUITE_SPLIT) -> list[str]:
+  """The data and prompt files of a subtask (SuiteDataMissingError if the folder is unset)."""
   from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
   del split  # BBH has one split of examples.
   root = suite_tasks.local_dir(ENV_KEY, FLAG, LAYOUT)
+  return [os.path.join(root, "bbh", f"{subtask}.json"),
+          os.path.join(root, "cot-prompts", f"{subtask}.txt")]
+
+
+def read_rows(subtask: str, fmt: str, split: str = SUITE_SPLIT):
+  """The task's rows {inputs, targets, idx}, read from $FLAN_JAX_BBH_DIR now."""
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
   variable = f"FLAN_JAX_{ENV_KEY}_DIR"
-  data_file = suite_tasks.require_file(os.path.join(root, "bbh", f"{subtask}.json"),
-                                       variable, LAYOUT)
-  prompt_file = suite_tasks.require_file(os.path.join(root, "cot-prompts", f"{subtask}.txt"),
-                                         variable, LAYOUT)
+  data_file, prompt_file = (suite_tasks.require_file(path, variable, LAYOUT)
+                            for path in files(subtask, split))
   with open(prompt_file, encoding="utf-8") as f:
     description, exemplars = parse_cot_prompts(f.read())
   with open(data_file, encoding="utf-8") as f:
@@ -138,7 +143,8 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) ->
         splits=(SUITE_SPLIT,),
         postprocess_fn=(answer_extraction.cot_answer if fmt == "cot"
                         else answer_extraction.direct_answer),
-        info=suite_tasks.SuiteTaskInfo(f"bbh_{fmt}", spec.name),
+        info=suite_tasks.SuiteTaskInfo(f"bbh_{fmt}", spec.name,
+                                       files=functools.partial(files, spec.name)),
         num_input_examples={SUITE_SPLIT: SUBTASKS[spec.name]}))
   return names
 

@@ -121,13 +121,17 @@ ROW_READERS = {"gsm8k": gsm8k_rows, "svamp": svamp_rows, "asdiv": asdiv_rows,
                "strategyqa": strategyqa_rows, "commonsense_qa": commonsense_qa_rows}
 
 
+def files(dataset: str, split: str = SPLIT) -> list[str]:
+  """The one evaluation file a dataset reads."""
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
+  del split  # One evaluation file per dataset.
+  return [os.path.join(suite_tasks.local_dir(ENV_KEY, FLAG, LAYOUT), DATASETS[dataset][0])]
+
+
 def read_rows(dataset: str, split: str = SPLIT) -> list[dict]:
   """The task's rows, read from $FLAN_JAX_COT_EVAL_DIR now."""
   from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
-  del split  # One evaluation file per dataset.
-  root = suite_tasks.local_dir(ENV_KEY, FLAG, LAYOUT)
-  path = suite_tasks.require_file(os.path.join(root, DATASETS[dataset][0]),
-                                  f"FLAN_JAX_{ENV_KEY}_DIR", LAYOUT)
+  path = suite_tasks.require_file(files(dataset, split)[0], f"FLAN_JAX_{ENV_KEY}_DIR", LAYOUT)
   with open(path, encoding="utf-8") as f:
     rows = ROW_READERS[dataset](f.read())
   return [dict(row, idx=f"{dataset}:{i}") for i, row in enumerate(rows)]
@@ -142,7 +146,9 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) ->
              "letter": answer_extraction.choice_letter}[DATASETS[spec.name][1]]
   return [suite_tasks.register_suite_task(
       task_name(spec.name), functools.partial(read_rows, spec.name), splits=(SPLIT,),
-      postprocess_fn=extract, info=suite_tasks.SuiteTaskInfo(COLLECTION, spec.name),
+      postprocess_fn=extract,
+      info=suite_tasks.SuiteTaskInfo(COLLECTION, spec.name,
+                                     files=functools.partial(files, spec.name)),
       with_choices=spec.has_options)]
 
 

@@ -141,17 +141,22 @@ def read_csv(path: str) -> list[list[str]]:
   return rows
 
 
+def files(subject: str, split: str) -> list[str]:
+  """The dev (exemplar) file and the split's file of a subject."""
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
+  root = suite_tasks.local_dir(ENV_KEY, FLAG, LAYOUT)
+  suffix = SPLIT_FILES[split]
+  return [os.path.join(root, "dev", f"{subject}_dev.csv"),
+          os.path.join(root, suffix, f"{subject}_{suffix}.csv")]
+
+
 def read_rows(subject: str, fmt: str, split: str, budget: int = PROMPT_TOKEN_BUDGET,
               count_tokens=None):
   """The task's rows {inputs, targets, choices, idx}, read from $FLAN_JAX_MMLU_DIR now."""
   from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
-  root = suite_tasks.local_dir(ENV_KEY, FLAG, LAYOUT)
   variable = f"FLAN_JAX_{ENV_KEY}_DIR"
-  suffix = SPLIT_FILES[split]
-  dev = read_csv(suite_tasks.require_file(
-      os.path.join(root, "dev", f"{subject}_dev.csv"), variable, LAYOUT))
-  rows = read_csv(suite_tasks.require_file(
-      os.path.join(root, suffix, f"{subject}_{suffix}.csv"), variable, LAYOUT))
+  dev, rows = (read_csv(suite_tasks.require_file(path, variable, LAYOUT))
+               for path in files(subject, split))
   if count_tokens is None:
     vocabulary = suite_tasks.output_features()["inputs"].vocabulary
     count_tokens = lambda text: len(vocabulary.encode(text))
@@ -169,7 +174,8 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) ->
   return [suite_tasks.register_suite_task(
       task_name(spec.name, fmt), functools.partial(read_rows, spec.name, fmt),
       splits=tuple(SPLIT_FILES), postprocess_fn=answer_extraction.choice_letter,
-      info=suite_tasks.SuiteTaskInfo(f"mmlu_{fmt}", spec.name, category),
+      info=suite_tasks.SuiteTaskInfo(f"mmlu_{fmt}", spec.name, category,
+                                     files=functools.partial(files, spec.name)),
       with_choices=True) for fmt in FORMATS]
 
 

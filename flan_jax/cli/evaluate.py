@@ -44,7 +44,10 @@ def main(argv: list[str]) -> int:
   apply_suite_dirs(args)
   distributed.configure_before_jax(args)
   from flan_jax.data import catalog
-  catalog.get_mixture_or_task(args.task)
+  from flan_jax.evaluation import evaluator as evaluator_lib
+  from flan_jax.evaluation import suite_tasks
+  names = [t.name for t in evaluator_lib.subtasks(catalog.get_mixture_or_task(args.task))]
+  suite_tasks.check_files(names, evaluator_lib.eval_split(names, args.split))
   loaded = infer_cli.load(args)
   results, split = _evaluate(args, loaded)
   _report(args, loaded, results, split)

@@ -12,7 +12,7 @@ import sys
 
 COMMANDS = {
     "train": ("flan_jax.cli.train", "finetune a model from gin configs (T5X flags)"),
-    "eval": ("flan_jax.cli.evaluate", "run SeqIO evaluation on a checkpoint"),
+    "eval": ("flan_jax.cli.evaluate", "score a checkpoint: per-task table with counts, suite averages"),
     "evaluate-predictions": ("flan_jax.cli.evaluate_predictions",
                              "score a JSONL file of {prediction, target} rows from any system"),
     "contamination": ("flan_jax.cli.contamination",

@@ -30,10 +30,12 @@ class SuiteDataMissingError(errors.FlanJaxError):
 
 @dataclasses.dataclass(frozen=True)
 class SuiteTaskInfo:
-  """How a suite task is reported: its suite, its row label and its category (if any)."""
+  """How a suite task is reported: its suite, its row label and its category (if any);
+  `files(split)` lists the local files it reads (checked before a model is loaded)."""
   suite: str
   label: str
   category: str | None = None
+  files: Callable[[str], list[str]] | None = None
 
 
 _INFO: dict[str, SuiteTaskInfo] = {}
@@ -67,6 +69,19 @@ def local_dir(env_key: str, flag: str, layout: str) -> str:
     raise SuiteDataMissingError(
         f"{variable} (or `{flag}`) is {path!r}, which is not a folder; it should hold {layout}.")
   return path
+
+
+def check_files(task_names: Sequence[str], split: str) -> None:
+  """Fails before any model is loaded when a suite task's local files are missing."""
+  for name in task_names:
+    info = _INFO.get(name)
+    if info is not None and info.files is not None:
+      for path in info.files(split):
+        if not os.path.isfile(path):
+          raise SuiteDataMissingError(
+              f"{name} needs {path}, which does not exist: the suite's folder (--bbh_dir, "
+              "--mmlu_dir, --cot_eval_dir or $FLAN_JAX_*_DIR) must hold its files in their "
+              "original layout (see README, Held-out evaluation).")
 
 
 def require_file(path: str, variable: str, layout: str) -> str:

@@ -67,3 +67,13 @@ def test_registered_task_reads_files_only_when_built(tmp_path, monkeypatch):
   assert rows[2]["inputs_pretokenized"].decode().endswith(
       "Q: False or True is\nA: Let's think step by step.")
   assert task.postprocess_fn("Step one. So the answer is True.", is_target=False) == "True"
+
+
+def test_eval_fails_on_missing_files_before_loading_a_model(tmp_path, monkeypatch, capsys):
+  from flan_jax.cli import main as cli
+  monkeypatch.setenv("FLAN_JAX_BBH_DIR", suite_files.write_bbh(tmp_path / "BBH"))
+  # Only boolean_expressions is on disk; the model dir does not even exist.
+  code = cli.main(["eval", f"--model_dir={tmp_path / 'no_model'}", "--task=bbh_cot"])
+  err = capsys.readouterr().err
+  assert code == 2
+  assert "bbh_causal_judgement_cot needs" in err and "causal_judgement.json" in err
