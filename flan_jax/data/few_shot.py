@@ -211,7 +211,9 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
           tf.strings.join([shown, instruction, "\n", query]),
       ])[placement])
     prompts = tf.strings.regex_replace(tf.stack(prompts), r"[ \t]+(\n|$)", r"\1")
-    lengths = vocab.encode_tf(prompts).row_lengths()
+    # One encode per candidate (a batch encode is ragged for some vocabularies, not others).
+    lengths = tf.stack([tf.size(vocab.encode_tf(prompts[i]), out_type=tf.int64)
+                        for i in range(len(counts))])
     j = tf.constant(counts, tf.int64)
     fits = (j <= tf.minimum(wanted, found)) & (lengths <= spec.token_budget)
     best = tf.reduce_max(tf.where(fits, j, 0))

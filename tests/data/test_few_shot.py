@@ -1,155 +1,204 @@
-"""Few-shot prompts on real toy tasks: same-task train exemplars, never the query, budget."""
+"""Few-shot prompts: 2, 3 or 5 exemplars (cut and counted, never 1 or 4), a seeded pool from
+the whole train split, exemplars apart from option lines, instruction placement.
+
+Byte vocabularies make token counts hand-computable: one token per byte.
+"""
 
 import collections
+import dataclasses
+import re
 
 import pytest
 import seqio
+import tensorflow as tf
 
-from flan_jax.data import catalog
 from flan_jax.data import few_shot
 from flan_jax.data import formats
-from flan_jax.data import rendering
-from flan_jax.data import vocab
-from flan_jax.data.toy import source as toy_source
+from flan_jax.data import layout
+from flan_jax.data import registration
+from flan_jax.data import testing
+from flan_jax.data.templates import Template, TemplateSet
 
 LENGTHS = {"inputs": 1 << 20, "targets": 1 << 20}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _catalog():
-  catalog.register_catalog()
+class ByteTokens(seqio.ByteVocabulary):
+  """seqio's byte vocabulary (one token per byte), encoding batches of unequal lengths too."""
+
+  def _encode_tf(self, s):
+    ids = tf.io.decode_raw(s, tf.uint8) if s.shape.rank == 0 else tf.strings.unicode_decode(
+        s, "UTF-8")  # Test strings are ASCII: one code point per byte.
+    return tf.cast(ids, tf.int32) + self._num_special_tokens
 
 
-def _rows(name, split="validation", n=120):
-  ds = seqio.get_mixture_or_task(name).get_dataset(LENGTHS, split=split, shuffle=False)
-  return list(ds.take(n).as_numpy_iterator())
+FEATURES = {k: seqio.Feature(ByteTokens(), add_eos=True) for k in ("inputs", "targets")}
 
 
-def _exemplars(prompt: str, query: str) -> list[str]:
-  assert prompt.endswith(query)
-  return [e for e in prompt[: -len(query)].split("\n\n") if e.strip()]
+@pytest.fixture(autouse=True)
+def _forget_registered_tasks():
+  before = set(seqio.TaskRegistry.names())
+  yield
+  for name in set(seqio.TaskRegistry.names()) - before:
+    seqio.TaskRegistry.remove(name)
 
 
-def test_prompts_fit_the_budget_and_end_with_the_query():
-  toy_vocab = vocab.toy_vocabulary()
-  for name in ("toy.arithmetic:fs_opt", "toy.entailment:fsmix_noopt"):
-    for row in _rows(name, n=60):
-      text = row["inputs_pretokenized"].decode()
-      assert len(toy_vocab.encode(text)) <= 240
-      assert len(row["inputs"]) <= 241  # + EOS.
+def _records(n, split="train"):
+  """Question q{split}{i:04d} (6 bytes), answer a{i:04d} (5 bytes), two options."""
+  tag = split[0]
+  return [{"question": f"q{tag}{i:04d}", "answer": f"a{i:04d}", "options": [f"a{i:04d}", "zzzzz"],
+           "idx": f"{split}/{i}"} for i in range(n)]
 
 
-def _unique_question_task(name, size):
-  """A task whose train records each have a unique question, so copies are easy to count."""
-  from flan_jax.data import registration
-  from flan_jax.data import testing
-  from flan_jax.data.templates import Template, TemplateSet
-  records = [{"question": f"question number {i} here", "answer": f"answer {i}",
-              "idx": f"train/{i}"} for i in range(size)]
-  ts = TemplateSet(name=name, fields=("question", "answer"),
-                   templates=(Template("q", "Q: {question}"), Template("r", "{question}?")))
-  source = seqio.FunctionDataSource(
-      lambda split, shuffle_files: testing.records_dataset(records), splits=("train",))
-  features = {k: seqio.Feature(vocab.toy_vocabulary(), add_eos=True) for k in ("inputs", "targets")}
-  registration.register_template_tasks("unit", ts, source, features,
-                                       prompt_formats=["fs_noopt", "fsmix_noopt"], pool_size=size)
-  return records
+def _source(train, validation):
+  data = {"train": train, "validation": validation}
+  return seqio.FunctionDataSource(
+      lambda split, shuffle_files: testing.records_dataset(data[split]),
+      splits=("train", "validation"))
 
 
-def test_never_the_query_itself_even_when_it_is_in_the_pool():
-  records = _unique_question_task("uniq", size=6)  # pool of 6: every draw risks the query.
-  for name in ("unit.uniq:fs_noopt", "unit.uniq:fsmix_noopt"):
-    rows = _rows(name, split="train", n=6)
-    assert len(rows) == 6
-    for record, row in zip(records, rows):
-      prompt = row["inputs_pretokenized"].decode()
-      assert prompt.count(record["question"]) == 1  # "... here" ends each question.
-      assert prompt.rstrip().endswith((record["question"], record["question"] + "?"))
-      assert prompt.count("question number") >= 3  # query + at least 2 exemplars.
+def _task(name, templates, fmts, train, validation, **kwargs):
+  ts = TemplateSet(name=name, fields=("question", "answer", "options"), options_field="options",
+                   templates=templates)
+  names = registration.register_template_tasks("fs", ts, _source(train, validation), FEATURES,
+                                               prompt_formats=fmts, **kwargs)
+  return [seqio.get_mixture_or_task(n) for n in names]
 
 
-def test_exemplars_come_from_the_same_tasks_train_split():
-  """Every exemplar of a list_ops prompt is a list_ops train record (input, then its answer)."""
-  train = {(r["items"], r["answer"]) for r in toy_source.records("list_ops", "train")}
-  for row in _rows("toy.list_ops:fs_noopt", n=40):
-    lines = row["inputs_pretokenized"].decode().split("\n")
-    shots = 0
-    for i, line in enumerate(lines[:-1]):
-      items = _items_of(line)
-      if items is None or i + 2 >= len(lines):
-        continue
-      answer = lines[i + 2] if line.startswith("List:") else lines[i + 1]
-      assert (items, answer) in train
-      shots += 1
-    assert shots >= 1
+def _rows(task, split="validation"):
+  ds = task.get_dataset(LENGTHS, split=split, shuffle=False, use_cached=False)
+  return [{k: (v.decode() if isinstance(v, bytes) else v) for k, v in r.items()
+           if k in ("inputs_pretokenized", "targets_pretokenized", "num_exemplars", "template")}
+          for r in ds.as_numpy_iterator()]
 
 
-def _items_of(line: str):
-  for prefix, end in (("List: ", None), ("Here are some words: ", ". Write"),
-                      ("What is ", "?")):
-    if line.startswith(prefix):
-      body = line[len(prefix):]
-      if prefix == "What is ":
-        body = body.split("for this list: ", 1)[-1]
-      return body.split(end)[0] if end else body
-  return None
+def _train_ids(prompt):
+  return re.findall(r"qt(\d{4})", prompt)
 
 
-def test_shot_counts_and_separators_vary():
-  counts, seps = collections.Counter(), collections.Counter()
-  for row in _rows("toy.compare_numbers:fs_noopt", n=80):
-    prompt = row["inputs_pretokenized"].decode()
-    counts[prompt.count("?") + prompt.count("Name the") + prompt.count("Pick the") - 1] += 1
-    for sep in ("\n\n\n\n", "\n\n\n", "\n\n"):
-      if sep in prompt:
-        seps[sep] += 1
-        break
-    else:
-      seps["\n"] += 1
-  assert len(seps) == 3
-  assert set(counts) <= {1, 2, 3, 4, 5}
-  assert len(counts) >= 2
+QA_CUE = (Template("qa", "Q: {question}\nA:"),)
 
 
-def test_template_mix_uses_several_templates_in_one_prompt():
-  mixed = 0
-  for row in _rows("toy.category:fsmix_noopt", n=30):
-    prompt = row["inputs_pretokenized"].decode()
-    used = sum(marker in prompt for marker in ("Which of these is", "Find the", "Words:"))
-    mixed += used >= 2
-  assert mixed >= 20
+def test_counts_are_2_3_or_5_and_the_prompt_holds_that_many():
+  (task,) = _task("counts", QA_CUE, ["fs_noopt"], _records(300), _records(60, "validation"))
+  rows = _rows(task)
+  assert len(rows) == 60
+  seen = collections.Counter(r["num_exemplars"] for r in rows)
+  assert set(seen) == {2, 3, 5}
+  for r in rows:
+    prompt = r["inputs_pretokenized"]
+    assert len(_train_ids(prompt)) == r["num_exemplars"]
+    assert prompt.endswith("A:") and prompt.count("Q: qv") == 1
+    for i in _train_ids(prompt):  # Each exemplar answers with its own record's answer.
+      assert f"Q: qt{i}\nA: a{i}" in prompt
 
 
-def test_examples_that_cannot_fit_are_dropped_and_counted():
-  name = "toy.arithmetic:fs_cot"
-  spec_budget = 60  # smaller than any query with one exemplar.
-  task = seqio.get_mixture_or_task(name)
-  step = [p for p in task.preprocessors if getattr(p, "func", None) is few_shot.render_few_shot][0]
+def test_budget_cuts_to_an_allowed_count_and_counts_it():
+  """Exemplar "Q: qtNNNN\\nA: aNNNN" = 18 bytes, query "Q: qvNNNN\\nA:" = 12, separator s in
+  1..3 bytes after each exemplar: j exemplars take j * (18 + s) + 12 tokens. Budget 56: two
+  fit (50 to 54), three never (69 to 75)."""
+  validation = _records(40, "validation")
+  (roomy,) = _task("budget", QA_CUE, ["fs_noopt"], _records(200), validation)
+  wanted = [r["num_exemplars"] for r in _rows(roomy)]
+  assert set(wanted) == {2, 3, 5}
+  step = [p for p in roomy.preprocessors if getattr(p, "func", None) is few_shot.render_few_shot][0]
   spec = step.keywords["spec"]
-  tight = rendering.RenderSpec(**{**spec.__dict__, "token_budget": spec_budget,
-                                  "task_name": "test.tight:fs_cot"})
-  ds = task.source.get_dataset("validation", shuffle=False).take(20)
-  out = few_shot.render_few_shot(ds, task.output_features, spec=tight, source=task.source)
-  assert list(out) == []
-  assert few_shot.dropped_examples("test.tight:fs_cot") == 20
-  assert formats.FORMATS["fs_cot"].shots == (2, 3)
+  out = few_shot.render_few_shot(
+      roomy.source.get_dataset("validation", shuffle=False), FEATURES,
+      spec=dataclasses.replace(spec, token_budget=56), source=roomy.source)
+  rows = list(out.as_numpy_iterator())
+  assert [int(r["num_exemplars"]) for r in rows] == [2] * 40
+  assert all(len(r["inputs"]) <= 56 for r in rows)
+  assert few_shot.cut_examples(spec.task_name) == sum(k > 2 for k in wanted)
+  assert few_shot.dropped_examples(spec.task_name) == 0
 
 
-def test_same_seed_same_prompts_across_shards():
-  name = "toy.entailment:fs_opt"
-  task = seqio.get_mixture_or_task(name)
-  whole = {(r["inputs_pretokenized"], r["targets_pretokenized"])
-           for r in task.get_dataset(LENGTHS, split="validation", shuffle=False).as_numpy_iterator()}
-  sharded = set()
-  for index in range(2):
-    ds = task.get_dataset(LENGTHS, split="validation", shuffle=False,
-                          shard_info=seqio.ShardInfo(index=index, num_shards=2))
-    sharded |= {(r["inputs_pretokenized"], r["targets_pretokenized"]) for r in ds.as_numpy_iterator()}
-  assert sharded == whole
-  reseeded = catalog.get_mixture_or_task(name, render_seed=7)
-  try:
-    other = {(r["inputs_pretokenized"], r["targets_pretokenized"]) for r in
-             reseeded.get_dataset(LENGTHS, split="validation", shuffle=False).as_numpy_iterator()}
-  finally:
-    catalog.get_mixture_or_task(name, render_seed=rendering.DEFAULT_RENDER_SEED)
-  assert other != whole
+def test_below_two_exemplars_the_query_is_dropped_and_counted():
+  """Budget 45: two exemplars need at least 2 * 19 + 12 = 50 tokens, so every query is dropped
+  (a 1-shot prompt, 31 to 33 tokens, would have fit)."""
+  (task,) = _task("tight", QA_CUE, ["fs_noopt"], _records(50), _records(20, "validation"),
+                  token_budget=45)
+  assert _rows(task) == []
+  assert few_shot.dropped_examples(task.name) == 20
+
+
+def test_pool_is_a_seeded_sample_of_the_whole_split_whatever_the_order():
+  train = _records(3000)
+  validation = _records(40, "validation")
+  (task,) = _task("pool", QA_CUE, ["fs_noopt"], train, validation, pool_size=64)
+  rows = _rows(task)
+  used = {int(i) for r in rows for i in _train_ids(r["inputs_pretokenized"])}
+  assert len(used) <= 64
+  assert max(used) >= 1000  # Not the first records of the split.
+  seqio.TaskRegistry.remove(task.name)
+  (reordered,) = _task("pool", QA_CUE, ["fs_noopt"], train[::-1], validation, pool_size=64)
+  assert _rows(reordered) == rows  # Same records in another order: same pool, same prompts.
+
+
+def _option_and_lead_lines(prompt):
+  """Checks that every line right after an option line is another option, a blank line, or
+  an answer lead; returns the number of answered exemplars."""
+  lines = prompt.split("\n")
+  leads = tuple(lead + " " for lead in layout.ANSWER_LEADS)
+  answered = 0
+  for before, line in zip(lines, lines[1:]):
+    if before.startswith("- "):
+      assert line.startswith("- ") or line.startswith(leads) or line in layout.ANSWER_LEADS, prompt
+    answered += line.startswith(leads)
+  return answered
+
+
+def test_exemplars_stay_apart_from_option_lines_with_every_separator():
+  tasks = _task("apart", (Template("ask", "{question}\n{options}"),), ["fs_opt", "fsmix_opt"],
+                _records(100), _records(50, "validation"))
+  separators = collections.Counter()
+  for task in tasks:
+    for r in _rows(task):
+      prompt = r["inputs_pretokenized"]
+      assert _option_and_lead_lines(prompt) == r["num_exemplars"]
+      separators["\n\n\n" if "\n\n\n" in prompt else "\n\n" if "\n\n" in prompt else "\n"] += 1
+  assert set(separators) == {"\n", "\n\n", "\n\n\n"}
+
+
+def test_instruction_sits_inline_before_or_after_the_exemplars():
+  (task,) = _task("placed", (Template("solve", "Solve this.\nQ: {question}\nA:"),), ["fs_noopt"],
+                  _records(100), _records(90, "validation"))
+  where = collections.Counter()
+  for r in _rows(task):
+    prompt, k = r["inputs_pretokenized"], r["num_exemplars"]
+    n = prompt.count("Solve this.")
+    if n == k + 1:
+      where["inline"] += 1
+      continue
+    assert n == 1, prompt
+    at = prompt.index("Solve this.")
+    if at == 0:
+      where["before"] += 1
+    else:  # Once, after every exemplar, right above the query.
+      where["after"] += 1
+      assert at > prompt.rindex("Q: qt")
+      assert prompt[at:].startswith("Solve this.\nQ: qv")
+  assert set(where) == {"inline", "before", "after"}
+
+
+def test_fs_cot_draws_five_too_and_puts_the_cue_before_the_answer_cue():
+  ts = TemplateSet(name="cotfs", fields=("question", "answer", "why"), rationale_field="why",
+                   templates=(Template("qa", "Q: {question}\nA:"),))
+  train = [{"question": f"qt{i:04d}", "answer": f"a{i}", "why": f"because {i}."} for i in range(80)]
+  validation = [dict(r, question=r["question"].replace("qt", "qv")) for r in train[:40]]
+  (name,) = registration.register_template_tasks("fs", ts, _source(train, validation), FEATURES,
+                                                 prompt_formats=["fs_cot"])
+  rows = _rows(seqio.get_mixture_or_task(name))
+  assert {r["num_exemplars"] for r in rows} == {2, 3, 5}
+  for r in rows:
+    prompt = r["inputs_pretokenized"]
+    last = prompt.split("\n")
+    assert last[-1] == "A:" and last[-2] in formats.COT_CUES
+    assert prompt.count(f"{formats.COT_ANSWER_PHRASE} a") == r["num_exemplars"]
+
+
+def test_the_format_description_states_the_real_count():
+  assert formats.describe("fsmix_opt", 2).endswith("; 2 exemplars")
+  assert "5 exemplars" not in formats.describe("fsmix_opt", 2)
+  assert formats.describe("fs_noopt").endswith("2, 3 or 5 exemplars")
+  assert all(formats.FORMATS[f].shots == (2, 3, 5) for f in formats.FORMATS
+             if formats.FORMATS[f].few_shot)
