@@ -83,7 +83,9 @@ def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
   config = run.config
   state, position = run.restore_or_init()
   start_step = int(state.step)
-  batches = input_pipeline.ShardedBatches(run.train_dataset(), run.batch_sharding, position)
+  # Prefetch: the next batch is prepared while the host waits on the device (log steps).
+  batches = input_pipeline.ShardedBatches(run.train_dataset().prefetch(2), run.batch_sharding,
+                                          position)
   train_step = steps.jit_train_step(
       steps.make_train_step(run.model, run.tx, run.loss_config, config.num_microbatches,
                             run.learning_rate_fn, config.nonfinite_policy == "skip"),
@@ -94,21 +96,36 @@ def _train_loop(run: Run, preemption: PreemptionWatcher) -> dict[str, Any]:
   summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step,
                              "loss_history": [], "eval_history": [], "preempted": False}
   progress = _progress(config, start_step)
-  window, tick = [], time.perf_counter()
+  window, tick, pending = [], time.perf_counter(), None
+
+  def record(window: list, seconds: float, done: int) -> None:
+    scalars = _log_window(run, window, seconds, done, writer)
+    summary["loss_history"].append((done, scalars["loss"]))
+    progress.set_postfix(loss=f"{scalars['loss']:.3f}")
+
   for step in range(start_step, config.train_steps):
     state, metrics = train_step(state, next(batches), dropout_rng)
+    if pending:
+      # A plain log step's window is read only now, with the next step already queued, so
+      # the device keeps working while the host fetches metrics and writes TensorBoard.
+      record(*pending)
+      pending = None
     window.append(metrics)
     done = step + 1
     saving = run.checkpoints.period and done % run.checkpoints.period == 0
-    if done % config.log_period == 0 or done == config.train_steps or saving:
-      scalars = _log_window(run, window, time.perf_counter() - tick, done, writer)
+    evaluating = config.eval_period and done % config.eval_period == 0
+    if done % config.log_period == 0 or done == config.train_steps or saving or evaluating:
+      pending = (window, time.perf_counter() - tick, done)
       window, tick = [], time.perf_counter()
-      summary["loss_history"].append((done, scalars["loss"]))
-      progress.set_postfix(loss=f"{scalars['loss']:.3f}")
+      if saving or evaluating or done == config.train_steps:
+        record(*pending)  # Checked now: a non-finite loss stops before anything is saved.
+        pending = None
     progress.update(1)
     if run.checkpoints.save(done, state, batches.position):
       logging.info("Saved checkpoint for step %d.", done)
     if preemption.should_stop(done):
+      if pending:
+        record(*pending)
       run.checkpoints.save(done, state, batches.position, force=True)
       logging.warning("SIGTERM: saved step %d to %s and stopped; rerun the same command "
                       "to resume.", done, run.checkpoints.directory)
