@@ -37,7 +37,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
   args = parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-  import numpy as np
   import seqio
   from flan_jax.data import catalog
   from flan_jax.training import input_pipeline

@@ -142,7 +142,9 @@ def first_batches(run: Run, position: int) -> tuple[input_pipeline.ShardedBatche
   error (a record missing a field, a failing preprocessor) is reported naming the task."""
   return run_checks.first_batch(
       run.config.mixture_or_task_name,
-      lambda: input_pipeline.ShardedBatches(run.train_dataset(), run.batch_sharding, position))
+      # Prefetch: the next batch is prepared while the host waits on the device.
+      lambda: input_pipeline.ShardedBatches(run.train_dataset().prefetch(2), run.batch_sharding,
+                                            position))
 
 
 def _check_train_config(config: TrainConfig) -> None:

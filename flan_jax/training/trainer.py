@@ -111,7 +111,13 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
   summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step,
                              "loss_history": [], "eval_history": [], "preempted": False}
   progress = _progress(config, start_step)
-  window, tick = [], time.perf_counter()
+  window, tick, pending = [], time.perf_counter(), None
+
+  def record(window: list, seconds: float, done: int) -> None:
+    scalars = _log_window(run, window, seconds, done, writer)
+    summary["loss_history"].append((done, scalars["loss"]))
+    progress.set_postfix(loss=f"{scalars['loss']:.3f}")
+
   for step in range(start_step, config.train_steps):
     batch = first_batch if step == start_step else next(batches)
     state, metrics = train_step(state, batch, dropout_rng)
@@ -119,18 +125,27 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
       run.record_start()  # The run record and config.gin, now that training runs.
       if on_start is not None and jax.process_index() == 0:
         on_start(config.model_dir)
+    if pending:
+      # A plain log step's window is read only now, with the next step already queued, so
+      # the device keeps working while the host fetches metrics and writes TensorBoard.
+      record(*pending)
+      pending = None
     window.append(metrics)
     done = step + 1
     saving = run.checkpoints.period and done % run.checkpoints.period == 0
-    if done % config.log_period == 0 or done == config.train_steps or saving:
-      scalars = _log_window(run, window, time.perf_counter() - tick, done, writer)
+    evaluating = config.eval_period and done % config.eval_period == 0
+    if done % config.log_period == 0 or done == config.train_steps or saving or evaluating:
+      pending = (window, time.perf_counter() - tick, done)
       window, tick = [], time.perf_counter()
-      summary["loss_history"].append((done, scalars["loss"]))
-      progress.set_postfix(loss=f"{scalars['loss']:.3f}")
+      if saving or evaluating or done == config.train_steps:
+        record(*pending)  # Checked now: a non-finite loss stops before anything is saved.
+        pending = None
     progress.update(1)
     run.checkpoints.save(done, state, batches.position)
     run.checkpoints.report_committed()  # Logs "Saved checkpoint" once a save commits.
     if preemption.should_stop(done):
+      if pending:
+        record(*pending)
       run.checkpoints.save(done, state, batches.position, force=True)
       logging.warning("SIGTERM: saved step %d to %s and stopped; rerun the same command "
                       "to resume.", done, run.checkpoints.directory)

@@ -139,3 +139,21 @@ def test_unwritable_model_dir_is_reported_before_training(tmp_path):
   blocker.write_text("not a folder")
   with pytest.raises(errors.ConfigError, match="not writable"):
     trainer.train(_config(blocker / "run"), MODEL, OPTIMIZER, partitioning=PARTITION)
+
+
+def test_deferred_log_windows_average_the_right_steps(tmp_path):
+  # Plain log steps are read one step late (the device keeps working); each logged loss
+  # must still be the mean of exactly its own window's per-step losses.
+  per_step = trainer.train(_config(tmp_path / "every", train_steps=7, log_period=1,
+                                   checkpoint_period=0), MODEL, OPTIMIZER,
+                           partitioning=PARTITION)["loss_history"]
+  windowed = trainer.train(_config(tmp_path / "windows", train_steps=7, log_period=2,
+                                   checkpoint_period=3), MODEL, OPTIMIZER,
+                           partitioning=PARTITION)["loss_history"]
+  losses = dict(per_step)
+  assert [step for step, _ in per_step] == [1, 2, 3, 4, 5, 6, 7]
+  # Windows end at log steps 2, 4, 6, checkpoint steps 3, 6 and the last step 7.
+  expected = {2: [1, 2], 3: [3], 4: [4], 6: [5, 6], 7: [7]}
+  assert [step for step, _ in windowed] == list(expected)
+  for (step, loss) in windowed:
+    np.testing.assert_allclose(loss, np.mean([losses[s] for s in expected[step]]), rtol=1e-5)
