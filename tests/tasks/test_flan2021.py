@@ -110,7 +110,7 @@ def test_task_names_and_data_requirements():
   assert specs["wmt16_translate_de_en"].data.name == "wmt16_translate/de-en:1.0.0"
   assert specs["mnli_mismatched"].data == catalog_spec.DataRequirement(
       kind="tfds", name="glue/mnli:2.0.0",
-      how_to_get="tfds build glue/mnli --version=2.0.0")
+      how_to_get="tfds build glue/mnli:2.0.0")
   manual = sorted(s.name for s in specs.values() if s.data.manual)
   assert manual == ["newsroom", "story_cloze"]
   for name in manual:
