@@ -174,12 +174,12 @@ LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German",
 
 def how_to_get(row: DatasetRow) -> str:
   """The exact step a user runs to prepare the dataset (what preflight prints)."""
-  name = row.builder.split(":")[-1] if row.builder.startswith("huggingface:") else row.builder
   if row.builder.startswith("huggingface:"):
-    return (f"tfds build huggingface:{name}  (needs `pip install datasets` and network; "
-            "reads the Hugging Face Hub copy)")
-  cmd = f"tfds build {row.builder} --version={row.version}"
+    return (f"tfds build {row.builder}  (TFDS reads it from the Hugging Face Hub: needs "
+            "network and `pip install datasets`)")
+  # `tfds build` takes the version in the name (it has no --version flag).
+  cmd = f"tfds build {row.tfds_name}"
   if row.manual:
-    return (f"download the files by hand as the TFDS page of {row.builder.split('/')[0]} "
-            f"says, put them in <TFDS_DATA_DIR>/downloads/manual/, then run `{cmd}`")
+    return (f"download the {row.builder.split('/')[0]} files by hand (see its TFDS catalog "
+            f"page), put them in <TFDS data dir>/downloads/manual/, then run `{cmd}`")
   return cmd
