@@ -42,6 +42,8 @@ def main(argv: list[str]) -> int:
   from flan_jax.cli import outputs
   outputs.check_output_path(args.out, args.overwrite)  # Before loading anything.
   distributed.configure_before_jax(args)
+  from flan_jax.evaluation import infer as infer_lib
+  infer_lib.use_run_vocabulary(args.model_dir)
   from flan_jax.data import catalog
   catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading anything.
   loaded = load(args)

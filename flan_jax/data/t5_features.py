@@ -1,8 +1,11 @@
 """Output features of the real-data collections: T5's SentencePiece vocabulary (lazy).
 
-Flan-T5 uses T5's 32k vocabulary with 100 sentinel ids. `FLAN_JAX_SPM_PATH` points to
-another copy of a SentencePiece model (e.g. a local one, or a small one for tests). The
-model file is read once per process, when text is first tokenized, never at registration.
+Flan-T5 uses T5's 32k vocabulary with 100 sentinel ids (32,100 ids). `FLAN_JAX_VOCABULARY`
+points to another SentencePiece model file (a local copy of T5's, or a small one for tests),
+used as it is, without sentinel ids (Flan tasks never use them; a local copy of T5's file
+gives the same ids for text). `flan-jax train` sets it from gin's `VOCABULARY`, and `eval` /
+`infer` from the run's record. The model file is read once per process, when text is first
+tokenized, never at registration.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from flan_jax import errors
 
 T5_SPM_PATH = "gs://t5-data/vocabs/cc_all.32000/sentencepiece.model"
 T5_EXTRA_IDS = 100
-SPM_PATH_ENV = "FLAN_JAX_SPM_PATH"
+VOCABULARY_ENV = "FLAN_JAX_VOCABULARY"
 HOW_TO_GET = ("copy T5's model locally, e.g. `hf download google/flan-t5-base spiece.model "
-              f"--local-dir DIR`, and `export {SPM_PATH_ENV}=DIR/spiece.model`")
+              f"--local-dir DIR`, and `export {VOCABULARY_ENV}=DIR/spiece.model`")
 
 
 class VocabularyUnavailableError(errors.FlanJaxError):
@@ -39,13 +42,20 @@ class T5Vocabulary(seqio.SentencePieceVocabulary):
 
 
 @functools.lru_cache(maxsize=None)
-def _vocabulary(path: str) -> seqio.Vocabulary:
-  return T5Vocabulary(path, extra_ids=T5_EXTRA_IDS)
+def _vocabulary(path: str, extra_ids: int) -> seqio.Vocabulary:
+  return T5Vocabulary(path, extra_ids=extra_ids)
 
 
 def vocabulary() -> seqio.Vocabulary:
-  """T5's vocabulary, or the model `FLAN_JAX_SPM_PATH` names (one instance per file)."""
-  return _vocabulary(os.environ.get(SPM_PATH_ENV) or T5_SPM_PATH)
+  """T5's vocabulary, or the model `FLAN_JAX_VOCABULARY` names (one instance per file)."""
+  path = os.environ.get(VOCABULARY_ENV)
+  return _vocabulary(path, 0) if path else _vocabulary(T5_SPM_PATH, T5_EXTRA_IDS)
+
+
+def use_vocabulary(path: str | None) -> None:
+  """Makes `path` the vocabulary of tasks registered from now on (None: leave as is)."""
+  if path:
+    os.environ[VOCABULARY_ENV] = path
 
 
 def output_features() -> dict[str, seqio.Feature]:

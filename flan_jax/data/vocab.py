@@ -130,32 +130,3 @@ def toy_vocabulary() -> seqio.Vocabulary:
   """The toy collection's vocabulary (BPE, 1024 ids, pad 0, eos 1, unk 2, no bos, byte fallback)."""
   return LazySentencePieceVocabulary("flan_jax.toy_spm.v1", _build_toy_model)
 
-
-# The real collections' vocabulary: T5's 32,000-piece SentencePiece model plus 100 extra ids
-# (32,100 ids; T5 models pad the embedding to 32,128), as T5X and the Flan tasks use it.
-T5_SPM_PATH = "gs://t5-data/vocabs/cc_all.32000/sentencepiece.model"
-T5_EXTRA_IDS = 100
-VOCABULARY_ENV = "FLAN_JAX_VOCABULARY"
-
-
-def t5_vocabulary_path() -> str:
-  """The SentencePiece file the real collections use: $FLAN_JAX_VOCABULARY (a local path or
-  gs:// URL; `flan-jax train` sets it from gin's VOCABULARY), else T5's public file."""
-  return os.environ.get(VOCABULARY_ENV) or T5_SPM_PATH
-
-
-@functools.lru_cache(maxsize=None)
-def _t5_vocabulary(path: str) -> seqio.Vocabulary:
-  return seqio.SentencePieceVocabulary(path, extra_ids=T5_EXTRA_IDS)
-
-
-def t5_vocabulary() -> seqio.Vocabulary:
-  """The configured T5 vocabulary; nothing is read until the first encode/decode."""
-  return _t5_vocabulary(t5_vocabulary_path())
-
-
-def t5_output_features() -> dict[str, seqio.Feature]:
-  """inputs/targets features of the real collections (EOS appended, as in Flan)."""
-  vocabulary = t5_vocabulary()
-  return {"inputs": seqio.Feature(vocabulary, add_eos=True),
-          "targets": seqio.Feature(vocabulary, add_eos=True)}

@@ -15,6 +15,7 @@ from etils import epath
 
 from flan_jax import errors
 from flan_jax.data import catalog
+from flan_jax.data import t5_features
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
 from flan_jax.training import checkpoints, partitioning, state
@@ -31,6 +32,14 @@ class LoadedModel:
   rules: partitioning.LogicalRules
   task_feature_lengths: Mapping[str, int]
   step: int
+
+
+def use_run_vocabulary(model_dir: str) -> None:
+  """Tasks looked up from now on tokenize with the vocabulary the run trained with (its
+  TrainConfig.vocabulary), unless $FLAN_JAX_VOCABULARY already says otherwise."""
+  run_file = epath.Path(model_dir) / RUN_FILE
+  if run_file.exists() and not os.environ.get(t5_features.VOCABULARY_ENV):
+    t5_features.use_vocabulary(json.loads(run_file.read_text())["train_config"].get("vocabulary"))
 
 
 def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,

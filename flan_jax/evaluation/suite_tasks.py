@@ -9,7 +9,6 @@ the suite's data, and a missing folder fails when a dataset is first built, nami
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -18,9 +17,8 @@ import tensorflow as tf
 
 from flan_jax import errors
 from flan_jax.data import registration
-from flan_jax.data import vocab as vocab_lib
+from flan_jax.data import t5_features
 
-SUITE_VOCABULARY_ENV = "FLAN_JAX_VOCABULARY"  # a SentencePiece file; default: the toy one.
 CHOICES = "choices"  # optional feature: the answer choices, each spelled as a target is.
 
 
@@ -46,16 +44,8 @@ def suite_task_info(task_name: str) -> SuiteTaskInfo | None:
 
 
 def output_features() -> dict[str, seqio.Feature]:
-  """The suites' features: $FLAN_JAX_VOCABULARY's SentencePiece model, else the toy vocabulary."""
-  path = os.environ.get(SUITE_VOCABULARY_ENV)
-  vocabulary = (_sentencepiece(path) if path else vocab_lib.toy_vocabulary())
-  return {"inputs": seqio.Feature(vocabulary, add_eos=True),
-          "targets": seqio.Feature(vocabulary, add_eos=True)}
-
-
-@functools.lru_cache(maxsize=None)
-def _sentencepiece(path: str) -> seqio.Vocabulary:
-  return seqio.SentencePieceVocabulary(path)
+  """The suites' features: the real collections' (T5's vocabulary, or $FLAN_JAX_VOCABULARY)."""
+  return t5_features.output_features()
 
 
 def local_dir(env_key: str, flag: str, layout: str) -> str:

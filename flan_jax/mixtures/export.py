@@ -24,6 +24,7 @@ writes N // n rows (+1 for i < N % n), so the shards sum to N.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import gzip

@@ -23,6 +23,7 @@ from jax.sharding import Mesh, NamedSharding
 from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.data import preflight
+from flan_jax.data import t5_features
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
@@ -108,6 +109,7 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
     from flan_jax.mixtures import caching
     caching.use_cache_dirs(config.cache_dirs)
   catalog.add_task_modules(config.mixture_or_task_module)
+  t5_features.use_vocabulary(config.vocabulary)  # Before any task is registered.
   task = preflight.resolve_available(config.mixture_or_task_name, config.render_seed,
                                      config.skip_missing)
   if config.eval_mixture_or_task_name:

@@ -70,11 +70,9 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
 
 
 def output_features():
-  """inputs/targets features. Uses the project's toy vocabulary, as the toy collection does,
-  until a real T5 vocabulary is wired in by the catalog."""
-  import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import vocab  # pylint: disable=g-import-not-at-top
-  return {k: seqio.Feature(vocab.toy_vocabulary(), add_eos=True) for k in ("inputs", "targets")}
+  """inputs/targets features: T5's vocabulary, or the file $FLAN_JAX_VOCABULARY names."""
+  from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
+  return t5_features.output_features()
 
 
 def tfds_source(row: datasets_table.DatasetRow):

@@ -1,23 +1,6 @@
-"""Shared setup of the collection tests: a small local vocabulary and a dataset reader."""
-
-import os
+"""Shared helpers of the collection tests: a dataset reader, registry cleanup, export rows."""
 
 import pytest
-
-from flan_jax.data import t5_features
-from flan_jax.data import vocab
-
-
-@pytest.fixture(scope="session", autouse=True)
-def small_vocabulary():
-  """Tokenize with the toy SentencePiece model (built offline) instead of T5's gs:// one."""
-  old = os.environ.get(t5_features.SPM_PATH_ENV)
-  os.environ[t5_features.SPM_PATH_ENV] = vocab.toy_vocabulary().sentencepiece_model_file
-  yield
-  if old is None:
-    os.environ.pop(t5_features.SPM_PATH_ENV, None)
-  else:
-    os.environ[t5_features.SPM_PATH_ENV] = old
 
 
 def rendered(task_name: str, split: str = "train", limit: int = 100) -> list[dict[str, str]]:

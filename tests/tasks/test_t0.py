@@ -182,7 +182,7 @@ def test_hub_fetch_asks_for_the_subset_folder_and_explains_failure(monkeypatch):
 
 def test_unreadable_vocabulary_says_how_to_get_it(tmp_path, monkeypatch):
   from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
-  monkeypatch.setenv(t5_features.SPM_PATH_ENV, str(tmp_path / "missing.model"))
+  monkeypatch.setenv(t5_features.VOCABULARY_ENV, str(tmp_path / "missing.model"))
   vocabulary = t5_features.vocabulary()
   assert vocabulary is t5_features.vocabulary()  # one instance (one file read) per model
   with pytest.raises(t5_features.VocabularyUnavailableError,
