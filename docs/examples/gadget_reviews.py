@@ -1,7 +1,8 @@
 """Example catalog module (docs/adding_a_task.md): the gadget_reviews tasks and a mixture.
 
-Copy to tasks/gadget_reviews.py (imported as `flan_jax_tasks.gadget_reviews`) and add
-that name to CATALOG_MODULES in flan_jax/data/catalog.py. `register()` builds task objects
+Copy to tasks/gadget_reviews.py (imported as `flan_jax_tasks.gadget_reviews`) and pass
+`--task_module flan_jax_tasks.gadget_reviews`, or add that name to CATALOG_MODULES in
+flan_jax/data/catalog.py. `register()` builds task objects
 only; the JSONL files are read when a dataset is iterated.
 """
 

@@ -137,8 +137,7 @@ def _preflight(args) -> int:
 def _check(args) -> int:
   from flan_jax.data import catalog, preflight  # pylint: disable=g-import-not-at-top
   catalog.require_modules()
-  status = _print_preflight(preflight.check(catalog.dataset_specs(), args.data_dir), args.json)
-  return status
+  return _print_preflight(preflight.check(catalog.dataset_specs(), args.data_dir), args.json)
 
 
 def main(argv: list[str] | None = None) -> int:

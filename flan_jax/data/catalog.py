@@ -154,11 +154,15 @@ def _broken_note() -> str:
       f"{m} ({e})" for m, e in broken.items()) + "."
 
 
-def require_modules() -> None:
-  """Raises CatalogModuleError naming every module that could not be read."""
-  note = _broken_note()
-  if note:
-    raise CatalogModuleError(note.strip() + " Fix the module or drop it from --task_module.")
+def require_modules(built_in_only: bool = False) -> None:
+  """Raises CatalogModuleError naming every module (or built-in collection module) that
+  could not be read."""
+  broken = {m: e for m, e in _index().broken.items()
+            if not built_in_only or m in CATALOG_MODULES}
+  if broken:
+    raise CatalogModuleError(
+        "Module(s) that could not be read: " + "; ".join(f"{m} ({e})" for m, e in broken.items())
+        + ". Fix the module, or drop it from --task_module / CATALOG_MODULES.")
 
 
 # --- Listing and counting: from datasets() alone. ---
@@ -224,7 +228,7 @@ def collection_mixture(name: str) -> list[tuple[str, float]] | None:
 def recipe_rates(name: str) -> list[tuple[str, float]]:
   """The flat (task, rate) list of a recipe mixture, from every collection's specs."""
   recipe = importlib.import_module(RECIPE_MODULE)
-  require_modules()
+  require_modules(built_in_only=True)  # The recipe mixes the built-in collections.
   return [(t, float(r)) for t, r in recipe.recipe_rates(name, dataset_specs())]
 
 
