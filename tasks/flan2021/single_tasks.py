@@ -102,12 +102,11 @@ LAST_WORD = TemplateSet(
 
 
 def _math(ex):
-  """Drops the b'...' bytes-literal wrapping and escaped newline some TFDS exports carry."""
+  """Unwraps the b'...\\n' bytes-literal form some math_dataset exports carry."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   def clean(s):
-    s = tf.strings.regex_replace(s, r"^b['\"]", "")
-    s = tf.strings.regex_replace(s, r"(\\n)?['\"]?$", "")
+    s = tf.strings.regex_replace(tf.strings.strip(s), r"^b(['\"])(.*?)(?:\\n)?['\"]$", r"\2")
     return tf.strings.strip(s)
   return {"question": clean(ex["question"]), "answer": clean(ex["answer"])}
 

@@ -212,6 +212,10 @@ def test_derived_and_parsed_fields():
   assert _record("true_case", **en) == {"text": "hello, big world!", "answer": "Hello, big World!"}
   assert _record("fix_punct", **en)["text"] == "Hello big World"
   assert _record("word_segment", **en)["text"] == "Hello,bigWorld!"
+  assert _record("math_dataset", question="b'Solve 2*x = 4 for x.\\n'", answer="b'2\\n'") == {
+      "question": "Solve 2*x = 4 for x.", "answer": "2"}
+  assert _record("math_dataset", question="Solve 3*k = 9 for k.", answer="3") == {
+      "question": "Solve 3*k = 9 for k.", "answer": "3"}
   assert _record("lambada", passage="she opened the door\n") == {
       "context": "she opened the", "answer": "door"}
   science = _record("unified_qa_science_inst",
