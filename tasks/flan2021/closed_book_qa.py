@@ -39,7 +39,8 @@ CHOICE_QA = TemplateSet(
         Template("q_a", "Q: {question}\n{options}\nA:"),
         Template("which", "Which choice answers the question best?\n{question}\n{options}"),
         Template("test", "{question}\n\nChoose the right option.\n{options}"),
-        Template("student", "A student is asked: \"{question}\" What should they answer?\n{options}"),
+        Template("student", "A student is asked: \"{question}\" What should they "
+                            "answer?\n{options}"),
         Template("think", "Think about this question: {question}\n{options}"),
         Template("solve", "Solve this multiple-choice question.\n{question}\n{options}"),
     ),

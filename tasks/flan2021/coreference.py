@@ -28,8 +28,10 @@ PRONOUN_CHOICE = TemplateSet(
     question_field="sentence", options_field="options",
     templates=(
         Template("refers", "{sentence}\n\nWho does \"{pronoun}\" refer to?\n{options}"),
-        Template("resolve", "Resolve the pronoun \"{pronoun}\" in this sentence: {sentence}\n{options}"),
-        Template("means", "In the sentence \"{sentence}\", what does \"{pronoun}\" mean?\n{options}"),
+        Template("resolve", "Resolve the pronoun \"{pronoun}\" in this sentence: "
+                            "{sentence}\n{options}"),
+        Template("means", "In the sentence \"{sentence}\", what does \"{pronoun}\" "
+                          "mean?\n{options}"),
         Template("stands_for", "Sentence: {sentence}\nPronoun: {pronoun}\nWhich noun does the "
                                "pronoun stand for?\n{options}"),
         Template("who_is", "{sentence}\nHere \"{pronoun}\" is\n{options}"),

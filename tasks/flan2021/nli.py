@@ -31,7 +31,8 @@ NLI = TemplateSet(
                  "{premise}\n\nStatement: {hypothesis}\n{options}"),
         Template("can_we_conclude",
                  "{premise}\nBased on that, can we conclude that {hypothesis}?\n{options}"),
-        Template("given_that", "Given that \"{premise}\", is it true that \"{hypothesis}\"?\n{options}"),
+        Template("given_that", "Given that \"{premise}\", is it true that "
+                               "\"{hypothesis}\"?\n{options}"),
         Template("sentence_pair",
                  "Sentence A: {premise}\nSentence B: {hypothesis}\n\nIf A is true, is B true as "
                  "well?\n{options}"),
@@ -64,7 +65,8 @@ QNLI = TemplateSet(
         Template("can_you_answer",
                  "{sentence}\n\nCan the text above be used to answer \"{question}\"?\n{options}"),
         Template("is_it_enough",
-                 "Is the following sentence enough to answer \"{question}\"?\n{sentence}\n{options}"),
+                 "Is the following sentence enough to answer "
+                 "\"{question}\"?\n{sentence}\n{options}"),
         Template("answer_found",
                  "I asked \"{question}\" and was told \"{sentence}\". Was my question answered?"
                  "\n{options}"),

@@ -15,14 +15,18 @@ SAME_MEANING = TemplateSet(
     fields=("first", "second", "pair_kind", "relation", "options", "answer"),
     question_field="first", options_field="options",
     templates=(
-        Template("same", "{first}\n{second}\n\nDo these two {pair_kind} mean the same thing?\n{options}"),
+        Template("same", "{first}\n{second}\n\nDo these two {pair_kind} mean the same "
+                         "thing?\n{options}"),
         Template("paraphrase", "Is the second one a paraphrase of the first?\n1: {first}\n"
                                "2: {second}\n{options}"),
-        Template("equivalent", "Are these {pair_kind} equivalent?\n\"{first}\"\n\"{second}\"\n{options}"),
-        Template("rephrase", "{first}\n\nIs \"{second}\" a rewording of the text above?\n{options}"),
+        Template("equivalent", "Are these {pair_kind} "
+                               "equivalent?\n\"{first}\"\n\"{second}\"\n{options}"),
+        Template("rephrase", "{first}\n\nIs \"{second}\" a rewording of the text "
+                             "above?\n{options}"),
         Template("same_info", "Do the following {pair_kind} say the same thing?\nA) {first}\n"
                               "B) {second}\n{options}"),
-        Template("duplicate", "Here are two {pair_kind}.\n{first}\n{second}\nAre they duplicates?\n{options}"),
+        Template("duplicate", "Here are two {pair_kind}.\n{first}\n{second}\nAre they "
+                              "duplicates?\n{options}"),
         Template("meaning_check", "First: {first}\nSecond: {second}\nSame meaning?\n{options}"),
         Template("one_idea", "Check whether these {pair_kind} express one idea.\n\n{first}\n"
                              "{second}\n{options}"),
@@ -38,10 +42,12 @@ SIMILARITY = TemplateSet(
     templates=(
         Template("rate", "{first}\n{second}\n\nRate how similar these sentences are from 0 "
                          "(unrelated) to 5 (same meaning).\n{options}"),
-        Template("score", "Sentence 1: {first}\nSentence 2: {second}\nSimilarity score (0-5):\n{options}"),
+        Template("score", "Sentence 1: {first}\nSentence 2: {second}\nSimilarity score "
+                          "(0-5):\n{options}"),
         Template("how_close", "How close in meaning are \"{first}\" and \"{second}\"? Answer "
                               "on a scale from 0 to 5.\n{options}"),
-        Template("grade", "Give a similarity grade between 0 and 5.\nA: {first}\nB: {second}\n{options}"),
+        Template("grade", "Give a similarity grade between 0 and 5.\nA: {first}\nB: "
+                          "{second}\n{options}"),
         Template("compare", "Compare the two sentences and say how much they overlap in "
                             "meaning, 0 to 5.\n{first}\n{second}\n{options}"),
     ),

@@ -45,12 +45,14 @@ PASSAGE_CHOICE_QA = TemplateSet(
     options_field="options",
     templates=(
         Template("read_choose", "{context}\n\nQuestion: {question}\n{options}"),
-        Template("passage_then_q", "Passage:\n{context}\n\nBased on the passage, {question}\n{options}"),
+        Template("passage_then_q", "Passage:\n{context}\n\nBased on the passage, "
+                                   "{question}\n{options}"),
         Template("q_first", "{question}\n\nUse this text to answer:\n{context}\n{options}"),
         Template("background", "Background: {context}\nQ: {question}\n{options}\nA:"),
         Template("answer_this", "Read the text and answer the question.\n\n{context}\n\n"
                                 "{question}\n{options}"),
-        Template("consider", "Consider the following.\n{context}\n\nNow answer: {question}\n{options}"),
+        Template("consider", "Consider the following.\n{context}\n\nNow answer: "
+                             "{question}\n{options}"),
         Template("test_item", "Test item.\nText: {context}\nQuestion: {question}\n{options}"),
         Template("pick_best", "{context}\n{question}\nPick the best answer.\n{options}"),
     ),
@@ -75,7 +77,8 @@ ANSWER_CHECK = TemplateSet(
         Template("true_or_not", "Read the paragraph, then say whether the answer fits the "
                                 "question.\n\n{context}\n\n{question} -> {response}\n{options}"),
         Template("verify", "Paragraph: {context}\nQuestion: {question}\nCandidate answer: "
-                           "{response}\nDoes the paragraph support the candidate answer?\n{options}"),
+                           "{response}\nDoes the paragraph support the candidate "
+                           "answer?\n{options}"),
     ),
 )
 

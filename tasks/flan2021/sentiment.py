@@ -17,8 +17,10 @@ SENTIMENT = TemplateSet(
         Template("how_feel", "{text}\n\nHow does the writer of this {text_kind} feel?\n{options}"),
         Template("sentiment_of", "What is the sentiment of this {text_kind}?\n\n{text}\n{options}"),
         Template("label", "{text_kind}: {text}\nSentiment:\n{options}"),
-        Template("positive_or_negative", "Is this {text_kind} positive or negative?\n{text}\n{options}"),
-        Template("tone", "Describe the tone of the following {text_kind}.\n\n\"{text}\"\n{options}"),
+        Template("positive_or_negative", "Is this {text_kind} positive or "
+                                         "negative?\n{text}\n{options}"),
+        Template("tone", "Describe the tone of the following "
+                         "{text_kind}.\n\n\"{text}\"\n{options}"),
         Template("liked_it", "{text}\n\nDid the author of this {text_kind} like what they "
                              "wrote about?\n{options}"),
         Template("classify", "Classify the {text_kind} below by sentiment.\n{text}\n{options}"),
@@ -29,7 +31,8 @@ SENTIMENT = TemplateSet(
     ),
     inverted=(
         Template("write", "Write a {answer} {text_kind}.", "{text}"),
-        Template("example", "Give an example of a {text_kind} with a {answer} sentiment.", "{text}"),
+        Template("example", "Give an example of a {text_kind} with a {answer} sentiment.",
+                 "{text}"),
     ),
 )
 

@@ -54,8 +54,10 @@ ACCEPTABLE = TemplateSet(
     name="acceptable", fields=("sentence", "options", "answer"), question_field="sentence",
     options_field="options",
     templates=(
-        Template("grammatical", "Is this sentence grammatically acceptable?\n{sentence}\n{options}"),
-        Template("judge", "{sentence}\n\nWould a native speaker accept the sentence above?\n{options}"),
+        Template("grammatical", "Is this sentence grammatically "
+                                "acceptable?\n{sentence}\n{options}"),
+        Template("judge", "{sentence}\n\nWould a native speaker accept the sentence "
+                          "above?\n{options}"),
         Template("linguist", "As a linguist, judge this sentence: \"{sentence}\"\n{options}"),
         Template("well_formed", "Sentence: {sentence}\nIs it well formed?\n{options}"),
         Template("check", "Check the grammar of the following sentence.\n\n{sentence}\n{options}"),
@@ -70,8 +72,10 @@ ACCEPTABLE = TemplateSet(
 QUESTION_TYPE = TemplateSet(
     name="question_type", fields=("question", "options", "answer"), options_field="options",
     templates=(
-        Template("what_kind", "What kind of thing does this question ask for?\n\n{question}\n{options}"),
-        Template("answer_type", "{question}\n\nWhat type of answer would this question need?\n{options}"),
+        Template("what_kind", "What kind of thing does this question ask "
+                              "for?\n\n{question}\n{options}"),
+        Template("answer_type", "{question}\n\nWhat type of answer would this question "
+                                "need?\n{options}"),
         Template("classify", "Classify the question by the type of its answer.\nQuestion: "
                              "{question}\n{options}"),
         Template("is_about", "Is the question \"{question}\" asking about a person, a place, a "
@@ -98,12 +102,11 @@ LAST_WORD = TemplateSet(
 
 
 def _math(ex):
-  """Drops the b'...' bytes-literal wrapping and escaped newline some TFDS exports carry."""
+  """Unwraps the b'...\\n' bytes-literal form some math_dataset exports carry."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   def clean(s):
-    s = tf.strings.regex_replace(s, r"^b['\"]", "")
-    s = tf.strings.regex_replace(s, r"(\\n)?['\"]?$", "")
+    s = tf.strings.regex_replace(tf.strings.strip(s), r"^b(['\"])(.*?)(?:\\n)?['\"]$", r"\2")
     return tf.strings.strip(s)
   return {"question": clean(ex["question"]), "answer": clean(ex["answer"])}
 

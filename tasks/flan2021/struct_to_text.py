@@ -24,8 +24,10 @@ DATA_TO_TEXT = TemplateSet(
         Template("story_line", "Compose a line of text from these {data_kind}: {data}"),
     ),
     inverted=(
-        Template("extract", "List the {data_kind} that this sentence expresses.\n\n{answer}", "{data}"),
-        Template("structure", "{answer}\n\nWhat {data_kind} describe the sentence above?", "{data}"),
+        Template("extract", "List the {data_kind} that this sentence expresses.\n\n{answer}",
+                 "{data}"),
+        Template("structure", "{answer}\n\nWhat {data_kind} describe the sentence above?",
+                 "{data}"),
     ),
 )
 

@@ -15,18 +15,24 @@ SUMMARIZE = TemplateSet(
     question_field="text",
     templates=(
         Template("write_for", "Write a {summary_kind} for this {text_kind}:\n\n{text}"),
-        Template("text_then_ask", "{text}\n\nWhat is a good {summary_kind} for the {text_kind} above?"),
-        Template("short_version", "Here is a {text_kind}.\n{text}\n\nSum it up as a {summary_kind}."),
+        Template("text_then_ask", "{text}\n\nWhat is a good {summary_kind} for the {text_kind} "
+                                  "above?"),
+        Template("short_version", "Here is a {text_kind}.\n{text}\n\nSum it up as a "
+                                  "{summary_kind}."),
         Template("tldr", "{text}\n\nTL;DR ({summary_kind}):"),
         Template("brief", "Give a brief {summary_kind} of the following {text_kind}.\n\n{text}"),
         Template("condense", "Condense this {text_kind} into a {summary_kind}.\n\n{text}"),
         Template("main_points", "{text_kind}:\n{text}\n\n{summary_kind}:"),
-        Template("what_is_it_about", "Read the {text_kind} and write its {summary_kind}.\n\n{text}"),
-        Template("summary_please", "{text}\n\nCould you write a {summary_kind} of that {text_kind}?"),
-        Template("key_idea", "Capture the key idea of this {text_kind} in a {summary_kind}.\n\n{text}"),
+        Template("what_is_it_about", "Read the {text_kind} and write its "
+                                     "{summary_kind}.\n\n{text}"),
+        Template("summary_please", "{text}\n\nCould you write a {summary_kind} of that "
+                                   "{text_kind}?"),
+        Template("key_idea", "Capture the key idea of this {text_kind} in a "
+                             "{summary_kind}.\n\n{text}"),
     ),
     inverted=(
-        Template("expand", "Write a {text_kind} that fits this {summary_kind}:\n\n{answer}", "{text}"),
+        Template("expand", "Write a {text_kind} that fits this {summary_kind}:\n\n{answer}",
+                 "{text}"),
         Template("from_summary", "{summary_kind}: {answer}\n\nNow write the {text_kind} it "
                                  "came from.", "{text}"),
     ),
@@ -39,16 +45,20 @@ TOPIC = TemplateSet(
         Template("section", "{title}\n\n{text}\n\nWhich section of a newspaper is this article "
                             "from?\n{options}"),
         Template("topic_of", "What is this news story about?\n\n{title}. {text}\n{options}"),
-        Template("classify", "Classify the news article by topic.\nTitle: {title}\nText: {text}\n{options}"),
+        Template("classify", "Classify the news article by topic.\nTitle: {title}\nText: "
+                             "{text}\n{options}"),
         Template("headline", "Headline: {title}\n{text}\n\nTopic:\n{options}"),
         Template("category", "{text}\n\nPick the category of this article.\n{options}"),
-        Template("desk", "Which news desk would cover this story?\n\"{title}\" - {text}\n{options}"),
+        Template("desk", "Which news desk would cover this story?\n\"{title}\" - "
+                         "{text}\n{options}"),
         Template("label", "{title}: {text}\nLabel the topic.\n{options}"),
-        Template("subject", "Read the article and say which subject it covers.\n\n{title}\n{text}\n{options}"),
+        Template("subject", "Read the article and say which subject it "
+                            "covers.\n\n{title}\n{text}\n{options}"),
     ),
     inverted=(
         Template("write_headline", "Write a headline for a {answer} news story.", "{title}"),
-        Template("write_article", "Write a short {answer} news article titled \"{title}\".", "{text}"),
+        Template("write_article", "Write a short {answer} news article titled \"{title}\".",
+                 "{text}"),
     ),
 )
 

@@ -19,7 +19,8 @@ TRANSLATE = TemplateSet(
                             "{source}", "{target}"),
         Template("how_say", "How do you say \"{source}\" in {target_language}?", "{target}"),
         Template("pair", "{source_language}: {source}\n{target_language}:", "{target}"),
-        Template("render", "{source}\n\nRender the sentence above in {target_language}.", "{target}"),
+        Template("render", "{source}\n\nRender the sentence above in {target_language}.",
+                 "{target}"),
         Template("in_other_language", "What is this in {target_language}?\n{source}", "{target}"),
         Template("translator", "You are a translator from {source_language} to "
                                "{target_language}. Translate:\n{source}", "{target}"),

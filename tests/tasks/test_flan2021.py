@@ -19,6 +19,7 @@ from tensorflow_datasets.testing import mocking
 
 from flan_jax.data import catalog_spec
 from flan_jax.data import formats
+from flan_jax.data import templates as templates_lib
 from flan_jax.data import testing
 from flan_jax.data import tfds_check
 import flan_jax_tasks.flan2021 as flan2021
@@ -211,6 +212,10 @@ def test_derived_and_parsed_fields():
   assert _record("true_case", **en) == {"text": "hello, big world!", "answer": "Hello, big World!"}
   assert _record("fix_punct", **en)["text"] == "Hello big World"
   assert _record("word_segment", **en)["text"] == "Hello,bigWorld!"
+  assert _record("math_dataset", question="b'Solve 2*x = 4 for x.\\n'", answer="b'2\\n'") == {
+      "question": "Solve 2*x = 4 for x.", "answer": "2"}
+  assert _record("math_dataset", question="Solve 3*k = 9 for k.", answer="3") == {
+      "question": "Solve 3*k = 9 for k.", "answer": "3"}
   assert _record("lambada", passage="she opened the door\n") == {
       "context": "she opened the", "answer": "door"}
   science = _record("unified_qa_science_inst",
@@ -290,12 +295,19 @@ def _check_rendered(task, fmt, row):
     assert _answer_is_listed(inputs, target.strip(), listed), (task, target)
 
 
+def _longest_literal(template_set, template_name):
+  (template,) = [t for t in template_set.templates if t.name == template_name]
+  pieces = templates_lib.split_pattern(templates_lib.strip_options(template.input))
+  return max((literal.strip() for literal, _ in pieces), key=len)
+
+
 @pytest.mark.parametrize("name", PIPELINE_DATASETS)
 def test_representative_renders_through_the_task_pipeline(name, mocked_tfds):
   del mocked_tfds
   spec = _spec(name)
   tasks = flan2021.register_dataset(spec, render_seed=0)
   assert tasks == list(spec.tasks)
+  template_set = flan2021.adapter_for(name).template_set
   for task in tasks:
     fmt = formats.FORMATS[formats.parse_task_name(task)[2]]
     if fmt.few_shot and not (TEST_ALL or name in FULL):
@@ -306,8 +318,12 @@ def test_representative_renders_through_the_task_pipeline(name, mocked_tfds):
     assert rows, task
     for row in rows:
       _check_rendered(task, fmt, row)
-      if fmt.few_shot:  # exemplars come first, each with its target.
-        assert row["inputs_pretokenized"].decode().count("\n") >= 2
+      if fmt.few_shot and not fmt.template_mix:
+        # Exemplars use the query's template: its wording shows once per exemplar and
+        # once for the query (the 4 fake records leave up to 3 exemplars).
+        wording = _longest_literal(template_set, row["template"].decode().split("/")[1])
+        if len(wording) >= 3:
+          assert row["inputs_pretokenized"].decode().count(wording) >= 2, (task, wording)
 
 
 def test_register_dataset_is_idempotent_and_rejects_other_collections(mocked_tfds):
