@@ -68,7 +68,7 @@ def test_few_shot_and_inverted_forms(cot_dir):
   assert len(few) == 8
   for (question, answer, rationale), r in zip(ROWS, few):
     assert r["targets"] == f"{rationale} Hence the answer is {answer}"
-    assert r["inputs"].count("Hence the answer is") in (2, 3)  # 2 or 3 exemplars
+    assert r["inputs"].count("Hence the answer is") >= 1  # worked exemplars before the query
     assert question in r["inputs"].rsplit("Hence the answer is", 1)[1]  # the query comes last
   inverted = rendered("cot.gsm8k:cot_inv")
   assert len(inverted) == 8

@@ -17,8 +17,10 @@ def utterances(d, n):
   return [f"d{d} line {k}" for k in range(n)]
 
 
-WIKI_LENGTHS = (5, 7, 10, 6, 9)   # dialogs of 5 and 6 turns have no turn after the sixth
-QRECC_CONTEXTS = (3, 5, 8, 4)     # an answer is turn len(context) + 2
+WIKI_LENGTHS = (5, 7, 10, 6, 9, 8, 12, 7)  # dialogs of 5 and 6 turns have no turn after the sixth
+WIKI_KEPT = (1, 2, 4, 5, 6, 7)
+QRECC_CONTEXTS = (3, 5, 8, 4, 6, 7, 9, 5)  # an answer is turn len(context) + 2
+QRECC_KEPT = (1, 2, 4, 5, 6, 7)
 
 
 def fake_tfds(builder, split, **unused):
@@ -32,7 +34,7 @@ def fake_tfds(builder, split, **unused):
         "passage": ["p"] * len(dialogs),
         "sentences": tf.ragged.constant([["s"]] * len(dialogs)),
         "utterances": tf.ragged.constant(dialogs),
-        "author_num": tf.ragged.constant([[0, 1] * (n // 2) + [0] * (n % 2) for n in WIKI_LENGTHS]),
+        "author_num": tf.ragged.constant([[k % 2 for k in range(n)] for n in WIKI_LENGTHS]),
     }).map(lambda ex: {k: v.to_tensor() if isinstance(v, tf.RaggedTensor) else v
                        for k, v in ex.items()})
   assert builder.name == "q_re_cc" and split in ("train", "test"), (builder.name, split)
@@ -87,37 +89,39 @@ def test_wiki_dialog_predicts_a_turn_after_the_sixth(mocked_tfds):
   assert dialog.register_dataset(_spec("wiki_dialog"), render_seed=0) == list(
       _spec("wiki_dialog").tasks)
   rows = rendered("dialog.wiki_dialog:zs_noopt")
-  assert len(rows) == 3  # the 5- and 6-turn dialogs are dropped
-  for d, r in zip((1, 2, 4), rows):
+  assert len(rows) == len(WIKI_KEPT)  # the 5- and 6-turn dialogs are dropped
+  for d, r in zip(WIKI_KEPT, rows):
     lines = utterances(d, WIKI_LENGTHS[d])
     k = lines.index(r["targets"])
     assert k >= 6  # the seventh turn or later
     assert r["inputs"] in _next_turn_prompts("\n".join(lines[:k]), f"Topic {d}")
-  assert rows[0]["targets"] == "d1 line 6"  # a 7-turn dialog can only end at its last turn
+  # A 7-turn dialog can only end at its last turn.
+  assert [rows[0]["targets"], rows[-1]["targets"]] == ["d1 line 6", "d7 line 6"]
   inverted = rendered("dialog.wiki_dialog:inv")
-  assert len(inverted) == 3
-  for d, r in zip((1, 2, 4), inverted):
+  assert len(inverted) == len(WIKI_KEPT)
+  for d, r in zip(WIKI_KEPT, inverted):
     lines = utterances(d, WIKI_LENGTHS[d])
     k = r["targets"].count("\n") + 1
     assert r["targets"] == "\n".join(lines[:k]) and k >= 6
     assert lines[k] in r["inputs"]
   few = rendered("dialog.wiki_dialog:fs_noopt")
-  assert len(few) == 3 and all(r["inputs"].count("line 0") >= 2 for r in few)
+  assert len(few) == len(WIKI_KEPT) and all(r["inputs"].count("line 0") >= 2 for r in few)
 
 
 def test_qrecc_predicts_the_answer(mocked_tfds):
   dialog.register_dataset(_spec("qrecc"), render_seed=0)
   for split in ("train", "validation"):  # validation reads TFDS's test split
     rows = rendered("dialog.qrecc:zs_noopt", split)
-    assert [r["targets"] for r in rows] == ["a1.", "a2."]  # answers at turns 7 and 10
-    for d, r in zip((1, 2), rows):
+    assert [r["targets"] for r in rows] == [f"a{d}." for d in QRECC_KEPT]  # turn 7 or later
+    for d, r in zip(QRECC_KEPT, rows):
       context = "\n".join(utterances(d, QRECC_CONTEXTS[d]) + [f"q{d}?"])
       assert r["inputs"] in _next_turn_prompts(context)
   inverted = rendered("dialog.qrecc:inv")
   assert [r["targets"] for r in inverted] == [
-      "\n".join(utterances(d, QRECC_CONTEXTS[d]) + [f"q{d}?"]) for d in (1, 2)]
-  assert len(rendered("dialog.qrecc:fs_noopt")) == 2
-  assert sorted(r["targets"] for r in exported("dialog.qrecc:zs_noopt")) == ["a1.", "a2."]
+      "\n".join(utterances(d, QRECC_CONTEXTS[d]) + [f"q{d}?"]) for d in QRECC_KEPT]
+  assert len(rendered("dialog.qrecc:fs_noopt")) == len(QRECC_KEPT)
+  assert sorted(r["targets"] for r in exported("dialog.qrecc:zs_noopt")) == sorted(
+      f"a{d}." for d in QRECC_KEPT)
 
 
 def test_counts_fall_back_to_the_catalog_when_not_prepared(mocked_tfds):

@@ -114,9 +114,11 @@ def test_question_answer_renders_prompt_as_given(p3_dir):
   few = rendered(f"t0.{QA_SUBSET}:fs_noopt")
   assert len(few) == 6
   for i, r in enumerate(few):
-    assert r["inputs"].endswith(f"Passage {i}. Based on it, who is {i}?")
-    assert r["inputs"].count("Passage") >= 2  # at least one exemplar before the query
-    assert f"Person {i}\n" not in r["inputs"]  # never its own answer as an exemplar
+    assert r["targets"] == f"Person {i}"
+    # The query comes last, after at least one exemplar, and never serves as its own exemplar.
+    assert r["inputs"].rsplit("Passage", 1)[1].startswith(f" {i}. Based on it, who is {i}?")
+    assert r["inputs"].count("Passage") >= 2
+    assert r["inputs"].count(f"Passage {i}.") == 1
 
 
 def test_separate_options_list_the_choices(p3_dir):
