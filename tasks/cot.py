@@ -38,6 +38,7 @@ def _specs() -> tuple[catalog_spec.DatasetSpec, ...]:
           tasks=tuple(formats.task_name(COLLECTION, name, f) for f in FORMATS),
           data=catalog_spec.DataRequirement(kind=catalog_spec.LOCAL_DIR,
                                             name=source_layouts.COT_KEY,
+                                            files=(source_layouts.cot_file(name),),
                                             how_to_get=source_layouts.cot_how_to_get(name)),
           num_train_examples=rows)
       for name, rows, _ in cot_datasets.DATASETS)

@@ -52,14 +52,16 @@ def _files_by_id() -> dict[str, tuple[str, ...]]:
 
 @functools.lru_cache(maxsize=1)
 def _specs() -> tuple[catalog_spec.DatasetSpec, ...]:
-  requirement = catalog_spec.DataRequirement(
-      kind=catalog_spec.LOCAL_DIR, name=source_layouts.NIV2_KEY,
-      how_to_get=source_layouts.NIV2_HOW_TO_GET)
+  def requirement(files):
+    return catalog_spec.DataRequirement(
+        kind=catalog_spec.LOCAL_DIR, name=source_layouts.NIV2_KEY,
+        files=tuple(f"tasks/{f}.json" for f in files), how_to_get=source_layouts.NIV2_HOW_TO_GET)
+
   return tuple(
       catalog_spec.DatasetSpec(
           collection=COLLECTION, name=tid,
           tasks=tuple(formats.task_name(COLLECTION, f, fmt) for f in files for fmt in FORMATS),
-          data=requirement, num_train_examples=DEFAULT_TRAIN_EXAMPLES * len(files))
+          data=requirement(files), num_train_examples=DEFAULT_TRAIN_EXAMPLES * len(files))
       for tid, files in _files_by_id().items())
 
 
