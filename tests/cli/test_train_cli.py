@@ -50,8 +50,10 @@ def test_train_then_infer_and_eval(tmp_path, capsys):
   code, out, err = _run(["eval", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
                          "--num_examples=4"], capsys)
   assert code == 0, err
-  row = next(l for l in out.splitlines() if l.startswith("toy.category:zs_opt "))
-  assert row.split()[1] == "4"  # The table says how many examples it scored.
+  lines = out.splitlines()
+  header = next(i for i, l in enumerate(lines) if l.split()[:3] == ["task", "n", "accuracy"])
+  row = lines[header + 1].split()
+  assert row[:2] == ["toy.category:zs_opt", "4"]  # The table says how many it scored.
 
 
 def test_unknown_task_suggests_close_matches(tmp_path, capsys):
