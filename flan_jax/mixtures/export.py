@@ -52,7 +52,7 @@ _DRAW_CHUNK = 8192  # Rows drawn per step.
 _BUCKET_ROWS = 65_536  # Output positions per spill bucket (one bucket is in memory at a time).
 _SPILL_BUFFER_BYTES = 32 << 20  # Spilled rows buffered in memory before appending to files.
 _MIN_SHUFFLE_BUFFER = 64
-_COLLECT_GROWTH_BYTES = 256 << 20
+_COLLECT_GROWTH_BYTES = 128 << 20
 _COLLECT_EVERY = 16
 
 
