@@ -184,16 +184,7 @@ def collection_counts() -> dict[str, int]:
 
 def recipe_mixture_names() -> tuple[str, ...]:
   """The recipe's mixture names (pure Python: the recipe module imports no TensorFlow)."""
-  recipe = importlib.import_module(RECIPE_MODULE)
-  if hasattr(recipe, "MIXTURE_NAMES"):
-    return tuple(recipe.MIXTURE_NAMES)
-  return tuple(_legacy_recipe_names(recipe))
-
-
-def _legacy_recipe_names(recipe) -> list[str]:
-  """Toy recipe mixtures of a recipe module without MIXTURE_NAMES (until it has them)."""
-  names = ("TOY_MIXTURE", "TOY_TRUNCATED_MIXTURE")
-  return [getattr(recipe, n) for n in names if hasattr(recipe, n)]
+  return tuple(importlib.import_module(RECIPE_MODULE).MIXTURE_NAMES)
 
 
 def list_names() -> list[str]:
@@ -259,8 +250,6 @@ def member_tasks(name: str, _seen: frozenset = frozenset()) -> list[str]:
   if name in index.mixtures:
     members = [m for m, _ in index.mixtures[name]]
   elif name in recipe_mixture_names():
-    if not _has_recipe_rates():  # Today's toy recipe mixtures: over every toy task.
-      return [t for spec in index.specs.get("toy", []) for t in spec.tasks]
     members = [t for t, _ in recipe_rates(name)]
   else:
     return []
@@ -268,10 +257,6 @@ def member_tasks(name: str, _seen: frozenset = frozenset()) -> list[str]:
   for member in members:
     out += member_tasks(member, _seen | {name})
   return out
-
-
-def _has_recipe_rates() -> bool:
-  return hasattr(importlib.import_module(RECIPE_MODULE), "recipe_rates")
 
 
 def _base_task(name: str) -> str:
@@ -297,9 +282,6 @@ def get_mixture_or_task(name: str, render_seed: int | None = None):
   base = _base_task(name)
   if base != name and base in index.task_spec:
     return _truncated(name, base, render_seed)
-  legacy_top = next((m for m in recipe_mixture_names() if name.startswith(m + ".")), None)
-  if legacy_top is not None:
-    _ensure_mixture(legacy_top, render_seed)
   if name in seqio.MixtureRegistry.names():
     return seqio.MixtureRegistry.get(name)
   if name in seqio.TaskRegistry.names():
@@ -374,10 +356,8 @@ def _ensure_mixture(name: str, render_seed: int | None):
   index = _index()
   if name in index.mixtures:
     members = index.mixtures[name]
-  elif _has_recipe_rates():
-    members = recipe_rates(name)
   else:
-    return _legacy_recipe_mixture(name, render_seed)
+    members = recipe_rates(name)
   for member, _ in members:
     _ensure_member(member, render_seed, name)
   if name in seqio.MixtureRegistry.names() and name in _OUR_MIXTURES:
@@ -388,20 +368,6 @@ def _ensure_mixture(name: str, render_seed: int | None):
   mixture = seqio.MixtureRegistry.add(name, list(members))
   _OUR_MIXTURES.add(name)
   return mixture
-
-
-def _legacy_recipe_mixture(name: str, render_seed: int | None):
-  """Today's toy recipe mixtures (built by recipe.register() over the toy tasks)."""
-  import seqio  # pylint: disable=g-import-not-at-top
-  for spec in dataset_specs("toy"):
-    register_dataset(spec, render_seed)
-  recipe = importlib.import_module(RECIPE_MODULE)
-  recipe.register()
-  for top in _legacy_recipe_names(recipe):
-    _OUR_MIXTURES.add(top + ".")  # Its nested children; the top itself below.
-    _OUR_MIXTURES.add(top)
-  _TRUNCATED.update(n for n in seqio.TaskRegistry.names() if "#cap" in n)
-  return seqio.MixtureRegistry.get(name)
 
 
 def _truncated(name: str, base: str, render_seed: int | None):
@@ -447,7 +413,7 @@ def flat_rates(name: str, render_seed: int | None = None) -> dict[str, float]:
   index = _index()
   if _base_task(name) in index.task_spec:
     return {name: 1.0}
-  if name in index.mixtures or (name in recipe_mixture_names() and _has_recipe_rates()):
+  if name in index.mixtures or name in recipe_mixture_names():
     members = index.mixtures.get(name) or recipe_rates(name)
   else:
     provider = get_mixture_or_task(name, render_seed)
