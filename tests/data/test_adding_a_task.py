@@ -83,3 +83,16 @@ def test_tasks_show_prints_the_prompts(example):
   text = out.getvalue()
   assert text.count("### ") == 5 and "task=mine.gadget_reviews:fs_opt" in text
   assert "template=gadget_reviews/" in text
+
+
+def test_the_walkthrough_says_what_the_files_hold():
+  """The excerpts in docs/adding_a_task.md match the example files they quote."""
+  doc = open(os.path.join(EXAMPLES, "..", "adding_a_task.md"), encoding="utf-8").read()
+  ts = templates.load_template_set(os.path.join(EXAMPLES, "gadget_reviews.yaml"))
+  words = {8: "eight", 9: "nine", 10: "ten"}
+  assert f"# ... {words[len(ts.templates)]} in all" in doc
+  module = open(os.path.join(EXAMPLES, "gadget_reviews.py"), encoding="utf-8").read()
+  for text in (doc, module):
+    assert 'INVERTED = (":inv", ":cot_inv")' in text and "n.endswith(INVERTED)" in text
+  snippet = doc[doc.index("## 3. Register it"):doc.index("Then add the module")]
+  assert "output_features()" in snippet and "def output_features()" in snippet
