@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 import io
 import os
+import re
 import sys
 
 import pytest
@@ -83,9 +84,13 @@ def test_tasks_show_prints_the_prompts(example):
   del example
   out = io.StringIO()
   with contextlib.redirect_stdout(out):
-    assert tasks_cli.main(["show", "mine.gadget_reviews:fs_opt", "-n", "5", "--seed", "3"]) == 0
+    assert tasks_cli.main(["show", "mine.gadget_reviews:fs_opt", "-n", "5", "--seed", "3",
+                           "--split", "train"]) == 0
   text = out.getvalue()
   assert text.count("### ") == 5 and "task=mine.gadget_reviews:fs_opt" in text
+  # Each row's header states how many exemplars its prompt really holds.
+  counts = re.findall(r"; (\d) exemplars\)", text)
+  assert len(counts) == 5 and set(counts) <= {"2", "3", "5"}
   assert "template=gadget_reviews/" in text
 
 
