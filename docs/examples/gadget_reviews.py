@@ -24,6 +24,7 @@ DEFAULT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
                            "docs", "examples")
 # The CPU smoke run feeds 256 input tokens; few-shot prompts drop exemplars to fit this.
 TOKEN_BUDGET = 240
+INVERTED = (":inv", ":cot_inv")
 
 
 def data_dir() -> str:
@@ -49,6 +50,7 @@ def register() -> list[str]:
   names = registration.register_template_tasks(
       COLLECTION, template_set, source, output_features(), token_budget=TOKEN_BUDGET)
   if MIXTURE not in seqio.MixtureRegistry.names():
-    # Flan's balance: about 3 inverted examples per 10 regular ones.
-    seqio.MixtureRegistry.add(MIXTURE, [(n, 0.3 if n.endswith(":inv") else 1.0) for n in names])
+    # Flan's balance: about 3 inverted examples per 10 regular ones (input inversion and,
+    # once the set has a rationale_field, CoT inversion).
+    seqio.MixtureRegistry.add(MIXTURE, [(n, 0.3 if n.endswith(INVERTED) else 1.0) for n in names])
   return names + [MIXTURE]

@@ -114,7 +114,7 @@ def _show(args) -> int:
       _print_example(i, obj.name, ex)
     dropped = few_shot.dropped_examples(obj.name)
     if dropped:
-      print(f"# {dropped} example(s) dropped: no exemplar fit the token budget.")
+      print(f"# {dropped} example(s) dropped: fewer than two exemplars fit the token budget.")
   return 0
 
 

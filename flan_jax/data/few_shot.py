@@ -128,6 +128,22 @@ def _compiled_table(spec: rendering.RenderSpec):
           any(c.instruction for c in compiled) and not spec.fmt.template_mix)
 
 
+def assemble(shots_text: tf.Tensor, query: tf.Tensor, instruction: tf.Tensor,
+             separator: tf.Tensor, placement: tf.Tensor, counts: tuple[int, ...]) -> tf.Tensor:
+  """One candidate prompt per count j: the first j exemplars (each ends with the separator),
+  then the query; the instruction inline (0), once before the exemplars (1) or once after
+  them (2). Trailing spaces are trimmed from every line."""
+  prompts = []
+  for j in counts:
+    shown = tf.strings.reduce_join(shots_text[:j])
+    prompts.append(tf.stack([
+        tf.strings.join([shown, query]),
+        tf.strings.join([instruction, separator, shown, query]),
+        tf.strings.join([shown, instruction, "\n", query]),
+    ])[placement])
+  return tf.strings.regex_replace(tf.stack(prompts), r"[ \t]+(\n|$)", r"\1")
+
+
 def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqio.Feature], *,
                     spec: rendering.RenderSpec, source: seqio.DataSource,
                     pre_render=None) -> tf.data.Dataset:
@@ -201,16 +217,8 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
     joiner = tf.where(ex_cue, " ", tf.strings.join(["\n", lead, " "]))
     shots_text = tf.strings.join([ex_in, joiner, ex_r.targets, separator])  # each + separator
     query = tf.strings.join([q_in, tf.where(q_cue, "", tf.strings.join(["\n", lead]))])
-    instruction = tf.gather(instructions, template)
-    prompts = []
-    for j in counts:
-      shown = tf.strings.reduce_join(shots_text[:j])
-      prompts.append(tf.stack([
-          tf.strings.join([shown, query]),
-          tf.strings.join([instruction, separator, shown, query]),
-          tf.strings.join([shown, instruction, "\n", query]),
-      ])[placement])
-    prompts = tf.strings.regex_replace(tf.stack(prompts), r"[ \t]+(\n|$)", r"\1")
+    prompts = assemble(shots_text, query, tf.gather(instructions, template), separator,
+                       placement, counts)
     # One encode per candidate (a batch encode is ragged for some vocabularies, not others).
     lengths = tf.stack([tf.size(vocab.encode_tf(prompts[i]), out_type=tf.int64)
                         for i in range(len(counts))])

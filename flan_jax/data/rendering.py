@@ -1,8 +1,9 @@
 """Renders records into (inputs, targets) strings inside tf.data, with no Python round trip.
 
-Templates are split into literals and field slots once; `tf.strings.join` fills them per
-example, and every random choice (template, list style, CoT cue) is a stateless draw keyed
-by (render seed, task name, example key), see `seeding`.
+Each template is laid out for its format once, in plain Python (`layout`: where the options,
+their ending and the CoT cue go), then split into literals and slots; `tf.strings.join` fills
+them per batch, and every random choice (template, list style, CoT cue) is a stateless draw
+keyed by (render seed, task name, example key), see `seeding`.
 """
 
 from __future__ import annotations

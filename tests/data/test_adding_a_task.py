@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 import io
 import os
+import re
 import sys
 
 import pytest
@@ -11,6 +12,7 @@ import seqio
 
 from flan_jax.cli import tasks as tasks_cli
 from flan_jax.data import catalog
+from flan_jax.data import few_shot
 from flan_jax.data import formats
 from flan_jax.data import sources
 from flan_jax.data import templates
@@ -68,8 +70,11 @@ def test_catalog_registers_every_format(example):
   assert sorted(formats.parse_task_name(n)[2] for n in ours) == sorted(ALL_FORMATS)
   assert example.MIXTURE in names
   for name in ours:
+    dropped_before = few_shot.dropped_examples(name)
     rows = testing.render_task(name, split="validation", num_examples=8, seed=3)
-    assert len(rows) == 8, name
+    # Few-shot queries where two exemplars do not fit the 240-token budget (long reviews in
+    # the toy vocabulary) are dropped and counted; every other query renders.
+    assert rows and len(rows) + few_shot.dropped_examples(name) - dropped_before == 8, name
     for row in rows:
       testing.assert_no_placeholders(row["inputs_pretokenized"])
       assert row["targets_pretokenized"]
@@ -79,7 +84,24 @@ def test_tasks_show_prints_the_prompts(example):
   del example
   out = io.StringIO()
   with contextlib.redirect_stdout(out):
-    assert tasks_cli.main(["show", "mine.gadget_reviews:fs_opt", "-n", "5", "--seed", "3"]) == 0
+    assert tasks_cli.main(["show", "mine.gadget_reviews:fs_opt", "-n", "5", "--seed", "3",
+                           "--split", "train"]) == 0
   text = out.getvalue()
   assert text.count("### ") == 5 and "task=mine.gadget_reviews:fs_opt" in text
+  # Each row's header states how many exemplars its prompt really holds.
+  counts = re.findall(r"; (\d) exemplars\)", text)
+  assert len(counts) == 5 and set(counts) <= {"2", "3", "5"}
   assert "template=gadget_reviews/" in text
+
+
+def test_the_walkthrough_says_what_the_files_hold():
+  """The excerpts in docs/adding_a_task.md match the example files they quote."""
+  doc = open(os.path.join(EXAMPLES, "..", "adding_a_task.md"), encoding="utf-8").read()
+  ts = templates.load_template_set(os.path.join(EXAMPLES, "gadget_reviews.yaml"))
+  words = {8: "eight", 9: "nine", 10: "ten"}
+  assert f"# ... {words[len(ts.templates)]} in all" in doc
+  module = open(os.path.join(EXAMPLES, "gadget_reviews.py"), encoding="utf-8").read()
+  for text in (doc, module):
+    assert 'INVERTED = (":inv", ":cot_inv")' in text and "n.endswith(INVERTED)" in text
+  snippet = doc[doc.index("## 3. Register it"):doc.index("Then add the module")]
+  assert "output_features()" in snippet and "def output_features()" in snippet

@@ -10,7 +10,6 @@ import re
 
 import pytest
 import seqio
-import tensorflow as tf
 
 from flan_jax.data import few_shot
 from flan_jax.data import formats
@@ -18,20 +17,12 @@ from flan_jax.data import layout
 from flan_jax.data import registration
 from flan_jax.data import testing
 from flan_jax.data.templates import Template, TemplateSet
+from tests.data import byte_tokens
 
 LENGTHS = {"inputs": 1 << 20, "targets": 1 << 20}
 
 
-class ByteTokens(seqio.ByteVocabulary):
-  """seqio's byte vocabulary (one token per byte), encoding batches of unequal lengths too."""
-
-  def _encode_tf(self, s):
-    ids = tf.io.decode_raw(s, tf.uint8) if s.shape.rank == 0 else tf.strings.unicode_decode(
-        s, "UTF-8")  # Test strings are ASCII: one code point per byte.
-    return tf.cast(ids, tf.int32) + self._num_special_tokens
-
-
-FEATURES = {k: seqio.Feature(ByteTokens(), add_eos=True) for k in ("inputs", "targets")}
+FEATURES = byte_tokens.features()
 
 
 @pytest.fixture(autouse=True)

@@ -99,3 +99,56 @@ def test_templates_cover_fields_helper():
                        templates=(Template("t", "{question}"),))
   with pytest.raises(AssertionError, match="extra"):
     testing.assert_templates_cover_fields(lonely)
+
+
+BAD = {"question": "Which is red?", "answer": "cherry", "options": ["sky", "apple", "grass"],
+       "why": "Cherries are red.", "idx": "rec-7"}
+
+
+def test_answer_not_among_options_is_refused_naming_task_record_and_options():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  with pytest.raises(tf.errors.InvalidArgumentError) as e:
+    testing.render_records(QA, [dict(RECORD, idx="ok"), BAD], "zs_opt", task_name="mine.qa:zs_opt")
+  msg = str(e.value)
+  for part in ("mine.qa:zs_opt", "rec-7", "cherry", "sky | apple | grass", "answer_not_in_options"):
+    assert part in msg, msg
+  assert testing.render_records(QA, [BAD], "zs_noopt")  # No options listed: nothing to check.
+
+
+def test_answer_not_among_options_can_be_dropped_and_counted():
+  import seqio  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
+  from tests.data import byte_tokens  # pylint: disable=g-import-not-at-top
+  records = [dict(RECORD, idx=str(i)) for i in range(5)] + [BAD]
+  source = seqio.FunctionDataSource(
+      lambda split, shuffle_files: testing.records_dataset(records), splits=("train",))
+  (name,) = registration.register_template_tasks(
+      "dropping", QA, source, byte_tokens.features(), prompt_formats=["zs_opt"],
+      answer_not_in_options="drop")
+  try:
+    ds = seqio.get_mixture_or_task(name).get_dataset(
+        {"inputs": 1 << 20, "targets": 1 << 20}, split="train", shuffle=False)
+    assert len(list(ds)) == 5
+    assert rendering.answers_not_in_options(name) == 1
+  finally:
+    seqio.TaskRegistry.remove(name)
+  with pytest.raises(ValueError, match="answer_not_in_options='skip'"):
+    registration.register_template_tasks("dropping", QA, source, byte_tokens.features(),
+                                         prompt_formats=["zs_opt"], answer_not_in_options="skip")
+
+
+def test_few_shot_pool_refuses_a_train_record_whose_answer_is_not_an_option():
+  import seqio  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import few_shot, registration  # pylint: disable=g-import-not-at-top
+  from tests.data import byte_tokens  # pylint: disable=g-import-not-at-top
+  records = [dict(RECORD, idx=str(i)) for i in range(5)] + [BAD]
+  source = seqio.FunctionDataSource(
+      lambda split, shuffle_files: testing.records_dataset(records), splits=("train",))
+  (name,) = registration.register_template_tasks(
+      "pool_bad", QA, source, byte_tokens.features(), prompt_formats=["fs_opt"])
+  try:
+    with pytest.raises(few_shot.AnswerNotInOptionsError, match=r"pool_bad.*'rec-7'.*'cherry'"):
+      seqio.get_mixture_or_task(name).get_dataset({"inputs": 1 << 20, "targets": 1 << 20},
+                                                  split="train", shuffle=False)
+  finally:
+    seqio.TaskRegistry.remove(name)
