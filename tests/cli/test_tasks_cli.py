@@ -45,8 +45,14 @@ def test_unknown_name_exits_2_with_close_matches(capsys):
   assert "toy.category:zs_opt" in err
 
 
-def test_check_finds_the_generated_toy_data_prepared(capsys):
-  assert cli_main.main(["tasks", "check"]) == 0
+def test_check_finds_the_generated_toy_data_prepared(capsys, tmp_path, monkeypatch):
+  monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))  # Nothing of TFDS is prepared there.
+  for var in ("FLAN_JAX_P3_DIR", "FLAN_JAX_NIV2_DIR", "FLAN_JAX_COT_DIR"):
+    monkeypatch.delenv(var, raising=False)
+  assert cli_main.main(["tasks", "preflight", "toy_flan"]) == 0
+  assert "6 dataset(s): 6 prepared" in capsys.readouterr().out
+  # The whole catalog: the toy data is there, the real collections' data is not.
+  assert cli_main.main(["tasks", "check"]) == 1
   out = capsys.readouterr().out
   assert "toy.category\tprepared\tgenerated:toy/category" in out
-  assert "6 dataset(s): 6 prepared" in out
+  assert "tfds build super_glue/rte:1.0.2" in out and "FLAN_JAX_NIV2_DIR" in out
