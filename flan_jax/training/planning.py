@@ -135,7 +135,12 @@ def plan_train_step(model_config: Any, batch_size: int, task_feature_lengths: Ma
   partition = partitioning.PartitionConfig(mesh_shape=dict(mesh_shape), fsdp=fsdp,
                                            logical_axis_rules=logical_axis_rules)
   devices = list(jax.devices() if devices is None else devices)
-  needed = math.prod(partitioning.resolve_mesh_shape(partition, len(devices)).values())
+  sizes = list(mesh_shape.values())
+  needed = len(devices) if -1 in sizes else math.prod(sizes)
+  if needed > len(devices):
+    raise errors.ConfigError(
+        f"The mesh {dict(mesh_shape)} needs {needed} devices but only {len(devices)} exist; "
+        "`flan-jax plan` emulates them (XLA --xla_force_host_platform_device_count).")
   mesh = partitioning.create_mesh(partition, devices[:needed])
   rules = partition.rules()
   model = family.build(model_config)
