@@ -106,7 +106,9 @@ class TrainPlan:
     if self.hbm_bytes is not None:
       verdict = "FITS" if self.fits else "DOES NOT FIT"
       lines.append(f"{verdict} in {gib(self.hbm_bytes)} per device "
-                   f"({self.total_bytes / self.hbm_bytes:.0%} used)")
+                   f"({self.total_bytes / self.hbm_bytes:.0%} used)" +
+                   ("" if self.temp_bytes is not None else
+                    "; temporaries NOT counted (compile without --no_compile to include them)"))
     return "\n".join(lines)
 
 
