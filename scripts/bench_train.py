@@ -39,7 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--mesh", default="data=-1", help="e.g. data=4,model=2.")
   parser.add_argument("--no_hf", action="store_true", help="time flan_jax alone.")
   parser.add_argument("--quick", action="store_true",
-                      help="batch 2 x 256/64, 2 timed steps: about two minutes on 2 idle cores.")
+                      help="batch 2 x 256/64, 2 timed steps (sized for ~2 minutes on 2 idle cores).")
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args(argv)
   if args.quick:

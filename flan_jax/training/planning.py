@@ -106,7 +106,9 @@ class TrainPlan:
     if self.hbm_bytes is not None:
       verdict = "FITS" if self.fits else "DOES NOT FIT"
       lines.append(f"{verdict} in {gib(self.hbm_bytes)} per device "
-                   f"({self.total_bytes / self.hbm_bytes:.0%} used)")
+                   f"({self.total_bytes / self.hbm_bytes:.0%} used)" +
+                   ("" if self.temp_bytes is not None else
+                    "; temporaries NOT counted (compile without --no_compile to include them)"))
     return "\n".join(lines)
 
 
@@ -135,7 +137,12 @@ def plan_train_step(model_config: Any, batch_size: int, task_feature_lengths: Ma
   partition = partitioning.PartitionConfig(mesh_shape=dict(mesh_shape), fsdp=fsdp,
                                            logical_axis_rules=logical_axis_rules)
   devices = list(jax.devices() if devices is None else devices)
-  needed = math.prod(partitioning.resolve_mesh_shape(partition, len(devices)).values())
+  sizes = list(mesh_shape.values())
+  needed = len(devices) if -1 in sizes else math.prod(sizes)
+  if needed > len(devices):
+    raise errors.ConfigError(
+        f"The mesh {dict(mesh_shape)} needs {needed} devices but only {len(devices)} exist; "
+        "`flan-jax plan` emulates them (XLA --xla_force_host_platform_device_count).")
   mesh = partitioning.create_mesh(partition, devices[:needed])
   rules = partition.rules()
   model = family.build(model_config)

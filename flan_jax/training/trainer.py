@@ -134,11 +134,12 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
     done = step + 1
     saving = run.checkpoints.period and done % run.checkpoints.period == 0
     evaluating = config.eval_period and done % config.eval_period == 0
-    if done % config.log_period == 0 or done == config.train_steps or saving or evaluating:
+    if done % config.log_period == 0 or done == config.train_steps or saving:
       pending = (window, time.perf_counter() - tick, done)
       window, tick = [], time.perf_counter()
       if saving or evaluating or done == config.train_steps:
-        record(*pending)  # Checked now: a non-finite loss stops before anything is saved.
+        # Checked now: a non-finite loss stops before anything (best checkpoint too) is saved.
+        record(*pending)
         pending = None
     progress.update(1)
     run.checkpoints.save(done, state, batches.position)

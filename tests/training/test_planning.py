@@ -59,3 +59,16 @@ def test_parse_sizes_and_meshes():
     planning.parse_bytes("lots")
   with pytest.raises(errors.ConfigError, match="AXIS=SIZE"):
     planning.parse_mesh("dat=4")
+
+
+def test_a_mesh_larger_than_the_devices_is_refused():
+  with pytest.raises(errors.ConfigError, match="needs 16 devices"):
+    planning.plan_train_step(tiny_config(), 8, LENGTHS, {"data": 16}, compile=False)
+
+
+def test_a_mesh_smaller_than_the_devices_uses_a_subset():
+  plan = planning.plan_train_step(tiny_config(), 8, LENGTHS, {"data": 2, "model": 2},
+                                  optimizer=optimizers.OptimizerConfig(name="adamw"),
+                                  compile=False)
+  assert plan.mesh == {"data": 2, "fsdp": 1, "model": 2}
+  assert plan.params_bytes == 116480  # Same per-device split as on data=4 x model=2.
