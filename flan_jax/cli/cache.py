@@ -14,10 +14,16 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter,
+                     argparse.ArgumentDefaultsHelpFormatter):
+  """The description as written; every option with its default."""
+
+
 def _parser() -> argparse.ArgumentParser:
   from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(prog="flan-jax cache", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   formatter_class=_HelpFormatter)
   parser.add_argument("names", nargs="+", help="task or mixture names (mixtures: all tasks)")
   parser.add_argument("--output_dir", "--output-dir", required=True, help="cache directory")
   parser.add_argument("--min_shards", type=int, default=64, help="min output shards per split")
@@ -27,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="skip tasks without a CacheDatasetPlaceholder instead of failing")
   parser.add_argument("--module_import", action="append", default=[],
                       help="extra module each worker imports to register tasks; repeatable")
-  parser.add_argument("--base_seed", type=int, default=None)
+  parser.add_argument("--base_seed", type=int, default=None,
+                      help="seed of the caching pipeline's shuffles (SeqIO base_seed).")
   parser.add_argument("--render_seed", type=int, default=None,
                       help="seed of every prompt draw; default: the catalog's default")
   task_modules.add_task_module_flag(parser)

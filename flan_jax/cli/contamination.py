@@ -15,7 +15,9 @@ import json
 def main(argv: list[str]) -> int:
   from flan_jax.cli import evaluate as evaluate_cli
   from flan_jax.evaluation import contamination as lib
-  parser = argparse.ArgumentParser(prog="flan-jax contamination", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax contamination", description=__doc__)
   parser.add_argument("mixture", help="training task or mixture, e.g. flan2022.")
   parser.add_argument("--against", required=True, help="eval task or mixture, e.g. mmlu_direct.")
   parser.add_argument("--split", default="train", help="training split to read.")

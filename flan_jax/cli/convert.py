@@ -15,9 +15,13 @@ TARGETS = ("flan_jax", "hf", "t5x")
 
 
 def main(argv: list[str]) -> int:
-  parser = argparse.ArgumentParser(prog="flan-jax convert", description=__doc__)
-  parser.add_argument("--from", dest="source_format", required=True, choices=SOURCES)
-  parser.add_argument("--to", dest="target_format", required=True, choices=TARGETS)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax convert", description=__doc__)
+  parser.add_argument("--from", dest="source_format", required=True, choices=SOURCES,
+                      help="format of SRC.")
+  parser.add_argument("--to", dest="target_format", required=True, choices=TARGETS,
+                      help="format to write DST in.")
   parser.add_argument("src", metavar="SRC", help="checkpoint directory to read.")
   parser.add_argument("dst", metavar="DST", help="directory to write (absent or empty).")
   args = parser.parse_args(argv)

@@ -32,7 +32,9 @@ def apply_suite_dirs(args: argparse.Namespace) -> None:
 def main(argv: list[str]) -> int:
   from flan_jax.cli import infer as infer_cli
   from flan_jax.training import distributed
-  parser = argparse.ArgumentParser(prog="flan-jax eval", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax eval", description=__doc__)
   infer_cli.add_checkpoint_arguments(parser)
   parser.set_defaults(split=None)
   parser.add_argument("--metrics_json", default=None,

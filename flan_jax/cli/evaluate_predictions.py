@@ -12,7 +12,9 @@ import json
 
 
 def main(argv: list[str]) -> int:
-  parser = argparse.ArgumentParser(prog="flan-jax evaluate-predictions", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax evaluate-predictions", description=__doc__)
   parser.add_argument("--task", required=True, help="task or mixture name, e.g. bbh_cot.")
   parser.add_argument("--predictions", required=True, help="JSON-lines file of rows.")
   args = parser.parse_args(argv)

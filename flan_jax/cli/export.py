@@ -12,12 +12,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def _parser() -> argparse.ArgumentParser:
   from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
-  parser = argparse.ArgumentParser(prog="flan-jax export", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax export", description=__doc__)
   parser.add_argument("name", help="a task or mixture name")
   parser.add_argument("--out", required=True, help="output .jsonl or .jsonl.gz")
   parser.add_argument("--overwrite", action="store_true",
                       help="replace an existing --out file (once the new one is complete)")
-  parser.add_argument("--split", default="train")
+  parser.add_argument("--split", default="train", help="split of every task to read.")
   parser.add_argument("--num-examples", "--num_examples", type=int, default=None,
                       help="rows to write over all shards (required for mixtures; "
                            "default for a task: one epoch)")

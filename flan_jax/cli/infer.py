@@ -12,12 +12,13 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
   task_modules.add_task_module_flag(parser)
   parser.add_argument("--model_dir", required=True, help="a MODEL_DIR written by train.")
   parser.add_argument("--task", required=True, help="task or mixture name.")
-  parser.add_argument("--split", default="validation")
+  parser.add_argument("--split", default="validation", help="split of the task to read.")
   parser.add_argument("--num_examples", type=int, default=None,
                       help="per task; default: the whole split.")
   parser.add_argument("--checkpoint_step", type=int, default=None,
                       help="default: the latest checkpoint.")
-  parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--batch_size", type=int, default=64,
+                      help="examples decoded together.")
   parser.add_argument("--num_partitions", type=int, default=1,
                       help="model-parallel ways (T5X num_partitions).")
   distributed.add_distributed_arguments(parser)
@@ -33,7 +34,9 @@ def load(args: argparse.Namespace):
 
 def main(argv: list[str]) -> int:
   from flan_jax.training import distributed
-  parser = argparse.ArgumentParser(prog="flan-jax infer", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax infer", description=__doc__)
   add_checkpoint_arguments(parser)
   parser.add_argument("--out", required=True, help="JSONL file to write.")
   parser.add_argument("--overwrite", action="store_true",

@@ -12,7 +12,8 @@ import sys
 
 COMMANDS = {
     "train": ("flan_jax.cli.train", "finetune a model from gin configs (T5X flags)"),
-    "eval": ("flan_jax.cli.evaluate", "score a checkpoint: per-task table with counts, suite averages"),
+    "eval": ("flan_jax.cli.evaluate",
+             "score a checkpoint: per-task table with counts, suite averages"),
     "evaluate-predictions": ("flan_jax.cli.evaluate_predictions",
                              "score a JSONL file of {prediction, target} rows from any system"),
     "contamination": ("flan_jax.cli.contamination",
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # gin appends this to every exception raised inside a configurable; users need not see it.
-_GIN_CONTEXT_RE = re.compile(r"\n\s*In call to configurable '[^']*' \(<[^>]*>\)( in scope '[^']*')?")
+_GIN_CONTEXT_RE = re.compile(
+    r"\n\s*In call to configurable '[^']*' \(<[^>]*>\)( in scope '[^']*')?")
 
 
 def user_message(error: BaseException) -> str | None:

@@ -13,13 +13,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from flan_jax import errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
+_DEFAULTS = argparse.ArgumentDefaultsHelpFormatter  # --help shows every default.
+
+
 def _parser() -> argparse.ArgumentParser:
   from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
-  parser = argparse.ArgumentParser(prog="flan-jax mixtures", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax mixtures", description=__doc__)
   sub = parser.add_subparsers(dest="command", required=True)
-  stats = sub.add_parser("stats", help="each task's rate and expected share of examples")
+  stats = sub.add_parser("stats", formatter_class=_DEFAULTS,
+                         help="each task's rate and expected share of examples")
   stats.add_argument("name", help="a task or mixture name")
-  stats.add_argument("--split", default="train")
+  stats.add_argument("--split", default="train", help="split whose example counts set the rates.")
   stats.add_argument("--stats", default=None,
                      help="JSON {task: {split: count}}: counts that replace the catalog's "
                           "(re-plans a recipe mixture's rates)")

@@ -21,6 +21,7 @@ _UNUSED_REQUIRED = {"MODEL_DIR": "'/tmp/flan_jax_plan_unused'",
 def build_parser() -> argparse.ArgumentParser:
   from flan_jax.cli import gin_flags
   parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
       prog="flan-jax plan",
       description="Per-device memory and FLOPs of a training config on a target mesh, "
                   "compiled ahead of time on this machine. Example: flan-jax plan "

@@ -13,28 +13,37 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _SHOW_LENGTHS = {"inputs": 1 << 20, "targets": 1 << 20}  # No trimming when showing prompts.
 
 
+_DEFAULTS = argparse.ArgumentDefaultsHelpFormatter  # --help shows every default.
+
+
 def _parser() -> argparse.ArgumentParser:
   from flan_jax.cli import task_modules  # pylint: disable=g-import-not-at-top
-  parser = argparse.ArgumentParser(prog="flan-jax tasks", description=__doc__)
+  parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      prog="flan-jax tasks", description=__doc__)
   sub = parser.add_subparsers(dest="command", required=True)
-  ls = sub.add_parser("list", help="one name per line: name, kind, format, data source")
+  ls = sub.add_parser("list", formatter_class=_DEFAULTS,
+                      help="one name per line: name, kind, format, data source")
   ls.add_argument("--collection", default=None, help="only names starting with this prefix")
   ls.add_argument("--count", action="store_true",
                   help="print the number of distinct source datasets per collection")
   ls.add_argument("--json", action="store_true", help="with --count: one JSON object")
-  show = sub.add_parser("show", help="print rendered inputs and targets")
-  show.add_argument("name")
-  show.add_argument("-n", "--num_examples", type=int, default=3)
-  show.add_argument("--split", default="validation")
+  show = sub.add_parser("show", formatter_class=_DEFAULTS,
+                        help="print rendered inputs and targets")
+  show.add_argument("name", help="a task or mixture name.")
+  show.add_argument("-n", "--num_examples", type=int, default=3, help="examples to print.")
+  show.add_argument("--split", default="validation", help="split to read.")
   show.add_argument("--seed", type=int, default=0,
                     help="sampling seed: which tasks a mixture's rows come from")
   show.add_argument("--render_seed", type=int, default=None,
                     help="seed of every prompt draw (template, options, exemplars); "
                          "default: the catalog's default render seed")
-  pre = sub.add_parser("preflight", help="which datasets NAME needs are prepared, and how to "
-                                         "get the others (exit 1 if any is missing)")
+  pre = sub.add_parser("preflight", formatter_class=_DEFAULTS,
+                       help="which datasets NAME needs are prepared, and how to get "
+                            "the others (exit 1 if any is missing)")
   pre.add_argument("name", help="a task, mixture or collection name")
-  check = sub.add_parser("check", help="preflight of every catalog dataset (all collections)")
+  check = sub.add_parser("check", formatter_class=_DEFAULTS,
+                         help="preflight of every catalog dataset (all collections)")
   for p in (pre, check):
     p.add_argument("--data_dir", default=None, help="TFDS data dir (default: $TFDS_DATA_DIR "
                                                     "or ~/tensorflow_datasets)")

@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
   from flan_jax.cli import gin_flags, task_modules
   from flan_jax.training import distributed
   parser = argparse.ArgumentParser(
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
       prog="flan-jax train",
       description="Finetune a model. Example: flan-jax train "
                   "--gin_file=gin/runs/smoke_cpu.gin --gin.MODEL_DIR=\"'/tmp/run'\"")

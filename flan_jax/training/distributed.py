@@ -13,8 +13,10 @@ def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
            "clusters JAX discovers the coordinator itself.")
   parser.add_argument("--coordinator_address", default=os.environ.get(
       "JAX_COORDINATOR_ADDRESS"), help="host:port of process 0 (implies --multiprocess).")
-  parser.add_argument("--num_processes", type=int, default=_env_int("JAX_NUM_PROCESSES"))
-  parser.add_argument("--process_id", type=int, default=_env_int("JAX_PROCESS_ID"))
+  parser.add_argument("--num_processes", type=int, default=_env_int("JAX_NUM_PROCESSES"),
+                      help="number of processes (hosts) with --coordinator_address.")
+  parser.add_argument("--process_id", type=int, default=_env_int("JAX_PROCESS_ID"),
+                      help="this process's index, 0 .. num_processes - 1.")
   parser.add_argument("--cpu_devices", type=int, default=None,
                       help="emulate N CPU devices (smoke tests); set before jax starts.")
 
