@@ -123,10 +123,15 @@ def build_tokenizer(model: bytes, extra_ids: int = 0):
   specials = _special_pieces(proto)
   tokenizer.add_special_tokens([AddedToken(piece, normalized=False, special=True)
                                 for name, piece in specials.items() if name != "unk_token"])
+  first = []
   if spec.unk_id >= 0:  # Decode unknowns as SentencePiece does (" ⁇ "), not as "<unk>".
-    tokenizer.decoder = decoders.Sequence(
-        [decoders.Replace(proto.pieces[spec.unk_id].piece, _unk_surface(proto)),
-         tokenizer.decoder])
+    first.append(decoders.Replace(proto.pieces[spec.unk_id].piece, _unk_surface(proto)))
+  if spec.byte_fallback:
+    # An ASCII byte is a whole character: decoding it on its own keeps it out of a run of
+    # invalid bytes, which SentencePiece shows byte by byte but ByteFallback as all "\ufffd".
+    first += [decoders.Replace(f"<0x{b:02X}>", chr(b)) for b in range(128)]
+  if first:
+    tokenizer.decoder = decoders.Sequence(first + [tokenizer.decoder])
   eos = specials["eos_token"]
   tokenizer.post_processor = processors.TemplateProcessing(
       single=f"$A:0 {eos}:0", pair=f"$A:0 {eos}:0 $B:1 {eos}:1",
