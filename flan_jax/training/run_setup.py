@@ -8,9 +8,9 @@ MODEL_DIR holding another model) is reported here, not at step 10,000.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import functools
 import json
+import logging
 import os
 import shutil
 from typing import Any
