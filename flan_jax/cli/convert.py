@@ -3,6 +3,8 @@
 hf: a transformers T5 directory (config.json + safetensors/.bin). t5x: a T5X checkpoint
 directory (legacy msgpack + TensorStore, or Orbax; a folder of checkpoint_N picks the
 latest). flan_jax: config.json + Orbax params/. DST must be absent or empty.
+The SentencePiece vocabulary travels too: `--to hf` writes spiece.model and a transformers
+tokenizer (tokenizer.json, tokenizer_config.json) that encodes like flan_jax.
 """
 
 from __future__ import annotations
@@ -24,22 +26,54 @@ def main(argv: list[str]) -> int:
                       help="format to write DST in.")
   parser.add_argument("src", metavar="SRC", help="checkpoint directory to read.")
   parser.add_argument("dst", metavar="DST", help="directory to write (absent or empty).")
+  parser.add_argument("--vocabulary", default=None,
+                      help="SentencePiece model to write with the checkpoint (default: the one "
+                      "SRC holds: a MODEL_DIR's vocabulary/ or an HF directory's spiece.model).")
+  parser.add_argument("--extra_ids", type=int, default=None,
+                      help="sentinel ids after --vocabulary's pieces (T5's: 100; default 0).")
   args = parser.parse_args(argv)
-  convert(args.source_format, args.target_format, args.src, args.dst)
+  vocabulary = convert(args.source_format, args.target_format, args.src, args.dst,
+                       args.vocabulary, args.extra_ids)
   print(f"Converted {args.source_format} checkpoint {args.src} -> {args.target_format} "
         f"at {args.dst}")
+  if vocabulary:
+    print(f"Wrote the tokenizer of {vocabulary[0]} ({vocabulary[1]} extra ids).")
+  elif args.target_format != "t5x":
+    print(f"No tokenizer written: {args.src} holds no SentencePiece model; pass "
+          "--vocabulary PATH (and --extra_ids N) to add one.")
   return 0
 
 
-def convert(source_format: str, target_format: str, src: str, dst: str) -> None:
-  """Reads SRC in one format and writes DST in another; checks both paths first."""
-  from flan_jax.interop import ConversionError
+def convert(source_format: str, target_format: str, src: str, dst: str,
+            vocabulary: str | None = None, extra_ids: int | None = None
+            ) -> tuple[str, int] | None:
+  """Reads SRC in one format and writes DST in another; checks both paths first.
+
+  The SentencePiece model (`vocabulary`, else the one SRC holds) goes along: an HF target
+  gets a tokenizer, a flan_jax target a vocabulary/ folder. Returns (model file, extra ids)
+  written, or None.
+  """
+  from flan_jax.interop import ConversionError, hf_tokenizer
   if not os.path.exists(src):
     raise ConversionError(f"Source {src!r} does not exist.")
   if os.path.exists(dst) and (not os.path.isdir(dst) or os.listdir(dst)):
     raise ConversionError(f"Refusing to overwrite {dst!r}: it exists and is not empty.")
+  if extra_ids is not None and (extra_ids < 0 or not vocabulary):
+    raise ConversionError(f"--extra_ids={extra_ids} needs --vocabulary and must be >= 0.")
+  if vocabulary:
+    hf_tokenizer.read_model(vocabulary)  # A bad file fails before any conversion work.
+    found = (vocabulary, extra_ids or 0)
+  else:
+    found = hf_tokenizer.find_vocabulary(src)
   config, params = _read(source_format, src)
   _write(target_format, config, params, dst)
+  if found is None or target_format == "t5x":
+    return None
+  if target_format == "hf":
+    hf_tokenizer.save_tokenizer(*found, dst)
+  else:
+    hf_tokenizer.save_run_vocabulary(*found, dst)
+  return found
 
 
 def _read(source_format: str, src: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import logging
 import os
 import shutil
 from typing import Any
@@ -58,6 +59,7 @@ class Run:
   def record_start(self) -> None:
     """Writes the run record (run.json); called once training has really started."""
     _write_run_file(self.config, self.model_config, self.optimizer_config)
+    _copy_vocabulary(self.config)
 
   def train_dataset(self):
     c = self.config
@@ -243,6 +245,20 @@ def _write_run_file(config: TrainConfig, model_config: Any,
   tmp = model_dir / (RUN_FILE + ".tmp")
   tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
   tmp.replace(model_dir / RUN_FILE)
+
+
+def _copy_vocabulary(config: TrainConfig) -> None:
+  """MODEL_DIR/vocabulary/ gets the task's SentencePiece model, so `convert --to hf` can
+  write the tokenizer without knowing which task or setting the run used."""
+  if jax.process_index() != 0:
+    return
+  from flan_jax.interop import ConversionError, hf_tokenizer
+  task = catalog.get_mixture_or_task(config.mixture_or_task_name)
+  try:
+    hf_tokenizer.save_seqio_vocabulary(task.output_features["inputs"].vocabulary,
+                                       config.model_dir)
+  except ConversionError as e:  # Training needs no copy; `convert --vocabulary` can add it.
+    logging.warning("Not copying the vocabulary into MODEL_DIR: %s", e)
 
 
 def _jsonable(value: Any) -> Any:
