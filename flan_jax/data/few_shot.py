@@ -82,8 +82,11 @@ def _refuse_bad_answer(spec, batch, key, bad) -> None:
 def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource,
               pre_render=None) -> dict[str, tf.Tensor | tf.RaggedTensor]:
   """The seeded pool: the pool_size train records with the smallest hash of (render seed,
-  task, record identity), found in one streaming pass (runs when the dataset is built)."""
+  task, record identity) among the first `pool_scan_limit` train records (source order),
+  found in one streaming pass (runs when the dataset is built)."""
   ds = source.get_dataset(split="train", shuffle=False)
+  if spec.pool_scan_limit is not None:
+    ds = ds.take(spec.pool_scan_limit)
   if pre_render is not None:
     ds = pre_render(ds)
   ts = spec.template_set

@@ -97,6 +97,7 @@ def register_template_tasks(
     seed: int = rendering.DEFAULT_RENDER_SEED,
     token_budget: int = 1920,
     pool_size: int = 1024,
+    pool_scan_limit: int | None = 100_000,
     pre_render: Sequence[Callable] = (),
     metric_fns: Sequence[Callable] = (metrics.accuracy,),
     shuffle_buffer_size: int | None = seqio.SHUFFLE_BUFFER_SIZE,
@@ -130,7 +131,7 @@ def register_template_tasks(
     spec = rendering.RenderSpec(
         task_name=name, template_set=template_set, fmt=fmt,
         templates=formats_lib.templates_for(template_set, fmt), seed=seed,
-        token_budget=token_budget, pool_size=pool_size,
+        token_budget=token_budget, pool_size=pool_size, pool_scan_limit=pool_scan_limit,
         answer_not_in_options=answer_not_in_options)
     seqio.TaskRegistry.add(
         name,

@@ -39,6 +39,9 @@ class RenderSpec:
   seed: int = DEFAULT_RENDER_SEED
   token_budget: int = 1920
   pool_size: int = 1024
+  # Few-shot pools are drawn from at most this many train records (in source order): one
+  # pass over an 11M-dialog split would delay every few-shot dataset by minutes. None: all.
+  pool_scan_limit: int | None = 100_000
   answer_not_in_options: str = "error"  # "error": refuse, naming the record; "drop": count
 
   def __post_init__(self):

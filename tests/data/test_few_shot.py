@@ -193,3 +193,11 @@ def test_the_format_description_states_the_real_count():
   assert formats.describe("fs_noopt").endswith("2, 3 or 5 exemplars")
   assert all(formats.FORMATS[f].shots == (2, 3, 5) for f in formats.FORMATS
              if formats.FORMATS[f].few_shot)
+
+
+def test_pool_is_drawn_from_the_first_pool_scan_limit_train_records():
+  """A huge split is not scanned whole: exemplars come from its first N records only."""
+  (task,) = _task("scan", QA_CUE, ["fs_noopt"], _records(400), _records(30, "validation"),
+                  pool_scan_limit=12, pool_size=8)
+  used = {int(i) for r in _rows(task) for i in _train_ids(r["inputs_pretokenized"])}
+  assert used and max(used) < 12 and len(used) <= 8
