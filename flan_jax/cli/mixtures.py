@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from flan_jax import errors  # pylint: disable=g-import-not-at-top,wrong-import-position
 

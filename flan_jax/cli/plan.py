@@ -89,7 +89,6 @@ def _emulate_devices(count: int) -> None:
   os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
   os.environ["JAX_PLATFORMS"] = "cpu"
   os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _train_arguments(files, bindings, search_paths) -> dict:

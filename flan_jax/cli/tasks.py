@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _SHOW_LENGTHS = {"inputs": 1 << 20, "targets": 1 << 20}  # No trimming when showing prompts.
 

@@ -34,7 +34,6 @@ def configure_before_jax(args: argparse.Namespace) -> None:
         f"{flags} --xla_force_host_platform_device_count={args.cpu_devices}").strip()
     os.environ["JAX_PLATFORMS"] = "cpu"
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # TensorFlow: no GPU probing.
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def initialize(args: argparse.Namespace) -> None:
