@@ -41,10 +41,11 @@ def startup_lines(run: Any, resume_step: int | None) -> list[str]:
   when = f"every {c.eval_period} steps and at the end" if c.eval_period else "at the end"
   start = (f"resuming from step {resume_step}" if resume_step is not None
            else "from step 0")
+  processes = f"{jax.process_count()} process{'es' if jax.process_count() != 1 else ''}"
   return [
       f"model: {type(run.model_config).__name__}, "
       f"{parameter_count(run.layout.abstract.params):,} parameters",
-      f"devices: {len(devices)} x {devices[0].platform} ({jax.process_count()} process(es)), "
+      f"devices: {len(devices)} x {devices[0].platform} ({processes}), "
       f"mesh {mesh}",
       f"train data: {_tasks(c.mixture_or_task_name)}, feature lengths {lengths}, "
       f"{'packed' if c.pack else 'unpacked'}",

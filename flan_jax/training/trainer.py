@@ -95,11 +95,15 @@ def _has_preemption_service() -> bool:
 def _train_loop(run: Run, preemption: PreemptionWatcher,
                 on_start: Callable[[str], None] | None) -> dict[str, Any]:
   config = run.config
+  latest = run.checkpoints.latest_step()
   if jax.process_index() == 0:
-    for line in startup_report.startup_lines(run, run.checkpoints.latest_step()):
+    for line in startup_report.startup_lines(run, latest):
       logging.info("%s", line)
   position = run.checkpoints.latest_data_position()
+  logging.info("reading the first batch of %s ...", config.mixture_or_task_name)
   batches, first_batch = run_setup.first_batches(run, position)  # Before compiling.
+  logging.info("initializing the parameters ..." if latest is None
+               else f"restoring the checkpoint of step {latest} ...")
   state, restored_position = run.restore_or_init()
   if restored_position != position:  # The newest checkpoint was damaged: an older one.
     batches, first_batch = run_setup.first_batches(run, restored_position)

@@ -45,13 +45,15 @@ def test_startup_report_comes_before_the_first_step(tmp_path, capsys):
 
   step_one = first(r"INFO step 1: ")
   report = [first(r"model: T5Config, 90,464 parameters$"),
-            first(r"devices: 8 x cpu .*mesh data=4 x fsdp=1 x model=2$"),
+            first(r"devices: 8 x cpu \(1 process\), mesh data=4 x fsdp=1 x model=2$"),
             first(r"train data: toy_zero_shot \(11 tasks\), feature lengths "
                   r"inputs=96, targets=16"),
             first(r"batch: 8 sequences per step$"),
             first(r"steps: 2 \(from step 0\)"),
             first(r"eval: toy.category:zs_opt \(1 task\), up to 8 examples per task"),
             first(re.escape(f"MODEL_DIR: {model_dir}") + "$"),
+            first(r"reading the first batch of toy_zero_shot \.\.\.$"),
+            first(r"initializing the parameters \.\.\.$"),
             first(r"compiling the train step")]
   assert TINY_PARAMS == 90464
   assert report == sorted(report) and report[-1] < step_one
