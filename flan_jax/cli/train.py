@@ -31,13 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-  from flan_jax.cli import gin_flags
+  from flan_jax.cli import console_log, gin_flags
   from flan_jax.training import distributed
   argv, overrides = gin_flags.split_gin_overrides(argv)
   args = build_parser().parse_args(argv)
   distributed.configure_before_jax(args)
-  logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-  quiet_library_logs()
+  quiet_library_logs(console_log.install(logging.INFO))
   distributed.initialize(args)
   if args.skip_missing:
     overrides.append("TrainConfig.skip_missing = True")
@@ -51,12 +50,12 @@ def main(argv: list[str]) -> int:
   return 0
 
 
-def quiet_library_logs() -> None:
+def quiet_library_logs(console: logging.Handler) -> None:
   """Keeps the console to our progress bar, summaries and real problems."""
   for noisy in ("absl", "tensorflow", "jax._src", "orbax"):
     logging.getLogger(noisy).setLevel(logging.ERROR)
   # gin reports each search-path miss before it finds an included file; not a problem.
-  logging.getLogger().handlers[0].addFilter(
+  console.addFilter(
       lambda r: not str(r.msg).startswith(("Path not found", "system_path_file_exists")))
 
 

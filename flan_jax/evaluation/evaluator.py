@@ -38,14 +38,20 @@ def evaluate(evaluator: seqio.Evaluator, predictor: Predictor, params: Any,
 def with_example_counts(evaluator: seqio.Evaluator,
                         results: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
   """Adds `num_examples` (how many examples each task's metrics scored) where missing."""
+  counts = example_counts(evaluator)
   out = {}
   for task, metrics in results.items():
     metrics = dict(metrics)
     if "num_examples" not in metrics:
-      dataset = evaluator.cached_task_datasets.get(task)  # Held in memory: cheap to count.
-      metrics["num_examples"] = float(sum(1 for _ in dataset) if dataset is not None else 0)
+      metrics["num_examples"] = float(counts.get(task, 0))
     out[task] = metrics
   return out
+
+
+def example_counts(evaluator: seqio.Evaluator) -> dict[str, int]:
+  """{task: how many examples its metrics score}, counted from the evaluator's cached data."""
+  return {task: sum(1 for _ in dataset)  # Held in memory: cheap to count.
+          for task, dataset in evaluator.cached_task_datasets.items() if dataset is not None}
 
 
 def subtasks(provider: seqio.Task | seqio.Mixture) -> list[seqio.Task]:

@@ -20,7 +20,7 @@ from clu import metric_writers
 
 from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
-from flan_jax.training import flops, run_setup, steps
+from flan_jax.training import flops, run_setup, startup_report, steps
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
@@ -95,8 +95,15 @@ def _has_preemption_service() -> bool:
 def _train_loop(run: Run, preemption: PreemptionWatcher,
                 on_start: Callable[[str], None] | None) -> dict[str, Any]:
   config = run.config
+  latest = run.checkpoints.latest_step()
+  if jax.process_index() == 0:
+    for line in startup_report.startup_lines(run, latest):
+      logging.info("%s", line)
   position = run.checkpoints.latest_data_position()
+  logging.info("reading the first batch of %s ...", config.mixture_or_task_name)
   batches, first_batch = run_setup.first_batches(run, position)  # Before compiling.
+  logging.info("initializing the parameters ..." if latest is None
+               else f"restoring the checkpoint of step {latest} ...")
   state, restored_position = run.restore_or_init()
   if restored_position != position:  # The newest checkpoint was damaged: an older one.
     batches, first_batch = run_setup.first_batches(run, restored_position)
@@ -118,6 +125,7 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
     summary["loss_history"].append((done, scalars["loss"]))
     progress.set_postfix(loss=f"{scalars['loss']:.3f}")
 
+  logging.info("compiling the train step (the first step waits for it) ...")
   for step in range(start_step, config.train_steps):
     batch = first_batch if step == start_step else next(batches)
     state, metrics = train_step(state, batch, dropout_rng)
@@ -134,7 +142,8 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
     done = step + 1
     saving = run.checkpoints.period and done % run.checkpoints.period == 0
     evaluating = config.eval_period and done % config.eval_period == 0
-    if done % config.log_period == 0 or done == config.train_steps or saving:
+    first = step == start_step  # Logged, so the user sees training has begun.
+    if first or done % config.log_period == 0 or done == config.train_steps or saving:
       pending = (window, time.perf_counter() - tick, done)
       window, tick = [], time.perf_counter()
       if saving or evaluating or done == config.train_steps:
@@ -205,14 +214,19 @@ def _evaluate(run: Run, state: steps.TrainState, step: int) -> dict[str, dict[st
   results = evaluator_lib.evaluate(run.evaluator, run.predictor, state.params, step)
   run.eval_writer.write_scalars(step, evaluator_lib.flatten_metrics(results))
   run.eval_writer.flush()
+  counts = evaluator_lib.example_counts(run.evaluator)
   for task, metrics in results.items():
     shown = ", ".join(f"{k}={v:.1f}" for k, v in metrics.items())
-    logging.info("eval step %d %s: %s", step, task, shown)
+    logging.info("eval step %d %s (%d examples): %s", step, task, counts.get(task, 0), shown)
   return results
 
 
 def _progress(config: TrainConfig, start_step: int):
+  """A progress bar on a terminal only: redirected to a file, its carriage-return redraws
+  would glue onto the log lines, and the periodic step lines say the same."""
+  import sys
   import tqdm
+  on_terminal = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
   return tqdm.tqdm(total=config.train_steps, initial=start_step, desc="train",
-                   unit="step", dynamic_ncols=True,
-                   disable=not config.progress_bar or jax.process_index() > 0)
+                   unit="step", dynamic_ncols=True, file=sys.stderr,
+                   disable=not (config.progress_bar and on_terminal) or jax.process_index() > 0)

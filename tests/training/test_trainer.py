@@ -152,8 +152,9 @@ def test_deferred_log_windows_average_the_right_steps(tmp_path):
                            partitioning=PARTITION)["loss_history"]
   losses = dict(per_step)
   assert [step for step, _ in per_step] == [1, 2, 3, 4, 5, 6, 7]
-  # Windows end at log steps 2, 4, 6, checkpoint steps 3, 6 and the last step 7.
-  expected = {2: [1, 2], 3: [3], 4: [4], 6: [5, 6], 7: [7]}
+  # Windows end at the first step 1 (always logged), log steps 2, 4, 6, checkpoint steps
+  # 3, 6 and the last step 7.
+  expected = {1: [1], 2: [2], 3: [3], 4: [4], 6: [5, 6], 7: [7]}
   assert [step for step, _ in windowed] == list(expected)
   for (step, loss) in windowed:
     np.testing.assert_allclose(loss, np.mean([losses[s] for s in expected[step]]), rtol=1e-5)
