@@ -88,8 +88,12 @@ def mixture_spec(name: str) -> builder.MixtureSpec:
 def plan_from_specs(spec: builder.MixtureSpec, specs: Sequence[catalog_spec.DatasetSpec],
                     stats: Mapping[str, Mapping[str, int]] | None = None) -> builder.MixturePlan:
   """Plans `spec` over the training datasets in `specs`; counts from `stats`
-  ({task: {split: n}}) where it lists a task, else the dataset's num_train_examples."""
+  ({task: {split: n}}) where it lists a task, else the dataset's num_train_examples; a
+  dataset of unknown size counts as reaching its cap (the largest cap when submixes differ,
+  which min(n, cap) then brings down to its own)."""
   by_task = {t: ds for ds in specs if not ds.held_out for t in ds.tasks}
+  caps = [sub.cap for sub in spec.submixes if sub.cap]
+  largest_cap = max(caps) if caps else None
 
   def count(task: str) -> int:
     if stats and task in stats and spec.split in stats[task]:
@@ -100,6 +104,9 @@ def plan_from_specs(spec: builder.MixtureSpec, specs: Sequence[catalog_spec.Data
           f"Dataset specs count train examples only; mixture {spec.name!r} on split "
           f"{spec.split!r} needs that split's count of {task!r} in a stats file "
           f'({{"{task}": {{"{spec.split}": N}}}}, --stats).')
+    if ds.num_train_examples is None and largest_cap is not None:
+      # Size unknown (not in the catalog facts): rated as if it reached its submix's cap.
+      return largest_cap
     if ds.num_train_examples is None:
       raise errors.ConfigError(
           f"Dataset {ds.collection}.{ds.name} declares no num_train_examples, so mixture "

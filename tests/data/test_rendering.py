@@ -4,6 +4,7 @@ import pytest
 
 from flan_jax.data import formats
 from flan_jax.data import options
+from flan_jax.data import rendering
 from flan_jax.data import testing
 from flan_jax.data.templates import Template, TemplateSet
 

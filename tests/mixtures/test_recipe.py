@@ -56,10 +56,22 @@ def test_truncated_recipe_names_capped_tasks():
   assert "flan2021.big:inv#cap8000" in names and "flan2021.opt10:zs_opt#cap8000" in names
 
 
+def test_a_dataset_of_unknown_size_is_rated_at_its_cap():
+  """flan2021's table lacks a few train sizes: such a dataset counts as reaching its cap
+  (30,000), so with 60,000 examples next to it each gets half."""
+  specs = [dataset("flan2021", "unknown", ("zs_noopt",), None),
+           dataset("flan2021", "big", ("zs_noopt",), 60_000)]
+  got = dict(recipe.recipe_rates("flan2022_flan2021", specs))
+  assert got["flan2021.unknown:zs_noopt"] == pytest.approx(0.5)
+  assert got["flan2021.big:zs_noopt"] == pytest.approx(0.5)
+
+
 def test_missing_count_and_unknown_name_are_clear():
+  no_cap = recipe.recipe_spec("uncapped", caps={"niv2": None, "flan2021": None, "t0": None,
+                                                "cot": None, "dialog": None})
   bad = [dataset("niv2", "task9", ("zs_noopt",), None)]
   with pytest.raises(errors.ConfigError, match="niv2.task9 declares no num_train_examples"):
-    recipe.recipe_rates("flan2022", bad)
+    recipe.plan_from_specs(no_cap, bad)
   with pytest.raises(errors.UnknownNameError, match="flan2022"):
     recipe.recipe_rates("flan2202", FLAN2021)
   with pytest.raises(errors.ConfigError, match="no member dataset"):
