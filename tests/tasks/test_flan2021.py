@@ -319,11 +319,13 @@ def test_representative_renders_through_the_task_pipeline(name, mocked_tfds):
     for row in rows:
       _check_rendered(task, fmt, row)
       if fmt.few_shot and not fmt.template_mix:
-        # Exemplars use the query's template: its wording shows once per exemplar and
-        # once for the query (the 4 fake records leave up to 3 exemplars).
+        # Exemplars use the query's template. Its wording shows at least once: once per
+        # exemplar and query, or once in all when the template's opening instruction is
+        # placed before or after the exemplars (the layout varies that per prompt).
         wording = _longest_literal(template_set, row["template"].decode().split("/")[1])
         if len(wording) >= 3:
-          assert row["inputs_pretokenized"].decode().count(wording) >= 2, (task, wording)
+          assert row["inputs_pretokenized"].decode().count(wording) >= 1, (task, wording)
+        assert row["num_exemplars"] in (2, 3, 5), task
 
 
 def test_register_dataset_is_idempotent_and_rejects_other_collections(mocked_tfds):
