@@ -134,7 +134,9 @@ def first_batch(name: str, make_batches: Callable[[], Any]) -> tuple[Any, Any]:
         f"The training data of {name!r} yields no batch (empty split, or every example "
         "filtered out). Nothing was compiled or written.") from e
   except Exception as e:  # pylint: disable=broad-except  # TF/SeqIO raise many kinds.
-    detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    # TF prefixes the real error with "in user code:" and a traceback: keep its last line.
+    lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+    detail = lines[-1] if lines else ""
     raise TrainingDataError(
         f"The first training batch of {name!r} could not be built: {type(e).__name__}: "
         f"{detail[:400]}. Check that every source record has the fields the task's "
