@@ -12,7 +12,8 @@ MODEL_DIR="${MODEL_DIR:-$ROOT/outputs/smoke_cpu}"
 flan-jax train --cpu_devices=8 --gin_file=runs/smoke_cpu.gin \
   --gin.MODEL_DIR="'$MODEL_DIR'" "$@"
 flan-jax infer --cpu_devices=8 --num_partitions=2 --model_dir="$MODEL_DIR" \
-  --task=toy_zero_shot --num_examples=2 --out="$MODEL_DIR/predictions.jsonl"
+  --task=toy_zero_shot --num_examples=2 --out="$MODEL_DIR/predictions.jsonl" \
+  --overwrite  # The smoke run's own file, made anew from the latest checkpoint.
 echo "First predictions ($MODEL_DIR/predictions.jsonl):"
 head -n 3 "$MODEL_DIR/predictions.jsonl"
 echo
