@@ -333,8 +333,8 @@ class _NoBar:
 def _open_out(path: str, overwrite: bool) -> Iterator[io.BufferedIOBase]:
   """The output, written to a temporary file renamed over `path` only when complete; an
   existing `path` is refused unless `overwrite`, and nothing is left behind on failure."""
-  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
-  with outputs.atomic_output(path, "wb", overwrite) as raw:
+  from flan_jax import output_files  # pylint: disable=g-import-not-at-top
+  with output_files.atomic_output(path, "wb", overwrite) as raw:
     if not path.endswith(".gz"):
       yield raw
       return
