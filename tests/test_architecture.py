@@ -12,14 +12,6 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "flan_jax"
 
-# Cycles still to break, each with the reason; remove an entry once its cycle is gone
-# (test_pending_cycles_still_exist fails then, so this list cannot go stale).
-PENDING_CYCLES = {
-    # data.catalog resolves `{task}#cap{N}` names through mixtures.truncation, and the
-    # catalog's mixtures through mixtures.recipe; mixtures builds on data.
-    frozenset({"data", "mixtures"}),
-}
-
 
 def _imported_modules(path: pathlib.Path, root: pathlib.Path = ROOT) -> set[str]:
   """Absolute names of the flan_jax modules (or packages) `path` imports, at any depth."""
@@ -112,13 +104,8 @@ def test_relative_and_lazy_imports_are_seen(tmp_path):
 def test_no_package_imports_a_package_that_imports_it_back():
   graph = package_graph()
   assert "training" in graph and "runtime" in graph["training"]  # The walk sees imports.
-  unexpected = find_cycles(graph) - PENDING_CYCLES
-  assert not unexpected, "package cycles: " + " | ".join(
-      _describe(graph, c) for c in unexpected)
-
-
-def test_pending_cycles_still_exist():
-  assert PENDING_CYCLES <= find_cycles(package_graph()), "remove the fixed entry"
+  cycles = find_cycles(graph)
+  assert not cycles, "package cycles: " + " | ".join(_describe(graph, c) for c in cycles)
 
 
 def test_training_and_evaluation_share_runtime_without_importing_each_other_back():

@@ -44,7 +44,6 @@ from flan_jax import errors
 from flan_jax.data import formats as formats_lib
 from flan_jax.mixtures import rates as rates_lib
 from flan_jax.mixtures import spill as spill_lib
-from flan_jax.mixtures import truncation
 
 ROW_KEYS = ("inputs", "targets", "task", "template", "format")
 _BATCH = 256
@@ -86,7 +85,7 @@ def shard_size(total: int, index: int, num_shards: int) -> int:
 
 
 def _default_format(task_name: str) -> str:
-  parsed = formats_lib.parse_task_name(truncation.base_task_name(task_name))
+  parsed = formats_lib.parse_task_name(formats_lib.base_task_name(task_name))
   return parsed[2] if parsed else ""
 
 

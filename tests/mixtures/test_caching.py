@@ -4,7 +4,8 @@ import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.mixtures import caching, recipe, truncation
+from flan_jax.data import truncation
+from flan_jax.mixtures import caching, recipe
 from tests.mixtures import plain_tasks
 
 TASK = "toy.compare_numbers:zs_opt"  # 5,000 + 200 examples: about 10 s with DirectRunner.
