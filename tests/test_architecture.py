@@ -118,3 +118,10 @@ def test_only_one_module_knows_the_run_record_file():
   mentions = sorted(str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
                     if "run.json" in p.read_text())
   assert mentions == ["runtime/model_dir.py"]
+
+
+def test_every_package_folder_is_a_package():
+  """setup.py's find_packages installs only folders with an __init__.py."""
+  missing = sorted(str(d.relative_to(ROOT)) for d in ROOT.rglob("*")
+                   if d.is_dir() and any(d.glob("*.py")) and not (d / "__init__.py").exists())
+  assert not missing, f"add an __init__.py to {missing}"

@@ -35,7 +35,7 @@ def save(config: t5.T5Config, params: PyTree, path: str) -> None:
     raise ConversionError(f"Refusing to write into non-empty directory {path!r}.")
   if os.path.exists(path) and not os.path.isdir(path):
     raise ConversionError(f"{path!r} exists and is not a directory.")
-  params = param_tree._unbox(params)
+  params = param_tree.unbox(params)
   check = config.replace(scan_layers=False) if config.scan_layers else config
   param_tree.check_params(check, param_tree.unstack_layers(params) if config.scan_layers
                           else params, source="params to save")
