@@ -28,13 +28,13 @@ from flan_jax.data import t5_features
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
-from flan_jax.training import input_pipeline, optimizers, state
 from flan_jax.runtime import checkpoints, model_dir as model_dir_lib, partitioning
+from flan_jax.runtime.partitioning import PartitionConfig
+from flan_jax.training import input_pipeline, optimizers, state
 from flan_jax.training import run_checks
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.runtime.partitioning import PartitionConfig
 
 MIN_FREE_BYTES = 256 * 2**20
 

@@ -21,11 +21,11 @@ from clu import metric_writers
 from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.runtime import model_dir as model_dir_lib
+from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import flops, run_setup, steps
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training.run_setup import Run, prepare
 
 
