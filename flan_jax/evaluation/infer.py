@@ -11,9 +11,7 @@ import flax.linen as nn
 import jax
 import numpy as np
 import seqio
-from etils import epath
 
-from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.data import t5_features
 from flan_jax.evaluation.predict import Predictor
