@@ -78,8 +78,9 @@ class CheckpointStore:
           max_to_keep=1, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode,
           keep_checkpoints_without_metrics=False, enable_async_checkpointing=async_save,
           create=True)
-      self._best = ocp.CheckpointManager(model_dir_layout.path(model_dir, model_dir_layout.BEST_CHECKPOINT_DIR),
-                                         options=best_options, item_handlers=_handlers())
+      best_dir = model_dir_layout.path(model_dir, model_dir_layout.BEST_CHECKPOINT_DIR)
+      self._best = ocp.CheckpointManager(best_dir, options=best_options,
+                                         item_handlers=_handlers())
 
   def save_if_best(self, step: int, state: Any, data_position: int,
                    metrics: dict[str, float]) -> None:
