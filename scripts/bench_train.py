@@ -131,8 +131,9 @@ class FlanJaxSide:
   def __init__(self, cfg, args):
     import flax.linen as nn
     import jax
-    from flan_jax.training import losses, optimizers, partitioning, state, steps
     from flan_jax.models import t5
+    from flan_jax.runtime import partitioning
+    from flan_jax.training import losses, optimizers, state, steps
     mesh_shape = {k: int(v) for k, v in (p.split("=") for p in args.mesh.split(","))}
     partition = partitioning.PartitionConfig(mesh_shape=mesh_shape)
     self.mesh = partitioning.create_mesh(partition)

@@ -31,7 +31,7 @@ def apply_suite_dirs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str]) -> int:
   from flan_jax.cli import infer as infer_cli
-  from flan_jax.training import distributed
+  from flan_jax.runtime import distributed
   parser = argparse.ArgumentParser(
       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
       prog="flan-jax eval", description=__doc__)
@@ -93,6 +93,7 @@ def _report(args, loaded, results, split) -> None:
   from clu import metric_writers
   from flan_jax.evaluation import evaluator as evaluator_lib
   from flan_jax.evaluation import suite_report, suite_tasks
+  from flan_jax.runtime import model_dir as model_dir_lib
 
   def category(name):
     info = suite_tasks.suite_task_info(name)
@@ -103,7 +104,7 @@ def _report(args, loaded, results, split) -> None:
   print(suite_report.format_table(report))
   if jax.process_index() != 0:
     return
-  eval_dir = os.path.join(args.model_dir, "eval")
+  eval_dir = model_dir_lib.path(args.model_dir, model_dir_lib.EVAL_LOG_DIR)
   scalars = evaluator_lib.flatten_metrics(report["tasks"])
   scalars.update(evaluator_lib.flatten_metrics(
       {f"{args.task}/{c}": m for c, m in report.get("categories", {}).items()}))

@@ -33,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
   args = _parser().parse_args(argv)
-  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
-  outputs.check_output_path(args.out, args.overwrite)  # Before planning anything.
+  from flan_jax import output_files  # pylint: disable=g-import-not-at-top
+  output_files.check_output_path(args.out, args.overwrite)  # Before planning anything.
   from flan_jax.data import catalog, rendering  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
   render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed

@@ -44,7 +44,8 @@ def register_configurables() -> None:
   import gin
   from flan_jax.mixtures import recipe
   from flan_jax.models import palm, t5
-  from flan_jax.training import config, losses, optimizers, partitioning, trainer
+  from flan_jax.runtime import partitioning
+  from flan_jax.training import config, losses, optimizers, trainer
   if getattr(register_configurables, "done", False):
     return
   gin.external_configurable(t5.T5Config, "T5Config", module="network")

@@ -8,7 +8,7 @@ import argparse
 def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
   """Flags shared by `infer` and `eval`: which checkpoint, which data, which mesh."""
   from flan_jax.cli import task_modules
-  from flan_jax.training import distributed
+  from flan_jax.runtime import distributed
   task_modules.add_task_module_flag(parser)
   parser.add_argument("--model_dir", required=True, help="a MODEL_DIR written by train.")
   parser.add_argument("--task", required=True, help="task or mixture name.")
@@ -26,14 +26,14 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load(args: argparse.Namespace):
   from flan_jax.evaluation import infer
-  from flan_jax.training import distributed, partitioning
+  from flan_jax.runtime import distributed, partitioning
   distributed.initialize(args)
   partition = partitioning.PartitionConfig(num_partitions=args.num_partitions)
   return infer.load_model_dir(args.model_dir, partition, args.checkpoint_step)
 
 
 def main(argv: list[str]) -> int:
-  from flan_jax.training import distributed
+  from flan_jax.runtime import distributed
   parser = argparse.ArgumentParser(
       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
       prog="flan-jax infer", description=__doc__)
@@ -42,8 +42,8 @@ def main(argv: list[str]) -> int:
   parser.add_argument("--overwrite", action="store_true",
                       help="replace an existing --out file (once the new one is complete).")
   args = parser.parse_args(argv)
-  from flan_jax.cli import outputs
-  outputs.check_output_path(args.out, args.overwrite)  # Before loading anything.
+  from flan_jax import output_files
+  output_files.check_output_path(args.out, args.overwrite)  # Before loading anything.
   distributed.configure_before_jax(args)
   from flan_jax.evaluation import infer as infer_lib
   infer_lib.use_run_vocabulary(args.model_dir)

@@ -13,7 +13,7 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
   from flan_jax.cli import gin_flags, task_modules
-  from flan_jax.training import distributed
+  from flan_jax.runtime import distributed
   parser = argparse.ArgumentParser(
       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
       prog="flan-jax train",
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
   from flan_jax.cli import console_log, gin_flags
-  from flan_jax.training import distributed
+  from flan_jax.runtime import distributed
   argv, overrides = gin_flags.split_gin_overrides(argv)
   args = build_parser().parse_args(argv)
   distributed.configure_before_jax(args)
@@ -64,7 +64,8 @@ def _write_operative_config(model_dir) -> None:
   import jax
   if jax.process_index() == 0 and isinstance(model_dir, str):
     from etils import epath
-    (epath.Path(model_dir) / "config.gin").write_text(gin.operative_config_str())
+    from flan_jax.runtime import model_dir as model_dir_lib
+    (epath.Path(model_dir) / model_dir_lib.CONFIG_GIN).write_text(gin.operative_config_str())
 
 
 def format_summary(summary: dict) -> str:

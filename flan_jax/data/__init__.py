@@ -1,1 +1,6 @@
-"""Task data: templates, the toy collection, vocabularies and the task catalog."""
+"""Task data: templates, prompt formats, sources, the toy collection, vocabularies, the catalog.
+
+Public: `templates` (Template, TemplateSet), `formats` (task names, prompt formats),
+`registration`, `sources`, `catalog` (lazy lookup by name), `catalog_spec` (the collection
+contract), `preflight`, `metrics` (SeqIO metric functions), `truncation` (capped tasks).
+"""

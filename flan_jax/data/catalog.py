@@ -371,12 +371,13 @@ def _ensure_mixture(name: str, render_seed: int | None):
 
 
 def _truncated(name: str, base: str, render_seed: int | None):
-  """A `{task}#cap{N}` task (see mixtures.truncation) over the catalog task `base`."""
+  """A `{task}#cap{N}` task (see data/truncation.py) over the catalog task `base`."""
   import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.mixtures import truncation  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import formats as formats_lib  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import truncation  # pylint: disable=g-import-not-at-top
   get_mixture_or_task(base, render_seed)
   if name not in seqio.TaskRegistry.names():
-    cap = name.split(truncation.CAP_MARK, 1)[1]
+    cap = name.split(formats_lib.CAP_MARK, 1)[1]
     if not cap.isdigit():
       raise errors.unknown_name("task or mixture", name, list_names(), hint=_HINT)
     truncation.truncated_task(base, int(cap))

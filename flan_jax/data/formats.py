@@ -84,6 +84,20 @@ def task_name(collection: str, dataset: str, fmt: str) -> str:
   return name
 
 
+# `{task}#cap{N}`: a task truncated to its first N examples (see data/truncation.py).
+CAP_MARK = "#cap"
+
+
+def truncated_name(task_name: str, cap: int) -> str:
+  """`{task}#cap{cap}`: the name of the task truncated to `cap` examples."""
+  return f"{task_name}{CAP_MARK}{int(cap)}"
+
+
+def base_task_name(name: str) -> str:
+  """The original task of a truncated name (`toy.x:zs_opt#cap8` -> `toy.x:zs_opt`)."""
+  return name.split(CAP_MARK, 1)[0]
+
+
 def parse_task_name(name: str) -> tuple[str, str, str] | None:
   """Inverse of task_name: (collection, dataset, format), or None if it does not fit."""
   m = re.match(r"^([A-Za-z0-9_]+)\.([A-Za-z0-9_.]+):([A-Za-z0-9_]+)$", name)

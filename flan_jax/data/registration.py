@@ -17,7 +17,7 @@ from flan_jax.data import few_shot
 from flan_jax.data import formats as formats_lib
 from flan_jax.data import rendering
 from flan_jax.data import templates as templates_lib
-from flan_jax.evaluation import metrics
+from flan_jax.data import metrics
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,15 +11,12 @@ import flax.linen as nn
 import jax
 import numpy as np
 import seqio
-from etils import epath
 
-from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.data import t5_features
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
-from flan_jax.training import checkpoints, partitioning, state
-from flan_jax.training.run_setup import RUN_FILE
+from flan_jax.runtime import checkpoints, model_dir as model_dir_lib, param_layout, partitioning
 
 
 @dataclasses.dataclass
@@ -37,29 +34,24 @@ class LoadedModel:
 def use_run_vocabulary(model_dir: str) -> None:
   """Tasks looked up from now on tokenize with the vocabulary the run trained with (its
   TrainConfig.vocabulary), unless $FLAN_JAX_VOCABULARY already says otherwise."""
-  run_file = epath.Path(model_dir) / RUN_FILE
-  if run_file.exists() and not os.environ.get(t5_features.VOCABULARY_ENV):
-    t5_features.use_vocabulary(json.loads(run_file.read_text())["train_config"].get("vocabulary"))
+  if not os.environ.get(t5_features.VOCABULARY_ENV) and model_dir_lib.read_run_record(model_dir):
+    t5_features.use_vocabulary(model_dir_lib.saved_vocabulary(model_dir))
 
 
 def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
                    step: int | None = None) -> LoadedModel:
   """Restores the params of MODEL_DIR's latest (or given) checkpoint onto a mesh."""
-  run_file = epath.Path(model_dir) / RUN_FILE
-  if not run_file.exists():
-    raise errors.FlanJaxError(
-        f"{model_dir!r} has no {RUN_FILE}: it is not a flan_jax MODEL_DIR "
-        "(train with `flan-jax train` first).")
-  run = json.loads(run_file.read_text())
-  family = families.family_by_config_name(run.get("model_family", "T5Config"))
-  config = family.config_cls(**run["model_config"])
+  run = model_dir_lib.require_run_record(model_dir)
+  family_name, fields = model_dir_lib.model_config_of(run)
+  family = families.family_by_config_name(family_name)
+  config = family.config_cls(**fields)
   model = family.build(config)
   lengths = run["train_config"]["task_feature_lengths"]
   mesh = partitioning.create_mesh(partition)
   rules = partition.rules()
   store = checkpoints.CheckpointStore(model_dir, period=0)
   with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
-    abstract, shardings, _ = state.param_layout(model, lengths, mesh, rules)
+    abstract, shardings, _ = param_layout.param_layout(model, lengths, mesh, rules)
     params, step = store.restore_params(abstract, step)
   return LoadedModel(model, params, shardings, mesh, rules, lengths, int(step))
 
@@ -84,15 +76,15 @@ def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,
                       overwrite: bool = False) -> int:
   """Greedy-decodes examples and writes JSONL rows {task, inputs, targets, prediction}.
 
-  The file appears only when complete (see flan_jax/cli/outputs.py); an existing one is
+  The file appears only when complete (see flan_jax/output_files.py); an existing one is
   refused unless `overwrite`, and kept as it was if decoding fails.
   """
-  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
+  from flan_jax import output_files  # pylint: disable=g-import-not-at-top
   lengths = loaded.task_feature_lengths
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
                         batch_size, max_decode_length=lengths["targets"])
   rows, count = [], 0
-  with outputs.atomic_output(out_path, "w", overwrite, encoding="utf-8") as out, \
+  with output_files.atomic_output(out_path, "w", overwrite, encoding="utf-8") as out, \
       jax.set_mesh(loaded.mesh), \
       nn.logical_axis_rules(loaded.rules):
     for task_name, example in iterate_examples(name, split, lengths, num_examples):

@@ -10,7 +10,7 @@ import tensorflow as tf
 from jax.sharding import Mesh, NamedSharding
 
 from flan_jax.models import families
-from flan_jax.training import partitioning
+from flan_jax.runtime import partitioning
 
 
 class Predictor:

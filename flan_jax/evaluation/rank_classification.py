@@ -73,7 +73,7 @@ def model_scorer(model, params, mesh, rules, param_shardings, batch_size: int) -
   """A Scorer over a sharded model: fixed-size batches (last one padded), jitted once."""
   import jax  # pylint: disable=g-import-not-at-top
   from flan_jax.models import decoding  # pylint: disable=g-import-not-at-top
-  from flan_jax.training import partitioning  # pylint: disable=g-import-not-at-top
+  from flan_jax.runtime import partitioning  # pylint: disable=g-import-not-at-top
   dp = partitioning.data_parallel_size(mesh, rules)
   size = -(-batch_size // dp) * dp
   batch_sharding = partitioning.batch_sharding(mesh, rules)

@@ -114,7 +114,7 @@ def register_suite_task(name: str, rows: Rows, *, splits: Sequence[str],
                         metric_fns: Sequence[Callable] | None = None,
                         num_input_examples: Mapping[str, int] | None = None) -> str:
   """Registers one eval task (skipped if already registered); returns its name."""
-  from flan_jax.evaluation import metrics  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import metrics  # pylint: disable=g-import-not-at-top
   _INFO[name] = info
   if name in seqio.TaskRegistry.names():
     return name

@@ -160,7 +160,7 @@ def save_t5(model: t5.Transformer, params: PyTree, path: str) -> None:
     raise ConversionError("save_t5 needs scan_layers=False params; unstack them first "
                           "with flan_jax.interop.param_tree.unstack_layers.")
   _require_empty_dir(path)
-  state = state_dict_from_params(_unbox(params), cfg)
+  state = state_dict_from_params(param_tree.unbox(params), cfg)
   save_file(state, os.path.join(path, _SAFETENSORS), metadata={"format": "pt"})
   with open(os.path.join(path, "config.json"), "w") as f:
     json.dump(config_to_hf(cfg), f, indent=2, sort_keys=True)
@@ -221,10 +221,6 @@ def _read_json(file: str) -> dict:
 def _as_f32(x: Any, transpose: bool) -> np.ndarray:
   x = np.asarray(x, np.float32)
   return np.ascontiguousarray(x.T if transpose else x)
-
-
-def _unbox(params: PyTree) -> PyTree:
-  return param_tree._unbox(params)  # pylint: disable=protected-access
 
 
 def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:

@@ -17,9 +17,10 @@ from typing import Any
 from etils import epath
 
 from flan_jax.interop import ConversionError
+from flan_jax.runtime import model_dir as model_dir_layout
 
 SPM_FILE = "spiece.model"
-VOCABULARY_DIR = "vocabulary"
+VOCABULARY_DIR = model_dir_layout.VOCABULARY_DIR
 VOCABULARY_INFO = "vocabulary.json"
 _USER_DEFINED = 4  # SentencePiece piece type.
 

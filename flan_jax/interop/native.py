@@ -5,7 +5,7 @@
 
 Plain Orbax, so `ocp.PyTreeCheckpointer().restore(DST + '/params')` works without flan_jax.
 
-`load` also reads a training MODEL_DIR (run.json + checkpoints/<step>/), taking the
+`load` also reads a training MODEL_DIR (run record + checkpoints/<step>/), taking the
 parameters of its latest checkpoint, so a finetuned run converts or warm-starts directly.
 """
 
@@ -16,16 +16,15 @@ import json
 import os
 from typing import Any
 
-import jax
 import numpy as np
 
 from flan_jax.interop import ConversionError
 from flan_jax.interop import param_tree
 from flan_jax.models import t5
+from flan_jax.runtime import model_dir
 
 PyTree = Any
 CONFIG_FILE = "config.json"
-RUN_FILE = "run.json"  # Written by the trainer into MODEL_DIR.
 PARAMS_DIR = "params"
 
 
@@ -36,7 +35,7 @@ def save(config: t5.T5Config, params: PyTree, path: str) -> None:
     raise ConversionError(f"Refusing to write into non-empty directory {path!r}.")
   if os.path.exists(path) and not os.path.isdir(path):
     raise ConversionError(f"{path!r} exists and is not a directory.")
-  params = param_tree._unbox(params)
+  params = param_tree.unbox(params)
   check = config.replace(scan_layers=False) if config.scan_layers else config
   param_tree.check_params(check, param_tree.unstack_layers(params) if config.scan_layers
                           else params, source="params to save")
@@ -72,9 +71,8 @@ def is_native_dir(path: str) -> bool:
 
 
 def is_model_dir(path: str) -> bool:
-  """A MODEL_DIR written by `flan-jax train` (run.json + checkpoints/)."""
-  return (os.path.isfile(os.path.join(path, RUN_FILE))
-          and os.path.isdir(os.path.join(path, "checkpoints")))
+  """A MODEL_DIR written by `flan-jax train` (see flan_jax/runtime/model_dir.py)."""
+  return model_dir.is_model_dir(path)
 
 
 def load_model_dir(path: str, step: int | None = None) -> tuple[t5.T5Config, PyTree]:
@@ -82,40 +80,15 @@ def load_model_dir(path: str, step: int | None = None) -> tuple[t5.T5Config, PyT
 
   Without `step`, damaged newer checkpoints are skipped with a warning (left in place).
   """
-  with open(os.path.join(path, RUN_FILE)) as f:
-    run = json.load(f)
-  if run.get("model_family", "T5Config") != "T5Config":
-    raise ConversionError(f"{path!r} holds a {run['model_family']} model; only T5 models "
+  family, fields = model_dir.model_config_of(model_dir.require_run_record(path))
+  if family != "T5Config":
+    raise ConversionError(f"{path!r} holds a {family} model; only T5 models "
                           "convert to the Hugging Face / T5X / native T5 formats.")
-  config = t5.T5Config(**run["model_config"])
-  folder = os.path.abspath(os.path.join(path, "checkpoints"))
-  steps = sorted(int(n) for n in os.listdir(folder) if n.isdigit())
-  if not steps:
+  config = t5.T5Config(**fields)
+  if not model_dir.checkpoint_steps(path):
+    folder = os.path.abspath(model_dir.path(path, model_dir.CHECKPOINTS_DIR))
     raise ConversionError(f"{folder!r} holds no complete checkpoint.")
-  if step is not None:
-    return config, _restore_params(os.path.join(folder, str(step), "state"))
-  from flan_jax.training import checkpoints  # pylint: disable=g-import-not-at-top
-  params, _, _ = checkpoints.newest_restorable(
-      folder, steps, lambda s: _restore_params(os.path.join(folder, str(s), "state")))
-  return config, params
-
-
-def _restore_params(state_dir: str) -> PyTree:
-  """The float32 numpy params of one training checkpoint's `state` item."""
-  import orbax.checkpoint as ocp
-  checkpointer = ocp.PyTreeCheckpointer()
-  metadata = checkpointer.metadata(state_dir)
-  metadata = getattr(metadata, "item_metadata", metadata)
-  tree = getattr(metadata, "tree", metadata)
-  if not isinstance(tree, dict) or "params" not in tree:
-    raise ValueError(f"checkpoint metadata is unreadable or incomplete in {state_dir}")
-  restore_args = jax.tree_util.tree_map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray),
-                                        tree["params"])
-  restored = checkpointer.restore(
-      state_dir, args=ocp.args.PyTreeRestore(item={"params": tree["params"]},
-                                             restore_args={"params": restore_args},
-                                             partial_restore=True))
-  return _to_numpy(restored["params"])
+  return config, model_dir.restore_numpy_params(path, step)
 
 
 def _to_numpy(tree: Any) -> Any:

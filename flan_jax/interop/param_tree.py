@@ -70,14 +70,14 @@ def expected_shapes(cfg: t5.T5Config) -> dict[tuple[str, ...], tuple[int, ...]]:
   one = jnp.ones((1, 2), jnp.int32)
   boxed = jax.eval_shape(lambda: t5.Transformer(cfg).init(
       jax.random.PRNGKey(0), one, one, one, enable_dropout=False))["params"]
-  flat = traverse_util.flatten_dict(_unbox(boxed))
+  flat = traverse_util.flatten_dict(unbox(boxed))
   return {k: tuple(v.shape) for k, v in flat.items()}
 
 
 def check_params(cfg: t5.T5Config, params: Mapping[str, Any], source: str = "checkpoint") -> None:
   """Raises CheckpointMismatchError naming missing, unexpected and mis-shaped params."""
   want = expected_shapes(cfg)
-  have = {k: tuple(np.shape(v)) for k, v in traverse_util.flatten_dict(_unbox(params)).items()}
+  have = {k: tuple(np.shape(v)) for k, v in traverse_util.flatten_dict(unbox(params)).items()}
   missing = sorted("/".join(k) for k in want.keys() - have.keys())
   extra = sorted("/".join(k) for k in have.keys() - want.keys())
   wrong = sorted(f"{'/'.join(k)} {have[k]} != {want[k]}" for k in want.keys() & have.keys()
@@ -120,7 +120,7 @@ def unstack_layers(params: Mapping[str, Any]) -> PyTree:
   return out
 
 
-def _unbox(tree: PyTree) -> PyTree:
+def unbox(tree: PyTree) -> PyTree:
   """Plain values of logically partitioned boxes.
 
   Unlike `nn.meta.unbox`, this adds no sharding constraint, so it is safe on host arrays

@@ -78,7 +78,7 @@ def save_legacy(params: Mapping[str, Any], path: str, step: int = 0) -> str:
   if os.path.exists(step_dir):
     raise ConversionError(f"Refusing to overwrite existing checkpoint {step_dir!r}.")
   os.makedirs(step_dir)
-  flat = traverse_util.flatten_dict(_to_numpy_tree(param_tree._unbox(params)))
+  flat = traverse_util.flatten_dict(_to_numpy_tree(param_tree.unbox(params)))
   specs = {}
   for key, array in flat.items():
     name = ".".join(("target",) + key)

@@ -109,19 +109,6 @@ def is_inverted(fmt_name: str) -> bool:
   return bool(fmt and fmt.inversion)
 
 
-CAP_MARK = "#cap"
-
-
-def truncated_name(task_name: str, cap: int) -> str:
-  """`{task}#cap{cap}`: the name of the task truncated to `cap` examples."""
-  return f"{task_name}{CAP_MARK}{int(cap)}"
-
-
-def base_task_name(name: str) -> str:
-  """The original task of a truncated name (`toy.x:zs_opt#cap8` -> `toy.x:zs_opt`)."""
-  return name.split(CAP_MARK, 1)[0]
-
-
 @dataclasses.dataclass(frozen=True)
 class TaskRate:
   """One task's place in a plan: where it sits, its count, rate and expected share."""
@@ -158,7 +145,7 @@ class MixturePlan:
       if r.share <= 0:
         continue
       cap = caps[r.submix]
-      task = (truncated_name(r.task, cap)
+      task = (formats_lib.truncated_name(r.task, cap)
               if self.spec.cap_mode == "truncate" and cap is not None else r.task)
       out.append((task, r.share))
     return out
@@ -256,7 +243,7 @@ def register_flat_mixture(name: str, rates: Sequence[tuple[str, float]],
   """Registers one flat seqio.Mixture over `rates` ((task, rate) pairs); a `{task}#capN` name
   registers that truncated task first (its base task must be registered). Returns `name`."""
   import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.mixtures import truncation  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import truncation  # pylint: disable=g-import-not-at-top
   if name in seqio.MixtureRegistry.names():
     if not overwrite:
       return name
@@ -267,9 +254,9 @@ def register_flat_mixture(name: str, rates: Sequence[tuple[str, float]],
         f"Mixture {name!r} has no member task with examples; check its member patterns "
         "against `flan-jax tasks list`.")
   for task, _ in members:
-    if CAP_MARK in task:
-      cap = int(task.split(CAP_MARK, 1)[1])
-      truncation.truncated_task(base_task_name(task), cap)
+    if formats_lib.CAP_MARK in task:
+      cap = int(task.split(formats_lib.CAP_MARK, 1)[1])
+      truncation.truncated_task(formats_lib.base_task_name(task), cap)
   seqio.MixtureRegistry.add(name, members)
   return name
 
@@ -294,6 +281,6 @@ def register_mixture(spec: MixtureSpec, task_names: Iterable[str] | None = None,
   from flan_jax.mixtures import rates  # pylint: disable=g-import-not-at-top
   stats = rates.load_stats_file(stats_file) if stats_file else None
   names = list(seqio.TaskRegistry.names()) if task_names is None else list(task_names)
-  names = [n for n in names if CAP_MARK not in n]
+  names = [n for n in names if formats_lib.CAP_MARK not in n]
   plan = plan_mixture(spec, names, lambda t: rates.num_examples(t, spec.split, stats))
   return register_plan(plan, overwrite=overwrite)

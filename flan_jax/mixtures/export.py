@@ -44,7 +44,6 @@ from flan_jax import errors
 from flan_jax.data import formats as formats_lib
 from flan_jax.mixtures import rates as rates_lib
 from flan_jax.mixtures import spill as spill_lib
-from flan_jax.mixtures import truncation
 
 ROW_KEYS = ("inputs", "targets", "task", "template", "format")
 _BATCH = 256
@@ -86,7 +85,7 @@ def shard_size(total: int, index: int, num_shards: int) -> int:
 
 
 def _default_format(task_name: str) -> str:
-  parsed = formats_lib.parse_task_name(truncation.base_task_name(task_name))
+  parsed = formats_lib.parse_task_name(formats_lib.base_task_name(task_name))
   return parsed[2] if parsed else ""
 
 
@@ -333,8 +332,8 @@ class _NoBar:
 def _open_out(path: str, overwrite: bool) -> Iterator[io.BufferedIOBase]:
   """The output, written to a temporary file renamed over `path` only when complete; an
   existing `path` is refused unless `overwrite`, and nothing is left behind on failure."""
-  from flan_jax.cli import outputs  # pylint: disable=g-import-not-at-top
-  with outputs.atomic_output(path, "wb", overwrite) as raw:
+  from flan_jax import output_files  # pylint: disable=g-import-not-at-top
+  with output_files.atomic_output(path, "wb", overwrite) as raw:
     if not path.endswith(".gz"):
       yield raw
       return

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 
 from flan_jax import errors
 from flan_jax.data import catalog_spec
+from flan_jax.data import formats as formats_lib
 from flan_jax.mixtures import builder
 
 COT_FORMATS = ("cot", "fs_cot", "cot_inv")
@@ -141,7 +142,6 @@ def recipe_rates(name: str, specs: Sequence[catalog_spec.DatasetSpec],
 
 def toy_specs() -> list[catalog_spec.DatasetSpec]:
   """The toy collection as DatasetSpecs (every supported format, 5,000 train examples)."""
-  from flan_jax.data import formats as formats_lib  # pylint: disable=g-import-not-at-top
   from flan_jax.data.toy import templates as toy_templates  # pylint: disable=g-import-not-at-top
   out = []
   for ts in toy_templates.TOY_TEMPLATE_SETS:
@@ -182,7 +182,7 @@ def register() -> list[str]:
   for name in (TOY_MIXTURE, TOY_TRUNCATED_MIXTURE):
     pairs = recipe_rates(name, specs)
     builder.register_flat_mixture(name, pairs)
-    names += [name] + [t for t, _ in pairs if builder.CAP_MARK in t]
+    names += [name] + [t for t, _ in pairs if formats_lib.CAP_MARK in t]
   return sorted(names)
 
 

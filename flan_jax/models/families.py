@@ -89,7 +89,7 @@ def family_of(config: Any) -> ModelFamily:
 
 
 def family_by_config_name(config_name: str) -> ModelFamily:
-  """The family of a config class name, as stored in MODEL_DIR/run.json."""
+  """The family of a config class name, as stored in the run record (flan_jax/runtime/model_dir.py)."""
   for family in FAMILIES.values():
     if family.config_cls.__name__ == config_name:
       return family

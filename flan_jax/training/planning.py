@@ -18,7 +18,8 @@ import jax.numpy as jnp
 
 from flan_jax import errors
 from flan_jax.models import families
-from flan_jax.training import losses, optimizers, partitioning, state, steps
+from flan_jax.runtime import partitioning
+from flan_jax.training import losses, optimizers, state, steps
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}

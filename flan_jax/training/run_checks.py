@@ -6,13 +6,11 @@ All of them run before anything is compiled or written to MODEL_DIR.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any, Callable, Mapping
 
 import jax
-from etils import epath
 
 from flan_jax import errors
 
@@ -86,7 +84,7 @@ def attention_bytes_per_device(config: Any, model_config: Any, data_parallel: in
 def check_memory_for_lengths(config: Any, model_config: Any, mesh: Any, rules: Any,
                              memory_bytes: Callable[[], int] | None = None) -> None:
   """Refuses lengths whose attention scores alone would not fit in a device's memory."""
-  from flan_jax.training import partitioning  # pylint: disable=g-import-not-at-top
+  from flan_jax.runtime import partitioning  # pylint: disable=g-import-not-at-top
   data_parallel = partitioning.data_parallel_size(mesh, rules)
   model_parallel = max(mesh.devices.size // data_parallel, 1)
   needed, formula = attention_bytes_per_device(config, model_config, data_parallel,
@@ -99,16 +97,6 @@ def check_memory_for_lengths(config: Any, model_config: Any, mesh: Any, rules: A
         f"{needed / 2**30:,.1f} GiB per device ({formula}), more than the "
         f"{available / 2**30:,.1f} GiB of one device. Shorten the lengths, lower BATCH_SIZE, "
         "or raise TrainConfig.num_microbatches / PartitionConfig.num_partitions.")
-
-
-def saved_optimizer_name(model_dir: str) -> str | None:
-  """The optimizer name in MODEL_DIR's run record, if it has one."""
-  run_file = epath.Path(model_dir) / "run.json"
-  try:
-    record = json.loads(run_file.read_text())
-  except (OSError, ValueError):
-    return None
-  return (record.get("optimizer_config") or {}).get("name")
 
 
 def check_train_steps(config: Any, store: Any) -> None:

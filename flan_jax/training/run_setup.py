@@ -28,14 +28,14 @@ from flan_jax.data import t5_features
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
-from flan_jax.training import checkpoints, input_pipeline, optimizers, partitioning, state
+from flan_jax.runtime import checkpoints, model_dir as model_dir_lib, partitioning
+from flan_jax.runtime.partitioning import PartitionConfig
+from flan_jax.training import input_pipeline, optimizers, state
 from flan_jax.training import run_checks
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.training.partitioning import PartitionConfig
 
-RUN_FILE = "run.json"
 MIN_FREE_BYTES = 256 * 2**20
 
 
@@ -57,7 +57,7 @@ class Run:
   optimizer_config: OptimizerConfig | None = None
 
   def record_start(self) -> None:
-    """Writes the run record (run.json); called once training has really started."""
+    """Writes the run record (see runtime/model_dir.py); called once training has really started."""
     _write_run_file(self.config, self.model_config, self.optimizer_config)
     _copy_vocabulary(self.config)
 
@@ -71,7 +71,7 @@ class Run:
   @functools.cached_property
   def eval_writer(self):
     return metric_writers.create_default_writer(
-        f"{self.config.model_dir}/eval", just_logging=jax.process_index() > 0)
+        model_dir_lib.path(self.config.model_dir, model_dir_lib.EVAL_LOG_DIR), just_logging=jax.process_index() > 0)
 
   @functools.cached_property
   def evaluator(self):
@@ -131,7 +131,7 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
   store = checkpoints.CheckpointStore(
       config.model_dir, config.checkpoint_period, config.keep_checkpoints,
       best_metric=config.best_checkpoint_metric, best_mode=config.best_checkpoint_mode)
-  store.check_compatible(layout.abstract, run_checks.saved_optimizer_name(config.model_dir))
+  store.check_compatible(layout.abstract, model_dir_lib.saved_optimizer_name(config.model_dir))
   run_checks.check_train_steps(config, store)
   return Run(config=config, model_config=model_config, family=family, loss_config=loss,
              mesh=mesh,
@@ -214,9 +214,9 @@ def _check_model_dir(config: TrainConfig, model_config: Any) -> None:
       raise errors.ConfigError(
           f"MODEL_DIR {config.model_dir!r} has only {free // 2**20} MiB free; checkpoints "
           "need more. Free some space or choose another folder.")
-  run_file = model_dir / RUN_FILE
-  if run_file.exists():
-    saved = json.loads(run_file.read_text()).get("model_config", {})
+  record = model_dir_lib.read_run_record(config.model_dir)
+  if record is not None:
+    saved = record.get("model_config", {})
     current = _jsonable(dataclasses.asdict(model_config))
     diff = {k: (saved.get(k), v) for k, v in current.items()
             if k in saved and saved.get(k) != v and k not in _NON_SHAPE_FIELDS}
@@ -241,10 +241,7 @@ def _write_run_file(config: TrainConfig, model_config: Any,
              "model_config": _jsonable(dataclasses.asdict(model_config))}
   if optimizer is not None:
     payload["optimizer_config"] = _jsonable(dataclasses.asdict(optimizer))
-  model_dir = epath.Path(config.model_dir)
-  tmp = model_dir / (RUN_FILE + ".tmp")
-  tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-  tmp.replace(model_dir / RUN_FILE)
+  model_dir_lib.write_run_record(config.model_dir, payload)
 
 
 def _copy_vocabulary(config: TrainConfig) -> None:

@@ -11,15 +11,9 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh
 
-from flan_jax.models import families
-from flan_jax.training import partitioning
+from flan_jax.runtime import partitioning
+from flan_jax.runtime.param_layout import dummy_inputs, param_layout
 from flan_jax.training.steps import TrainState
-
-
-def dummy_inputs(model: nn.Module,
-                 task_feature_lengths: Mapping[str, int]) -> dict[str, jax.Array]:
-  """A small stand-in batch for `model.init`, shaped for the model's family."""
-  return families.family_of(model.config).dummy_inputs(task_feature_lengths)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,21 +32,6 @@ def make_init_fn(model: nn.Module, tx: optax.GradientTransformation,
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       opt_state=tx.init(params))
   return init_fn
-
-
-def param_layout(model: nn.Module, task_feature_lengths: Mapping[str, int], mesh: Mesh,
-                 rules: partitioning.LogicalRules) -> tuple[Any, Any, Any]:
-  """(abstract params carrying their shardings, the shardings, the logical specs)."""
-  init = lambda r: model.init(r, **dummy_inputs(model, task_feature_lengths),
-                              enable_dropout=False)["params"]
-  boxed = jax.eval_shape(init, jax.random.PRNGKey(0))
-  logical_specs = nn.get_partition_spec(boxed)
-  shardings = partitioning.logical_to_sharding(logical_specs, mesh, rules)
-  # Unboxing inside eval_shape keeps flax's sharding constraint off host-side structs.
-  plain = jax.eval_shape(lambda r: nn.meta.unbox(init(r)), jax.random.PRNGKey(0))
-  abstract = jax.tree_util.tree_map(
-      lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), plain, shardings)
-  return abstract, shardings, logical_specs
 
 
 def state_layout(model: nn.Module, tx: optax.GradientTransformation,

@@ -20,11 +20,12 @@ from clu import metric_writers
 
 from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
+from flan_jax.runtime import model_dir as model_dir_lib
+from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import flops, run_setup, startup_report, steps
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.training.partitioning import PartitionConfig
 from flan_jax.training.run_setup import Run, prepare
 
 
@@ -39,8 +40,8 @@ def train(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig = O
 
   Returns a summary: logged losses, the final step, the final eval metrics, and
   `preempted` when a SIGTERM stopped the run early (after saving a checkpoint).
-  The run record (MODEL_DIR/run.json) and `on_start(model_dir)` (the CLI writes config.gin)
-  happen only once the first step has trained: a refused or failed start rewrites nothing.
+  The run record (flan_jax/runtime/model_dir.py) and `on_start(model_dir)` (the CLI
+  writes config.gin) happen only once the first step has trained: a refused or failed start rewrites nothing.
   """
   run = prepare(config, model_config, optimizer, loss, partitioning)
   try:
@@ -113,7 +114,8 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
                             run.learning_rate_fn, config.nonfinite_policy == "skip"),
       run.layout.shardings, run.batch_sharding)
   writer = metric_writers.create_default_writer(
-      f"{config.model_dir}/train", just_logging=jax.process_index() > 0, asynchronous=True)
+      model_dir_lib.path(config.model_dir, model_dir_lib.TRAIN_LOG_DIR),
+      just_logging=jax.process_index() > 0, asynchronous=True)
   dropout_rng = jax.random.PRNGKey(config.seed + 1)
   summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step,
                              "loss_history": [], "eval_history": [], "preempted": False}

@@ -10,7 +10,7 @@ from jax.sharding import Mesh
 
 from flan_jax import errors
 from flan_jax.cli import main as cli
-from flan_jax.cli import outputs
+from flan_jax import output_files
 from flan_jax.evaluation import infer
 from flan_jax.mixtures import export
 
@@ -121,7 +121,7 @@ def test_infer_cli_refuses_before_loading_the_model(tmp_path, capsys):
 def test_new_output_gets_ordinary_permissions(tmp_path):
   umask = os.umask(0o022)
   try:
-    with outputs.atomic_output(str(tmp_path / "sub" / "x.txt")) as f:
+    with output_files.atomic_output(str(tmp_path / "sub" / "x.txt")) as f:
       f.write("ok")
   finally:
     os.umask(umask)

@@ -44,7 +44,7 @@ def test_model_scorer_sums_target_log_probs_as_a_hand_computation():
   import jax
   import jax.numpy as jnp
   from flan_jax.models import t5
-  from flan_jax.training import partitioning
+  from flan_jax.runtime import partitioning
   config = t5.T5Config(vocab_size=32, emb_dim=16, num_heads=2, head_dim=8, mlp_dim=32,
                        num_encoder_layers=1, num_decoder_layers=1, dropout_rate=0.0)
   model = t5.Transformer(config)

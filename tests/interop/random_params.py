@@ -12,7 +12,7 @@ def init_params(config: t5.T5Config, seed: int = 0) -> dict:
   """Float32 numpy params of `Transformer(config)`, unboxed (as checkpoints hold them)."""
   one = jnp.ones((1, 3), jnp.int32)
   init = jax.jit(lambda r: t5.Transformer(config).init(r, one, one, one, enable_dropout=False))
-  return jax.tree.map(np.asarray, param_tree._unbox(init(jax.random.PRNGKey(seed))["params"]))
+  return jax.tree.map(np.asarray, param_tree.unbox(init(jax.random.PRNGKey(seed))["params"]))
 
 
 def assert_same(a, b) -> None:

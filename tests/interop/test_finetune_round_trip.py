@@ -12,10 +12,10 @@ from flan_jax.cli import main as cli  # noqa: E402
 from flan_jax.interop import hf, native  # noqa: E402
 from flan_jax.models import t5  # noqa: E402
 from tests.interop.random_params import init_params  # noqa: E402
+from flan_jax.runtime.partitioning import PartitionConfig  # noqa: E402
 from flan_jax.training import trainer  # noqa: E402
 from flan_jax.training.config import TrainConfig  # noqa: E402
 from flan_jax.training.optimizers import OptimizerConfig  # noqa: E402
-from flan_jax.training.partitioning import PartitionConfig  # noqa: E402
 
 CONFIG = t5.T5Config(vocab_size=1024, emb_dim=32, num_heads=2, head_dim=16, mlp_dim=64,
                      num_encoder_layers=2, num_decoder_layers=2, dropout_rate=0.0)

@@ -38,7 +38,7 @@ def test_infer_config_from_in_memory_tree(params):
 def test_infer_v1_0_architecture(params):
   v10 = CFG.replace(mlp_activations=("relu",), logits_via_embedding=True)
   one = jnp.ones((1, 3), jnp.int32)
-  tree = param_tree._unbox(jax.eval_shape(lambda: t5.Transformer(v10).init(
+  tree = param_tree.unbox(jax.eval_shape(lambda: t5.Transformer(v10).init(
       jax.random.PRNGKey(0), one, one, one))["params"])
   tree = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), tree)
   model, _ = t5x.load_t5(tree, dropout_rate=0.0)

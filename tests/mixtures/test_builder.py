@@ -5,6 +5,7 @@ import math
 import pytest
 
 from flan_jax import errors
+from flan_jax.data import formats
 from flan_jax.mixtures import builder
 
 TASKS = ["a.big:zs_opt", "a.big:fs_opt", "a.big:zs_noopt", "a.big:fs_noopt", "a.big:inv",
@@ -65,7 +66,7 @@ def test_truncate_names_capped_tasks():
   spec = _spec(cap_mode="truncate")
   rates = dict(builder.plan_mixture(spec, TASKS, _count).flat_rates())
   assert "a.big:zs_opt#cap30000" in rates and "b.x:cot#cap20000" in rates
-  assert builder.base_task_name("a.big:zs_opt#cap30000") == "a.big:zs_opt"
+  assert formats.base_task_name("a.big:zs_opt#cap30000") == "a.big:zs_opt"
 
 
 def test_empty_submix_renormalizes():

@@ -4,7 +4,8 @@ import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.mixtures import caching, recipe, truncation
+from flan_jax.data import truncation
+from flan_jax.mixtures import caching, recipe
 from tests.mixtures import plain_tasks
 
 TASK = "toy.compare_numbers:zs_opt"  # 5,000 + 200 examples: about 10 s with DirectRunner.
@@ -61,10 +62,10 @@ def test_cached_truncated_task_equals_uncached(cache_dir):
 
 def test_train_two_steps_from_the_cache(cache_dir, tmp_path, monkeypatch):
   del cache_dir
+  from flan_jax.runtime.partitioning import PartitionConfig  # pylint: disable=g-import-not-at-top
   from flan_jax.training import trainer  # pylint: disable=g-import-not-at-top
   from flan_jax.training.config import TrainConfig  # pylint: disable=g-import-not-at-top
   from flan_jax.training.optimizers import OptimizerConfig  # pylint: disable=g-import-not-at-top
-  from flan_jax.training.partitioning import PartitionConfig  # pylint: disable=g-import-not-at-top
   from tests.training.tiny import tiny_config  # pylint: disable=g-import-not-at-top
   source = seqio.get_mixture_or_task(TASK).source
   read_from_source = source.get_dataset

@@ -13,7 +13,8 @@ import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.mixtures import builder, export, recipe, truncation
+from flan_jax.data import truncation
+from flan_jax.mixtures import builder, export, recipe
 from tests.mixtures import hand_catalog, plain_tasks
 
 TASK = "toy.category:zs_noopt"

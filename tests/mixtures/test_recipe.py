@@ -7,7 +7,8 @@ import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.mixtures import rates, recipe, truncation
+from flan_jax.data import truncation
+from flan_jax.mixtures import rates, recipe
 from tests.mixtures.hand_catalog import FLAN2021, FLAN2021_TOTAL, OTHERS, dataset
 
 def test_choice_less_dataset_gets_the_share_of_one_with_choices():

@@ -14,7 +14,7 @@ import pytest
 from flan_jax.models import layers
 from flan_jax.models import palm
 from flan_jax.models import palm_decoding
-from flan_jax.training import partitioning
+from flan_jax.runtime import partitioning
 
 TINY = palm.PaLMConfig(vocab_size=64, emb_dim=32, num_heads=4, head_dim=8, num_layers=2,
                        mlp_dim=64, dropout_rate=0.0, prefix_lm=True)

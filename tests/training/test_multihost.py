@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 
+from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import trainer
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.training.partitioning import PartitionConfig
 from tests.training.tiny import tiny_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -16,10 +16,11 @@ from flan_jax import errors
 from flan_jax.data import catalog
 from flan_jax.evaluation import infer
 from flan_jax.interop import native
-from flan_jax.training import checkpoints, run_checks, run_setup, trainer
+from flan_jax.runtime import checkpoints
+from flan_jax.runtime.partitioning import PartitionConfig
+from flan_jax.training import run_checks, run_setup, trainer
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.training.partitioning import PartitionConfig
 from tests.training.tiny import tiny_config
 
 TASK = "toy.compare_numbers:zs_opt"

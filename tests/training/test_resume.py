@@ -12,10 +12,10 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import trainer
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.training.partitioning import PartitionConfig
 from tests.training.tiny import tiny_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

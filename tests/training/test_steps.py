@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from flan_jax.models import t5
-from flan_jax.training import losses, optimizers, partitioning, state, steps
+from flan_jax.runtime import partitioning
+from flan_jax.training import losses, optimizers, state, steps
 from tests.training.tiny import copy_batch, tiny_config
 
 

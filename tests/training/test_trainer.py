@@ -9,10 +9,10 @@ import orbax.checkpoint as ocp
 import pytest
 
 from flan_jax import errors
+from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import trainer
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.optimizers import OptimizerConfig
-from flan_jax.training.partitioning import PartitionConfig
 from tests.training.tiny import tiny_config
 
 TASK = "toy.compare_numbers:zs_opt"

@@ -14,13 +14,11 @@ import seqio
 import tensorflow as tf
 
 from flan_jax import errors
-from flan_jax.mixtures import builder
+from flan_jax.data import formats
 
-CAP_MARK = builder.CAP_MARK
-truncated_name = builder.truncated_name
-base_task_name = builder.base_task_name
 # Shuffle buffer over the truncated records (raw records, before rendering).
 MAX_SHUFFLE_BUFFER = 10_000
+
 
 
 class TruncatedSource(seqio.DataSource):
@@ -75,7 +73,7 @@ def with_cache_placeholder(preprocessors: Sequence[Callable]) -> list[Callable]:
 
 def truncated_task(task_name: str, cap: int) -> str:
   """Registers (once) and returns `{task}#cap{cap}`: `task_name` limited to `cap` examples."""
-  name = truncated_name(task_name, cap)
+  name = formats.truncated_name(task_name, cap)
   if name in seqio.TaskRegistry.names():
     return name
   task = seqio.TaskRegistry.get(task_name)

@@ -8,7 +8,8 @@ import pytest
 
 from flan_jax import errors
 from flan_jax.models import t5
-from flan_jax.training import checkpoints, optimizers, partitioning, state
+from flan_jax.runtime import checkpoints, partitioning
+from flan_jax.training import optimizers, state
 from tests.training.tiny import tiny_config
 
 LENGTHS = {"inputs": 16, "targets": 8}

@@ -7,7 +7,8 @@ from jax.sharding import PartitionSpec as P
 
 from flan_jax import errors
 from flan_jax.models import t5
-from flan_jax.training import optimizers, partitioning, state
+from flan_jax.runtime import partitioning
+from flan_jax.training import optimizers, state
 from tests.training.tiny import tiny_config
 
 

@@ -19,9 +19,10 @@ import orbax.checkpoint as ocp
 from etils import epath
 
 from flan_jax import errors
+from flan_jax.runtime import model_dir as model_dir_layout
 
 T = TypeVar("T")
-DAMAGED_DIR = "damaged_checkpoints"  # Beside checkpoints/: damaged steps moved aside.
+DAMAGED_DIR = model_dir_layout.DAMAGED_CHECKPOINTS_DIR  # Damaged steps moved aside.
 
 
 class CheckpointCorruptError(errors.FlanJaxError):
@@ -62,7 +63,7 @@ class CheckpointStore:
                best_mode: str = "max"):
     if "://" not in model_dir:
       model_dir = os.path.abspath(model_dir)
-    self.directory = os.path.join(model_dir, "checkpoints")
+    self.directory = model_dir_layout.path(model_dir, model_dir_layout.CHECKPOINTS_DIR)
     self.period = period
     self.best_metric = best_metric
     options = ocp.CheckpointManagerOptions(
@@ -77,8 +78,9 @@ class CheckpointStore:
           max_to_keep=1, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode,
           keep_checkpoints_without_metrics=False, enable_async_checkpointing=async_save,
           create=True)
-      self._best = ocp.CheckpointManager(os.path.join(model_dir, "best_checkpoint"),
-                                         options=best_options, item_handlers=_handlers())
+      best_dir = model_dir_layout.path(model_dir, model_dir_layout.BEST_CHECKPOINT_DIR)
+      self._best = ocp.CheckpointManager(best_dir, options=best_options,
+                                         item_handlers=_handlers())
 
   def save_if_best(self, step: int, state: Any, data_position: int,
                    metrics: dict[str, float]) -> None:
