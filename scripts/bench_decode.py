@@ -38,16 +38,16 @@ def main(argv=None) -> dict:
   import jax
   import jax.numpy as jnp
   import numpy as np
-  from flan_jax.models import decoding, t5
+  from flan_jax.models import t5, t5_decoding
   cfg = t5.T5Config.t5_1_1(args.size, dtype=args.dtype, dropout_rate=0.0)
   model = t5.Transformer(cfg)
   one = jnp.ones((1, 8), jnp.int32)
   params = jax.jit(lambda r: model.init(r, one, one, one, enable_dropout=False)["params"])(
       jax.random.PRNGKey(0))
-  methods = {"greedy": jax.jit(lambda p, e: decoding.greedy_decode(
+  methods = {"greedy": jax.jit(lambda p, e: t5_decoding.greedy_decode(
       model, p, e, args.targets, eos_id=-1))}
   if args.beam:
-    methods[f"beam{args.beam}"] = jax.jit(lambda p, e: decoding.beam_search(
+    methods[f"beam{args.beam}"] = jax.jit(lambda p, e: t5_decoding.beam_search(
         model, p, e, args.targets, beam_size=args.beam, eos_id=-1)[0][:, 0])
   hf = None if args.no_hf else HFGenerate(cfg, jax.tree.map(np.asarray, params), args)
   print(f"{args.size} {args.dtype} on {jax.devices()[0].device_kind}: inputs {args.inputs}, "

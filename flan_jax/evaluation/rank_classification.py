@@ -2,7 +2,7 @@
 
 Works for any task whose examples carry a `choices` feature (each choice spelled as the target
 would be; MMLU: the letters A-D). Each (prompt, choice) pair is scored by summed target-token
-log-likelihood without EOS, `flan_jax.models.decoding.score`; for one-token choices such as
+log-likelihood without EOS, `flan_jax.models.t5_decoding.score`; for one-token choices such as
 MMLU's letters this is the first-token log-probability the published numbers compared.
 """
 
@@ -72,7 +72,7 @@ def rank_accuracy(examples: Iterable[Mapping], chosen: Sequence[int]) -> dict[st
 def model_scorer(model, params, mesh, rules, param_shardings, batch_size: int) -> Scorer:
   """A Scorer over a sharded model: fixed-size batches (last one padded), jitted once."""
   import jax  # pylint: disable=g-import-not-at-top
-  from flan_jax.models import decoding  # pylint: disable=g-import-not-at-top
+  from flan_jax.models import t5_decoding  # pylint: disable=g-import-not-at-top
   from flan_jax.runtime import partitioning  # pylint: disable=g-import-not-at-top
   dp = partitioning.data_parallel_size(mesh, rules)
   size = -(-batch_size // dp) * dp
@@ -80,7 +80,7 @@ def model_scorer(model, params, mesh, rules, param_shardings, batch_size: int) -
 
   def score_batch(p, inputs, targets):
     decoder_inputs = jax.numpy.pad(targets[:, :-1], ((0, 0), (1, 0)))
-    return decoding.score(model, p, {"encoder_input_tokens": inputs,
+    return t5_decoding.score(model, p, {"encoder_input_tokens": inputs,
                                      "decoder_input_tokens": decoder_inputs,
                                      "decoder_target_tokens": targets})
 

@@ -3,8 +3,9 @@
 A `MixtureSpec` lists submixes; each takes the tasks its patterns match and splits its weight
 over the datasets examples-proportionally with a cap; inside a dataset the submix's format
 split (e.g. 25% per zs/fs x opt/noopt) is renormalized over the format groups that dataset
-has, and inverted formats get `inverted_rate` x the dataset's regular task. `plan_mixture`
-computes every task's share without SeqIO; `register_plan` registers one flat seqio.Mixture
+has, and inverted formats get `inverted_rate` x the dataset's regular task (the math is
+`rates.submix_rates` and `rates.mixture_shares`). `plan_mixture` matches tasks to submixes
+and computes every task's share without SeqIO; `register_plan` registers one flat seqio.Mixture
 whose rates are those shares (seqio's `get_rate` is then a dict lookup). docs/mixtures.md
 states the rule with a worked example.
 
@@ -24,6 +25,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from flan_jax import errors
 from flan_jax.data import formats as formats_lib
+from flan_jax.mixtures import rates
 
 CAP_MODES = ("rate", "truncate")
 FOUR_WAY = {"zs_opt": 0.25, "fs_opt": 0.25, "zs_noopt": 0.25, "fs_noopt": 0.25}
@@ -183,8 +185,14 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
       if n < 0:
         raise errors.ConfigError(f"Task {task!r}: example count must be >= 0, got {n}.")
       raw.append((task, sub.name, group, int(n), fmt))
-  rates = _submix_rates(spec, raw)
-  rows = _shares(spec, raw, rates)
+  members: dict[str, list[rates.Member]] = {s.name: [] for s in spec.submixes}
+  for task, sub, group, n, fmt in raw:
+    members[sub].append(rates.Member(task, _dataset(task), group, n, is_inverted(fmt)))
+  task_rates = {s.name: rates.submix_rates(members[s.name], s.format_split, s.cap,
+                                           spec.inverted_rate) for s in spec.submixes}
+  shares = rates.mixture_shares({s.name: s.weight for s in spec.submixes}, task_rates)
+  rows = [TaskRate(task, sub, group, n, task_rates[sub][task], shares[sub][task])
+          for task, sub, group, n, _ in raw]
   present = {r.submix for r in rows if r.share > 0}
   empty = tuple(s.name for s in spec.submixes if s.name not in present)
   return MixturePlan(spec, tuple(rows), empty)
@@ -192,50 +200,6 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
 
 def _dataset(task: str) -> str:
   return task.rsplit(":", 1)[0]
-
-
-def _submix_rates(spec: MixtureSpec, raw: list[tuple]) -> dict[str, float]:
-  """Each task's weight inside its submix (see the module docstring)."""
-  subs = {s.name: s for s in spec.submixes}
-  inverted = {fmt: is_inverted(fmt) for *_, fmt in raw}
-  # (submix, dataset) -> group -> regular tasks with examples; and every task of a dataset.
-  regular: dict[tuple[str, str], dict[str, list[str]]] = {}
-  all_tasks: dict[tuple[str, str], int] = {}
-  for task, sub, group, n, fmt in raw:
-    key = (sub, _dataset(task))
-    all_tasks[key] = all_tasks.get(key, 0) + 1
-    if n > 0 and not inverted[fmt]:
-      regular.setdefault(key, {}).setdefault(group, []).append(task)
-  rates = {}
-  for task, sub, group, n, fmt in raw:
-    split = subs[sub].format_split
-    capped = float(n if subs[sub].cap is None else min(n, subs[sub].cap))
-    groups = regular.get((sub, _dataset(task)), {})
-    if groups and group in groups:
-      fraction = split[group] / sum(split[g] for g in groups) / len(groups[group])
-    elif groups:  # An inverted format whose group holds no regular task: the mean regular one.
-      fraction = 1.0 / sum(len(v) for v in groups.values())
-    else:  # Only inverted tasks: they share the dataset equally.
-      fraction = 1.0 / all_tasks[(sub, _dataset(task))]
-    rates[task] = capped * fraction * (spec.inverted_rate if inverted[fmt] else 1.0)
-  return rates
-
-
-def _shares(spec: MixtureSpec, raw: list[tuple], rates: Mapping[str, float]) -> list[TaskRate]:
-  """Submix weight (renormalized over present submixes) x the task's rate / its submix's."""
-  weights = {s.name: s.weight for s in spec.submixes}
-  totals: dict[str, float] = {}
-  for task, sub, *_ in raw:
-    totals[sub] = totals.get(sub, 0.0) + rates[task]
-  present = {s for s, t in totals.items() if t > 0 and weights[s] > 0}
-  weight_total = sum(weights[s] for s in present)
-  rows = []
-  for task, sub, group, n, _ in raw:
-    share = 0.0
-    if sub in present:
-      share = weights[sub] / weight_total * rates[task] / totals[sub]
-    rows.append(TaskRate(task, sub, group, n, rates[task], share))
-  return rows
 
 
 def register_flat_mixture(name: str, rates: Sequence[tuple[str, float]],
@@ -278,7 +242,6 @@ def register_mixture(spec: MixtureSpec, task_names: Iterable[str] | None = None,
   Counts come from `stats_file` ({task: {split: n}}) or what each task's source reports.
   """
   import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.mixtures import rates  # pylint: disable=g-import-not-at-top
   stats = rates.load_stats_file(stats_file) if stats_file else None
   names = list(seqio.TaskRegistry.names()) if task_names is None else list(task_names)
   names = [n for n in names if formats_lib.CAP_MARK not in n]

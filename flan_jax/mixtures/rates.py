@@ -1,14 +1,17 @@
 """Example counts, capped examples-proportional rates and the shares a mixture samples.
 
-Counts come from what SeqIO/TFDS report (`task.num_input_examples(split)`, which a TFDS
-source reads from its dataset info) or from a stats file; nothing here reads the data.
+The rate rule of a planned mixture (`builder.plan_mixture`) is here in pure Python:
+`submix_rates` (a task's weight inside its submix) and `mixture_shares` (its expected share
+of the whole mixture). Counts come from what SeqIO/TFDS report (`task.num_input_examples`,
+which a TFDS source reads from its dataset info) or from a stats file; nothing here reads
+the data.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from flan_jax import errors
 
@@ -21,6 +24,58 @@ def capped_rate(num_examples: int, cap: int | None) -> float:
   if num_examples < 0:
     raise errors.ConfigError(f"Example count must be >= 0, got {num_examples}.")
   return float(num_examples if cap is None else min(num_examples, cap))
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+  """One task of a submix as the rate rule sees it."""
+  task: str
+  dataset: str  # Tasks of one dataset share its capped count.
+  group: str  # Format group of its submix's format split (zs/fs or zs_opt, ...).
+  num_examples: int
+  inverted: bool
+
+
+def submix_rates(members: Sequence[Member], format_split: Mapping[str, float],
+                 cap: int | None, inverted_rate: float) -> dict[str, float]:
+  """Each member's weight inside its submix: min(n, cap) x its format fraction.
+
+  The fraction is the group's share of `format_split`, renormalized over the groups the
+  dataset has regular (non-inverted, non-empty) tasks in, split evenly among that group's
+  tasks. An inverted task takes `inverted_rate` x its group's regular fraction (or the mean
+  regular task's when its group has none); a dataset of only inverted tasks splits evenly.
+  """
+  regular: dict[str, dict[str, list[str]]] = {}  # dataset -> group -> regular tasks.
+  all_tasks: dict[str, int] = {}
+  for m in members:
+    all_tasks[m.dataset] = all_tasks.get(m.dataset, 0) + 1
+    if m.num_examples > 0 and not m.inverted:
+      regular.setdefault(m.dataset, {}).setdefault(m.group, []).append(m.task)
+  rates = {}
+  for m in members:
+    groups = regular.get(m.dataset, {})
+    if groups and m.group in groups:
+      fraction = (format_split[m.group] / sum(format_split[g] for g in groups)
+                  / len(groups[m.group]))
+    elif groups:  # An inverted format whose group holds no regular task: the mean regular one.
+      fraction = 1.0 / sum(len(v) for v in groups.values())
+    else:  # Only inverted tasks: they share the dataset equally.
+      fraction = 1.0 / all_tasks[m.dataset]
+    rates[m.task] = (capped_rate(m.num_examples, cap) * fraction
+                     * (inverted_rate if m.inverted else 1.0))
+  return rates
+
+
+def mixture_shares(weights: Mapping[str, float],
+                   rates: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+  """{submix: {task: expected share}}: the submix's weight, renormalized over the submixes
+  with a positive weight and total rate, x the task's rate / its submix's total rate."""
+  totals = {sub: sum(task_rates.values()) for sub, task_rates in rates.items()}
+  present = [s for s in weights if totals.get(s, 0.0) > 0 and weights[s] > 0]
+  weight_total = sum(weights[s] for s in present)
+  return {sub: {task: (weights[sub] / weight_total * rate / totals[sub]
+                       if sub in present else 0.0) for task, rate in task_rates.items()}
+          for sub, task_rates in rates.items()}
 
 
 def load_stats_file(path: str) -> dict[str, dict[str, int]]:

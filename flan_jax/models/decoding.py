@@ -1,87 +1,57 @@
-"""Autoregressive decoding and scoring for `flan_jax.models.t5.Transformer`.
-
-Everything here is traceable: one `lax.while_loop` over a fixed-size KV cache, so a jitted
-caller compiles once per (batch, input length, max_decode_length) and never per step.
-Params may be plain arrays or `nn.LogicallyPartitioned` boxes (sharded or not).
+"""Decoding pieces every model family shares: the zero KV cache, the until-EOS loop and the
+top-k / top-p logit filter. The family decoders are `t5_decoding` and `palm_decoding`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable
 
-import flax
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 Array = jax.Array
 PyTree = Any
+# (cache, token [batch], loop index) -> (next logits [batch, vocab], cache).
+StepFn = Callable[[PyTree, Array, Array], tuple[Array, PyTree]]
 
 
-def _unbox(params: PyTree) -> PyTree:
-  return nn.meta.unbox(params)
-
-
-def init_cache(model: nn.Module, batch_size: int, input_length: int,
-               max_decode_length: int) -> PyTree:
-  """Zero 'cache' collection for `max_decode_length` cached decoder steps."""
-  enc = jnp.ones((batch_size, input_length), jnp.int32)
-  dec = jnp.ones((batch_size, max_decode_length), jnp.int32)
-  shapes = jax.eval_shape(
-      lambda: model.init(jax.random.PRNGKey(0), enc, dec, dec, enable_dropout=False,
-                         decode=True, max_decode_length=max_decode_length))["cache"]
+def zero_cache(init_variables: Callable[[], PyTree]) -> PyTree:
+  """A zero 'cache' collection shaped as the one `init_variables()` would create (traced
+  abstractly: nothing is computed)."""
+  shapes = jax.eval_shape(init_variables)["cache"]
   return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
 
-def encode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
-           encoder_segment_ids: Optional[Array] = None) -> Array:
-  """Encoder outputs without dropout."""
-  return model.apply({"params": _unbox(params)}, encoder_input_tokens, encoder_segment_ids,
-                     enable_dropout=False, method=model.encode)
+def argmax_token(logits: Array, rng: Array) -> Array:
+  """Greedy choice of the next token (ignores `rng`)."""
+  del rng
+  return jnp.argmax(logits, axis=-1)
 
 
-def decode_step(model: nn.Module, params: PyTree, cache: PyTree, encoded: Optional[Array],
-                encoder_input_tokens: Array, tokens: Array) -> tuple[Array, PyTree]:
-  """Logits [batch, vocab] for the next position after `tokens` [batch, 1]; new cache.
+def decode_until_eos(step: StepFn, logits: Array, cache: PyTree, max_decode_length: int,
+                     eos_id: int, choose: Callable[[Array, Array], Array] = argmax_token,
+                     rng: Array | None = None) -> Array:
+  """Chooses a token from `logits`, feeds it to `step`, repeats in one `lax.while_loop`
+  until every row emitted `eos_id` or `max_decode_length` tokens; int32 [batch, length],
+  0 after a row's EOS. `choose(logits, key)` gets `rng` folded with the step index."""
+  batch = logits.shape[0]
+  rng = jax.random.PRNGKey(0) if rng is None else rng
 
-  Pass the encoder outputs on the first step; later steps may pass `encoded=None` to reuse
-  the cross-attention keys/values cached then.
-  """
-  logits, variables = model.apply(
-      {"params": _unbox(params), "cache": cache}, encoded, encoder_input_tokens, tokens,
-      enable_dropout=False, decode=True, method=model.decode, mutable=["cache"])
-  return logits[:, -1, :], variables["cache"]
+  def cond(state):
+    i, _, _, _, done = state
+    return (i < max_decode_length) & ~jnp.all(done)
 
+  def body(state):
+    i, cache, out, logits, done = state
+    token = choose(logits, jax.random.fold_in(rng, i)).astype(jnp.int32)
+    token = jnp.where(done, 0, token)
+    out = jax.lax.dynamic_update_slice(out, token[:, None], (0, i))
+    logits, cache = step(cache, token, i)
+    return i + 1, cache, out, logits, done | (token == eos_id)
 
-def greedy_decode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
-                  max_decode_length: int, eos_id: int = 1,
-                  encoder_segment_ids: Optional[Array] = None) -> Array:
-  """Argmax decoding from token 0; int32 [batch, max_decode_length], 0 after the first EOS.
-
-  `encoder_segment_ids`, if given, restrict encoder self-attention; cross-attention sees
-  every non-pad input token, as in T5X decoding.
-  """
-  choose = lambda logits, rng: jnp.argmax(logits, axis=-1)
-  return _decode_loop(model, params, encoder_input_tokens, max_decode_length, eos_id,
-                      encoder_segment_ids, choose, jax.random.PRNGKey(0))
-
-
-def sample_decode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
-                  max_decode_length: int, rng: Array, temperature: float = 1.0, top_k: int = 0,
-                  top_p: float = 1.0, eos_id: int = 1,
-                  encoder_segment_ids: Optional[Array] = None) -> Array:
-  """Samples each row until EOS; int32 [batch, max_decode_length], 0 after the first EOS.
-
-  Logits are divided by `temperature` (0 means argmax), then restricted to the `top_k`
-  most likely tokens (0: all) and to the smallest set whose probability reaches `top_p`.
-  """
-  def choose(logits, step_rng):
-    if temperature == 0.0:
-      return jnp.argmax(logits, axis=-1)
-    return jax.random.categorical(step_rng, filter_logits(logits / temperature, top_k, top_p))
-
-  return _decode_loop(model, params, encoder_input_tokens, max_decode_length, eos_id,
-                      encoder_segment_ids, choose, rng)
+  state = (jnp.array(0, jnp.int32), cache, jnp.zeros((batch, max_decode_length), jnp.int32),
+           logits, jnp.zeros((batch,), bool))
+  return jax.lax.while_loop(cond, body, state)[2]
 
 
 def filter_logits(logits: Array, top_k: int = 0, top_p: float = 1.0) -> Array:
@@ -98,156 +68,3 @@ def filter_logits(logits: Array, top_k: int = 0, top_p: float = 1.0) -> Array:
     threshold = jnp.min(kept, axis=-1, keepdims=True)
     logits = jnp.where(logits < threshold, -jnp.inf, logits)
   return logits
-
-
-def _decode_loop(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
-                 max_decode_length: int, eos_id: int, encoder_segment_ids: Optional[Array],
-                 choose: Callable[[Array, Array], Array], rng: Array) -> Array:
-  """One cached step per iteration of a while_loop; stops when every row hit EOS.
-
-  The first step runs before the loop with the encoder outputs, which fills the
-  cross-attention cache; steps inside the loop pass encoded=None and reuse it.
-  """
-  batch, input_length = encoder_input_tokens.shape
-  encoded = encode(model, params, encoder_input_tokens, encoder_segment_ids)
-  cache = init_cache(model, batch, input_length, max_decode_length)
-  logits, cache = decode_step(model, params, cache, encoded, encoder_input_tokens,
-                              jnp.zeros((batch, 1), jnp.int32))
-
-  def cond(state):
-    i, _, _, _, done = state
-    return (i < max_decode_length) & ~jnp.all(done)
-
-  def body(state):
-    i, cache, out, logits, done = state
-    token = choose(logits, jax.random.fold_in(rng, i)).astype(jnp.int32)
-    token = jnp.where(done, 0, token)
-    out = jax.lax.dynamic_update_slice(out, token[:, None], (0, i))
-    logits, cache = decode_step(model, params, cache, None, encoder_input_tokens,
-                                token[:, None])
-    return i + 1, cache, out, logits, done | (token == eos_id)
-
-  state = (jnp.array(0, jnp.int32), cache, jnp.zeros((batch, max_decode_length), jnp.int32),
-           logits, jnp.zeros((batch,), bool))
-  return jax.lax.while_loop(cond, body, state)[2]
-
-
-NEG_INF = -1.0e7  # Finite "impossible" log-probability, as in T5X's beam search.
-
-
-@flax.struct.dataclass
-class _BeamState:
-  step: Array
-  cache: PyTree
-  logits: Array  # [batch * beam, vocab] for position `step`.
-  live_seqs: Array
-  live_logprobs: Array
-  finished_seqs: Array
-  finished_scores: Array
-  finished_flags: Array
-
-
-def brevity_penalty(alpha: float, length: Array) -> Array:
-  """T5X's length penalty ((5 + length) / 6) ** alpha; beam scores divide by it."""
-  return ((5.0 + length) / 6.0) ** alpha
-
-
-def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
-                max_decode_length: int, beam_size: int = 4, alpha: float = 0.6,
-                eos_id: int = 1,
-                encoder_segment_ids: Optional[Array] = None) -> tuple[Array, Array]:
-  """Beam search; (int32 [batch, beam, max_len] best first, float32 scores [batch, beam]).
-
-  A finished hypothesis scores log p(sequence incl. EOS) / brevity_penalty(alpha, length).
-  Rows stop once no live beam can beat the worst kept finished one; rows where none
-  finished return their live beams. Tokens after EOS are 0.
-  """
-  batch, input_length = encoder_input_tokens.shape
-  k, length = beam_size, max_decode_length
-  encoded = encode(model, params, encoder_input_tokens, encoder_segment_ids)
-  tiled_tokens = jnp.repeat(encoder_input_tokens, k, axis=0)  # row = batch_index * k + beam
-  cache = init_cache(model, batch * k, input_length, length)
-  logits, cache = decode_step(model, params, cache, jnp.repeat(encoded, k, axis=0),
-                              tiled_tokens, jnp.zeros((batch * k, 1), jnp.int32))
-  state = _BeamState(
-      step=jnp.array(0, jnp.int32), cache=cache, logits=logits,
-      live_seqs=jnp.zeros((batch, k, length), jnp.int32),
-      live_logprobs=jnp.tile(jnp.asarray([0.0] + [NEG_INF] * (k - 1), jnp.float32), (batch, 1)),
-      finished_seqs=jnp.zeros((batch, k, length), jnp.int32),
-      finished_scores=jnp.full((batch, k), NEG_INF, jnp.float32),
-      finished_flags=jnp.zeros((batch, k), bool))
-
-  def cond(s: _BeamState) -> Array:
-    best_live = s.live_logprobs[:, 0] / brevity_penalty(alpha, length)
-    worst_finished = jnp.where(s.finished_flags[:, -1], s.finished_scores[:, -1], NEG_INF)
-    return (s.step < length) & ~jnp.all(worst_finished >= best_live)
-
-  def body(s: _BeamState) -> _BeamState:
-    logprobs = jax.nn.log_softmax(s.logits.astype(jnp.float32)).reshape(batch, k, -1)
-    vocab = logprobs.shape[-1]
-    candidates = (s.live_logprobs[:, :, None] + logprobs).reshape(batch, k * vocab)
-    top_logprobs, top_index = jax.lax.top_k(candidates, 2 * k)
-    parent, token = top_index // vocab, (top_index % vocab).astype(jnp.int32)
-    seqs = jnp.take_along_axis(s.live_seqs, parent[:, :, None], axis=1)
-    seqs = jnp.where(jnp.arange(length) == s.step, token[:, :, None], seqs)
-    is_eos = token == eos_id
-    # Live: the k best candidates that did not just end.
-    live_logprobs, pick = jax.lax.top_k(jnp.where(is_eos, NEG_INF, top_logprobs), k)
-    live_seqs = jnp.take_along_axis(seqs, pick[:, :, None], axis=1)
-    live_parent = jnp.take_along_axis(parent, pick, axis=1)
-    # Finished: the k best of those kept so far and those that just ended.
-    new_scores = jnp.where(is_eos, top_logprobs / brevity_penalty(alpha, s.step + 1), NEG_INF)
-    scores = jnp.concatenate([s.finished_scores, new_scores], axis=1)
-    finished_scores, pick = jax.lax.top_k(scores, k)
-    all_seqs = jnp.concatenate([s.finished_seqs, seqs], axis=1)
-    all_flags = jnp.concatenate([s.finished_flags, is_eos], axis=1)
-    rows = (jnp.arange(batch)[:, None] * k + live_parent).reshape(-1)
-    last = jnp.take(live_seqs, s.step, axis=2).reshape(batch * k, 1)
-    logits, cache = decode_step(model, params, _reorder_cache(s.cache, rows), None,
-                                tiled_tokens, last)
-    return _BeamState(
-        step=s.step + 1, cache=cache, logits=logits, live_seqs=live_seqs,
-        live_logprobs=live_logprobs,
-        finished_seqs=jnp.take_along_axis(all_seqs, pick[:, :, None], axis=1),
-        finished_scores=finished_scores,
-        finished_flags=jnp.take_along_axis(all_flags, pick, axis=1))
-
-  final = jax.lax.while_loop(cond, body, state)
-  none_finished = ~final.finished_flags[:, 0]
-  live_scores = final.live_logprobs / brevity_penalty(alpha, length)
-  seqs = jnp.where(none_finished[:, None, None], final.live_seqs, final.finished_seqs)
-  scores = jnp.where(none_finished[:, None], live_scores, final.finished_scores)
-  return seqs, scores
-
-
-def _reorder_cache(cache: PyTree, rows: Array) -> PyTree:
-  """Gathers cached self-attention keys/values of the surviving beams (batch axis = ndim - 4).
-
-  Cross-attention caches (static_key/value) are equal across a row's beams: left alone.
-  """
-  def gather(path, x):
-    name = getattr(path[-1], "key", None)
-    if name in ("cached_key", "cached_value"):
-      return jnp.take(x, rows, axis=x.ndim - 4)
-    return x
-  return jax.tree_util.tree_map_with_path(gather, cache)
-
-
-def score(model: nn.Module, params: PyTree, batch: Mapping[str, Array]) -> Array:
-  """Summed log-likelihood of `decoder_target_tokens` per row, float32 [batch].
-
-  Uses T5X feature names; positions with target 0 (or `decoder_loss_weights` 0) don't
-  count. Packed batches sum over every segment of a row.
-  """
-  logits = model.apply(
-      {"params": _unbox(params)}, batch["encoder_input_tokens"], batch["decoder_input_tokens"],
-      batch["decoder_target_tokens"], encoder_segment_ids=batch.get("encoder_segment_ids"),
-      decoder_segment_ids=batch.get("decoder_segment_ids"),
-      encoder_positions=batch.get("encoder_positions"),
-      decoder_positions=batch.get("decoder_positions"), enable_dropout=False)
-  targets = batch["decoder_target_tokens"]
-  log_probs = jax.nn.log_softmax(logits, axis=-1)
-  token_ll = jnp.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
-  weights = batch.get("decoder_loss_weights")
-  weights = (targets > 0) if weights is None else weights
-  return jnp.sum(token_ll * weights.astype(jnp.float32), axis=-1)

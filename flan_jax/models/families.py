@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import seqio
 
 from flan_jax import errors
-from flan_jax.models import decoding, palm, palm_decoding, t5
+from flan_jax.models import palm, palm_decoding, t5, t5_decoding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +61,7 @@ T5 = ModelFamily(
     name="t5", config_cls=t5.T5Config, build=t5.Transformer,
     feature_converter=lambda pack: seqio.EncDecFeatureConverter(pack=pack),
     dummy_inputs=_encdec_dummy, train_flops=t5.train_flops_per_step,
-    greedy_decode=lambda model, params, tokens, max_len, eos_id: decoding.greedy_decode(
+    greedy_decode=lambda model, params, tokens, max_len, eos_id: t5_decoding.greedy_decode(
         model, params, tokens, max_decode_length=max_len, eos_id=eos_id))
 
 # Flan data has inputs and targets: the prefix-LM converter concatenates them into one

@@ -244,26 +244,54 @@ class MultiHeadAttention(nn.Module):
 
   def _attend(self, query: Array, key: Array, value: Array, mask: Optional[Array],
               bias: Optional[Array]) -> Array:
-    """Softmax attention in float32 over [batch, length, heads, head_dim] inputs."""
+    """The relative bias and the mask folded into one additive float32 bias, then the core."""
     total = None if bias is None else bias.astype(jnp.float32)
     if mask is not None:
       mask_bias = jnp.where(mask, 0.0, MASK_VALUE).astype(jnp.float32)
       total = mask_bias if total is None else total + mask_bias
-    use_dropout = not self.deterministic and self.dropout_rate > 0.0
-    if self.attention_impl == "dot_product_attention" and not use_dropout:
-      if total is not None:
-        total = jnp.broadcast_to(total, (query.shape[0],) + total.shape[1:]).astype(query.dtype)
-      return jax.nn.dot_product_attention(query, key, value, bias=total, scale=1.0)
-    logits = jnp.einsum("bqhd,bkhd->bhqk", query, key).astype(jnp.float32)
-    if total is not None:
-      logits = logits + total
-    weights = jax.nn.softmax(logits, axis=-1).astype(self.dtype)
-    if use_dropout:
-      # One dropout mask shared across query positions, as in T5X (broadcast_dropout).
-      keep = jax.random.bernoulli(self.make_rng("dropout"), 1.0 - self.dropout_rate,
-                                  weights.shape[:2] + (1,) + weights.shape[3:])
-      weights = jnp.where(keep, weights / (1.0 - self.dropout_rate), 0).astype(self.dtype)
-    return jnp.einsum("bhqk,bkhd->bqhd", weights, value)
+    return attend(query, key, value, bias=total, impl=self.attention_impl, dtype=self.dtype,
+                  dropout_rate=self.dropout_rate, dropout_rng=dropout_rng(self))
+
+
+def dropout_rng(module: nn.Module) -> Optional[Array]:
+  """The module's 'dropout' key when its attention-weight dropout is active, else None."""
+  if module.deterministic or module.dropout_rate <= 0.0:
+    return None
+  return module.make_rng("dropout")
+
+
+def attend(query: Array, key: Array, value: Array, *, bias: Optional[Array] = None,
+           mask: Optional[Array] = None, impl: str = "einsum", dtype: jnp.dtype = jnp.float32,
+           dropout_rate: float = 0.0, dropout_rng: Optional[Array] = None) -> Array:
+  """Softmax attention of T5 and PaLM: query [b, q, h, d] -> [b, q, h, d], no logit scaling.
+
+  key/value are [b, k, h, d], or [b, k, d] for one head shared by all query heads
+  (multi-query). `bias` (float32, broadcast to [b, h, q, k]) is added to the logits and
+  `mask` (bool, True = visible) replaces hidden logits by MASK_VALUE; softmax runs in
+  float32. With `dropout_rng`, attention weights are dropped at `dropout_rate`.
+  `impl='dot_product_attention'` calls `jax.nn.dot_product_attention`, except with dropout,
+  which that function does not implement (einsum is used then).
+  """
+  shared_kv = key.ndim == 3
+  if impl == "dot_product_attention" and dropout_rng is None:
+    if shared_kv:
+      key, value = key[:, :, None, :], value[:, :, None, :]
+    if bias is not None:
+      bias = jnp.broadcast_to(bias, (query.shape[0],) + bias.shape[1:]).astype(query.dtype)
+    return jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=1.0)
+  kv = "bkd" if shared_kv else "bkhd"
+  logits = jnp.einsum(f"bqhd,{kv}->bhqk", query, key).astype(jnp.float32)
+  if bias is not None:
+    logits = logits + bias
+  if mask is not None:
+    logits = jnp.where(mask, logits, MASK_VALUE)
+  weights = jax.nn.softmax(logits, axis=-1).astype(dtype)
+  if dropout_rng is not None:
+    # One dropout mask shared across query positions, as in T5X (broadcast_dropout).
+    keep = jax.random.bernoulli(dropout_rng, 1.0 - dropout_rate,
+                                weights.shape[:2] + (1,) + weights.shape[3:])
+    weights = jnp.where(keep, weights / (1.0 - dropout_rate), 0).astype(dtype)
+  return jnp.einsum(f"bhqk,{kv}->bqhd", weights, value)
 
 
 class MlpBlock(nn.Module):

@@ -117,8 +117,10 @@ class MultiQueryAttention(nn.Module):
     value = layers.constrain(value, ("batch", "length", "kv"))
     if self.decode:
       key, value = self._use_cache(key, value)
-    out = layers.constrain(self._attend(query, key, value, mask),
-                           ("batch", "length", "heads", "kv"))
+    out = layers.attend(query, key, value, mask=mask, impl=self.attention_impl,
+                        dtype=self.dtype, dropout_rate=self.dropout_rate,
+                        dropout_rng=layers.dropout_rng(self))
+    out = layers.constrain(out, ("batch", "length", "heads", "kv"))
     out = dense(x.shape[-1], ("joined_kv", "embed"), "out")(out.reshape(out.shape[:-2] + (joined,)))
     return layers.constrain(out, ("batch", "length", "embed"))
 
@@ -135,22 +137,6 @@ class MultiQueryAttention(nn.Module):
     cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, (0, index, 0))
     cache_index.value = index + key.shape[1]
     return cached_key.value, cached_value.value
-
-  def _attend(self, query: Array, key: Array, value: Array, mask: Array) -> Array:
-    """Softmax attention in float32: query [b, q, h, d], key/value [b, k, d]."""
-    use_dropout = not self.deterministic and self.dropout_rate > 0.0
-    if self.attention_impl == "dot_product_attention" and not use_dropout:
-      return jax.nn.dot_product_attention(query, key[:, :, None, :], value[:, :, None, :],
-                                          mask=mask, scale=1.0)
-    logits = jnp.einsum("bqhd,bkd->bhqk", query, key).astype(jnp.float32)
-    logits = jnp.where(mask, logits, layers.MASK_VALUE)
-    weights = jax.nn.softmax(logits, axis=-1).astype(self.dtype)
-    if use_dropout:
-      # One dropout mask shared across query positions, as in T5X (broadcast_dropout).
-      keep = jax.random.bernoulli(self.make_rng("dropout"), 1.0 - self.dropout_rate,
-                                  weights.shape[:2] + (1,) + weights.shape[3:])
-      weights = jnp.where(keep, weights / (1.0 - self.dropout_rate), 0).astype(self.dtype)
-    return jnp.einsum("bhqk,bkd->bqhd", weights, value)
 
 
 class DecoderLayer(nn.Module):

@@ -3,7 +3,8 @@
 The prompt is written into the cache in one call (its mask bidirectional over the prompt
 when the config is a prefix LM), then one token per iteration of a `lax.while_loop`, so a
 jitted caller compiles once per (batch, prompt length, max_decode_length). Params may be
-plain arrays or `nn.LogicallyPartitioned` boxes (sharded or not).
+plain arrays or `nn.LogicallyPartitioned` boxes (sharded or not). The loop is shared with
+T5 (`flan_jax.models.decoding`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from flan_jax.models import decoding
+
 Array = jax.Array
 PyTree = Any
 
@@ -21,9 +24,8 @@ PyTree = Any
 def init_cache(model: nn.Module, batch_size: int, cache_length: int) -> PyTree:
   """Zero 'cache' collection holding `cache_length` tokens per row."""
   tokens = jnp.ones((batch_size, cache_length), jnp.int32)
-  shapes = jax.eval_shape(lambda: model.init(
-      jax.random.PRNGKey(0), tokens, tokens, enable_dropout=False, decode=True))["cache"]
-  return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+  return decoding.zero_cache(lambda: model.init(
+      jax.random.PRNGKey(0), tokens, tokens, enable_dropout=False, decode=True))
 
 
 def extend(model: nn.Module, params: PyTree, cache: PyTree, tokens: Array, real: Array,
@@ -55,18 +57,9 @@ def greedy_decode_prefix(model: nn.Module, params: PyTree, prompt_tokens: Array,
   logits, cache = extend(model, params, cache, tokens, real, positions, real.astype(jnp.int32))
   logits = jnp.take_along_axis(logits, (prefix_len - 1)[:, None, None], axis=1)[:, 0]
 
-  def cond(state):
-    i, _, _, _, done = state
-    return (i < max_decode_length) & ~jnp.all(done)
+  def step(cache, token, i):
+    logits, cache = extend(model, params, cache, token[:, None], jnp.ones((batch, 1), bool),
+                           (prefix_len + i)[:, None])
+    return logits[:, 0], cache
 
-  def body(state):
-    i, cache, out, logits, done = state
-    token = jnp.where(done, 0, jnp.argmax(logits, axis=-1).astype(jnp.int32))
-    out = jax.lax.dynamic_update_slice(out, token[:, None], (0, i))
-    step_logits, cache = extend(model, params, cache, token[:, None],
-                                jnp.ones((batch, 1), bool), (prefix_len + i)[:, None])
-    return i + 1, cache, out, step_logits[:, 0], done | (token == eos_id)
-
-  state = (jnp.array(0, jnp.int32), cache, jnp.zeros((batch, max_decode_length), jnp.int32),
-           logits, jnp.zeros((batch,), bool))
-  return jax.lax.while_loop(cond, body, state)[2]
+  return decoding.decode_until_eos(step, logits, cache, max_decode_length, eos_id)

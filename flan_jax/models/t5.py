@@ -294,7 +294,7 @@ class Transformer(nn.Module):
     """Float32 logits [batch, target_len, vocab] given encoder outputs.
 
     With decode=True, pass one token per call after the cache has been created (see
-    `flan_jax.models.decoding.init_cache`); `max_decode_length` is then the cache length.
+    `flan_jax.models.t5_decoding.init_cache`); `max_decode_length` is then the cache length.
     Cross-attention keys/values are cached on the first step; later steps may pass
     `encoded=None` to skip re-projecting the encoder outputs.
     """

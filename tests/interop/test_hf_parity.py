@@ -14,7 +14,7 @@ safetensors_torch = pytest.importorskip("safetensors.torch")
 
 from flan_jax.interop import ConversionError  # noqa: E402
 from flan_jax.interop import hf  # noqa: E402
-from flan_jax.models import decoding  # noqa: E402
+from flan_jax.models import t5_decoding  # noqa: E402
 
 VOCAB = 64
 CONFIGS = {
@@ -132,7 +132,7 @@ def test_greedy_decoding_matches_generate(pair):
   _, torch_model, model, params = pair
   enc, _ = _inputs()
   steps = 24
-  ours = np.asarray(jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, steps, eos_id=1))(
+  ours = np.asarray(jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, steps, eos_id=1))(
       params, jnp.asarray(enc)))
   with torch.no_grad():
     ref = torch_model.generate(input_ids=torch.tensor(enc), attention_mask=torch.tensor(enc > 0),

@@ -10,7 +10,7 @@ import pytest
 from flax import traverse_util
 
 from flan_jax.interop import param_tree
-from flan_jax.models import decoding
+from flan_jax.models import t5_decoding
 from flan_jax.models import t5
 
 TINY = t5.T5Config(vocab_size=128, emb_dim=32, num_heads=2, head_dim=16, mlp_dim=64,
@@ -75,7 +75,7 @@ def test_remat_gradients_match(policy):
 def test_scanned_greedy_decoding_matches_unrolled():
   enc, _, params = _setup()
   scanned = t5.Transformer(TINY.replace(scan_layers=True))
-  run = lambda m, p: jax.jit(lambda p, e: decoding.greedy_decode(m, p, e, 12))(p, enc)
+  run = lambda m, p: jax.jit(lambda p, e: t5_decoding.greedy_decode(m, p, e, 12))(p, enc)
   np.testing.assert_array_equal(run(scanned, param_tree.stack_layers(params)),
                                 run(t5.Transformer(TINY), params))
 

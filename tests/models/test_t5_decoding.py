@@ -1,4 +1,4 @@
-"""Tests for cached decoding and scoring on a tiny random T5."""
+"""Tests for T5 cached decoding and scoring on a tiny random T5, and the shared logit filter."""
 
 import functools
 
@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from flan_jax.models import decoding
+from flan_jax.models import decoding, t5_decoding
 from flan_jax.models import t5
 
 TINY = t5.T5Config(vocab_size=128, emb_dim=32, num_heads=2, head_dim=16, mlp_dim=64,
@@ -50,7 +50,7 @@ def test_cached_greedy_equals_uncached_argmax():
   model, params = _model()
   enc = _inputs()
   steps = 24
-  fast = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, steps, eos_id=-1))(params, enc)
+  fast = jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, steps, eos_id=-1))(params, enc)
   np.testing.assert_array_equal(fast, uncached_greedy(model, params, enc, steps, eos_id=-1))
   assert fast.shape == (3, steps) and fast.dtype == jnp.int32
 
@@ -60,7 +60,7 @@ def test_greedy_stops_at_eos_and_pads_after():
   enc = _inputs()
   ref = uncached_greedy(model, params, enc, 20, eos_id=-1)
   eos = int(ref[0, 3])  # pretend the 4th token of row 0 is EOS.
-  out = np.asarray(jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 20, eos_id=eos))(
+  out = np.asarray(jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, 20, eos_id=eos))(
       params, enc))
   for row, expected in zip(out, ref):
     stop = np.argmax(expected == eos) if np.any(expected == eos) else len(expected)
@@ -76,7 +76,7 @@ def test_greedy_compiles_once():
   @jax.jit
   def run(p, e):
     traces.append(1)
-    return decoding.greedy_decode(model, p, e, 12)
+    return t5_decoding.greedy_decode(model, p, e, 12)
 
   run(params, _inputs())
   run(params, _inputs() + 1)
@@ -89,7 +89,7 @@ def test_score_sums_target_log_likelihood():
   targets = jnp.asarray([[5, 6, 7, 1], [9, 1, 0, 0]], jnp.int32)
   batch = {"encoder_input_tokens": enc, "decoder_target_tokens": targets,
            "decoder_input_tokens": jnp.pad(targets, ((0, 0), (1, 0)))[:, :-1]}
-  scores = jax.jit(functools.partial(decoding.score, model))(params, batch)
+  scores = jax.jit(functools.partial(t5_decoding.score, model))(params, batch)
   logits = jax.jit(lambda p: model.apply({"params": nn.meta.unbox(p)}, enc,
                                          batch["decoder_input_tokens"], targets,
                                          enable_dropout=False))(params)
@@ -102,9 +102,9 @@ def test_score_sums_target_log_likelihood():
 def test_sampling_at_zero_temperature_equals_greedy():
   model, params = _model()
   enc = _inputs()
-  greedy = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 20))(params, enc)
+  greedy = jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, 20))(params, enc)
   rng = jax.random.PRNGKey(3)
-  sample = jax.jit(lambda p, e, r, t, k: decoding.sample_decode(model, p, e, 20, r,
+  sample = jax.jit(lambda p, e, r, t, k: t5_decoding.sample_decode(model, p, e, 20, r,
                                                                 temperature=t, top_k=k),
                    static_argnums=(3, 4))
   np.testing.assert_array_equal(sample(params, enc, rng, 1e-6, 0), greedy)
@@ -128,8 +128,8 @@ def test_beam_size_one_equals_greedy():
   enc = _inputs()
   ref = uncached_greedy(model, params, enc, 16, eos_id=-1)
   eos = int(ref[0, 3])  # row 0 finishes early, the others may not.
-  greedy = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 16, eos_id=eos))(params, enc)
-  beams, scores = jax.jit(lambda p, e: decoding.beam_search(
+  greedy = jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, 16, eos_id=eos))(params, enc)
+  beams, scores = jax.jit(lambda p, e: t5_decoding.beam_search(
       model, p, e, 16, beam_size=1, alpha=0.0, eos_id=eos))(params, enc)
   assert beams.shape == (3, 1, 16) and scores.shape == (3, 1)
   np.testing.assert_array_equal(beams[:, 0], greedy)
@@ -140,7 +140,7 @@ def test_beam_scores_are_sorted_length_normalized_log_likelihoods():
   enc = _inputs(2, 7)
   eos = int(uncached_greedy(model, params, enc, 4, eos_id=-1)[0, 2])
   alpha = 0.6
-  beams, scores = jax.jit(lambda p, e: decoding.beam_search(
+  beams, scores = jax.jit(lambda p, e: t5_decoding.beam_search(
       model, p, e, 12, beam_size=3, alpha=alpha, eos_id=eos))(params, enc)
   assert np.all(np.diff(np.asarray(scores), axis=1) <= 1e-6)
   seqs = np.asarray(beams[0])
@@ -149,7 +149,7 @@ def test_beam_scores_are_sorted_length_normalized_log_likelihoods():
   batch = {"encoder_input_tokens": jnp.repeat(enc[:1], 3, axis=0),
            "decoder_target_tokens": targets,
            "decoder_input_tokens": jnp.pad(targets, ((0, 0), (1, 0)))[:, :-1]}
-  loglik = np.asarray(jax.jit(functools.partial(decoding.score, model))(params, batch))
+  loglik = np.asarray(jax.jit(functools.partial(t5_decoding.score, model))(params, batch))
   lengths = np.count_nonzero(seqs, axis=1)
   finished = np.any(seqs == eos, axis=1)
   penalty = np.where(finished, ((5.0 + lengths) / 6.0) ** alpha, ((5.0 + 12) / 6.0) ** alpha)
@@ -163,12 +163,12 @@ def test_decoding_under_a_mesh_with_sharded_params():
            ("joined_kv", "model"), ("embed", None), ("kv", None), ("length", None),
            ("relpos_buckets", None))
   enc = jnp.concatenate([_inputs(), _inputs()[:1]], axis=0)  # batch 4 splits over 'data'.
-  ref = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 10))(params, enc)
+  ref = jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, 10))(params, enc)
   specs = nn.logical_to_mesh(nn.get_partition_spec(params), rules)
   shardings = jax.tree.map(lambda s: jax.sharding.NamedSharding(mesh, s), specs,
                            is_leaf=lambda x: isinstance(x, jax.sharding.PartitionSpec))
   sharded = jax.device_put(nn.meta.unbox(params), shardings)
   assert tuple(sharded["decoder"]["logits_dense"]["kernel"].sharding.spec) == (None, "model")
   with jax.set_mesh(mesh), nn.logical_axis_rules(rules):
-    out = jax.jit(lambda p, e: decoding.greedy_decode(model, p, e, 10))(sharded, enc)
+    out = jax.jit(lambda p, e: t5_decoding.greedy_decode(model, p, e, 10))(sharded, enc)
   np.testing.assert_array_equal(out, ref)
