@@ -3,6 +3,7 @@
   python scripts/bench_data.py                                   # toy_flan, its own vocabulary
   python scripts/bench_data.py --vocab ../shared/vocab/t5_spiece.model --batches 20
   python scripts/bench_data.py --train_json bench_train.json     # headroom over the trainer
+  python scripts/bench_data.py --lengths 256/64 --batch 32 --batches 2 --profile 25
 
 Runs what the trainer runs (`flan_jax.training.input_pipeline.train_dataset`: SeqIO render +
 tokenize + pack + batch) at 2048/512 and 512/128. With --vocab, every task of the mixture
@@ -31,6 +32,9 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--batches", type=int, default=10, help="timed batches per length.")
   parser.add_argument("--train_json", default=None,
                       help="bench_train's JSON line (file) for the trainer's consumption.")
+  parser.add_argument("--profile", type=int, default=0, metavar="N",
+                      help="profile building the first length's pipeline and its first batch "
+                      "(cProfile); print the N costliest calls and where the time goes.")
   return parser.parse_args(argv)
 
 
@@ -50,21 +54,25 @@ def main(argv=None) -> dict:
         f"load {os.getloadavg()[0]:.2f}", flush=True)
   result = {"mixture": args.mixture, "vocab": args.vocab or "project's own",
             "import_s": imported, "registration_s": registered}
-  for pair in args.lengths.split(","):
+  for number, pair in enumerate(args.lengths.split(",")):
     n_in, n_out = (int(x) for x in pair.split("/"))
+    profiler = _Profile(args.profile if number == 0 else 0)
     start = time.perf_counter()
-    ds = input_pipeline.train_dataset(args.mixture, {"inputs": n_in, "targets": n_out},
-                                      args.batch, seed=0,
-                                      feature_converter=seqio.EncDecFeatureConverter(pack=True))
-    batches = ds.as_numpy_iterator()
-    first = next(batches)
+    with profiler:
+      ds = input_pipeline.train_dataset(args.mixture, {"inputs": n_in, "targets": n_out},
+                                        args.batch, seed=0,
+                                        feature_converter=seqio.EncDecFeatureConverter(pack=True))
+      built_s = time.perf_counter() - start
+      batches = ds.as_numpy_iterator()
+      first = next(batches)
     first_s = time.perf_counter() - start
+    profiler.report()
     stats = _packing([first])
     start = time.perf_counter()
     timed = [next(batches) for _ in range(args.batches)]
     seconds = time.perf_counter() - start
     more = _packing(timed)
-    row = {"first_batch_s": first_s, "examples_per_s": more["examples"] / seconds,
+    row = {"first_batch_s": first_s, "pipeline_build_s": built_s, "examples_per_s": more["examples"] / seconds,
            "examples_per_row": more["examples"] / (args.batch * args.batches),
            "inputs_nonpad": more["inputs_nonpad"], "targets_nonpad": more["targets_nonpad"],
            "first_batch_examples": stats["examples"]}
@@ -76,6 +84,48 @@ def main(argv=None) -> dict:
   result["loadavg"] = os.getloadavg()[0]
   print(json.dumps(result), flush=True)
   return result
+
+
+class _Profile:
+  """cProfile around a block when n > 0: the n costliest calls (cumulative), then the time
+  in the places that dominate a many-task SeqIO pipeline (they overlap: pools and rendering
+  are built inside traced map functions)."""
+
+  # (label, file suffix, function name) of the calls summed in the "where" lines.
+  _WHERE = (
+      ("tracing tf.data map functions (all tasks)",
+       "tensorflow/python/data/ops/structured_function.py", "__init__"),
+      ("few-shot exemplar pools (scan of the train split)", "flan_jax/data/few_shot.py",
+       "load_pool"),
+      ("rendering graphs (traced once per task)", "flan_jax/data/rendering.py", "render_rows"),
+  )
+
+  def __init__(self, n: int):
+    import cProfile
+    self.n = n
+    self._profile = cProfile.Profile() if n > 0 else None
+
+  def __enter__(self):
+    if self._profile:
+      self._profile.enable()
+    return self
+
+  def __exit__(self, *exc):
+    if self._profile:
+      self._profile.disable()
+
+  def report(self) -> None:
+    if not self._profile:
+      return
+    import pstats
+    stats = pstats.Stats(self._profile)
+    stats.sort_stats("cumulative").print_stats(self.n)
+    for label, suffix, name in self._WHERE:
+      calls, seconds = 0, 0.0
+      for (path, _, func), (_, ncalls, _, cumtime, _) in stats.stats.items():
+        if func == name and path.endswith(suffix):
+          calls, seconds = calls + ncalls, seconds + cumtime
+      print(f"  where: {label}: {seconds:.1f}s in {calls} calls", flush=True)
 
 
 def _use_vocabulary(task, path: str) -> None:
