@@ -154,12 +154,3 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) ->
 
 def mixtures() -> dict[str, list[tuple[str, float]]]:
   return {"cot_eval": [(task_name(name), 1.0) for name in DATASETS]}
-
-
-def register() -> list[str]:
-  """Registers every CoT eval task and the `cot_eval` mixture (the pre-lazy-catalog hook)."""
-  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
-  names = [n for spec in datasets() for n in register_dataset(spec)]
-  for mixture, rates in mixtures().items():
-    names.append(suite_tasks.register_mixture(mixture, [t for t, _ in rates]))
-  return names

@@ -182,12 +182,3 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) ->
 def mixtures() -> dict[str, list[tuple[str, float]]]:
   """mmlu_direct and mmlu_cot: the 57 subjects at equal rate (scored as the subject average)."""
   return {f"mmlu_{fmt}": [(task_name(s, fmt), 1.0) for s in SUBJECTS] for fmt in FORMATS}
-
-
-def register() -> list[str]:
-  """Registers every MMLU task and both mixtures (the pre-lazy-catalog hook)."""
-  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
-  names = [n for spec in datasets() for n in register_dataset(spec)]
-  for mixture, rates in mixtures().items():
-    names.append(suite_tasks.register_mixture(mixture, [t for t, _ in rates]))
-  return names

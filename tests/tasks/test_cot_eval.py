@@ -5,6 +5,7 @@ import json
 import pytest
 
 from flan_jax import errors
+from flan_jax.data import catalog
 from flan_jax_tasks import cot_eval
 
 CUE = "\nA: Let's think step by step."
@@ -52,7 +53,7 @@ def test_each_layout_read(cot_dir):
 
 def test_postprocessing_scores_as_the_datasets_are_scored():
   import seqio
-  cot_eval.register()
+  catalog.register_names(["cot_eval"])
   gsm = seqio.TaskRegistry.get("cot_eval.gsm8k:cot")
   assert gsm.postprocess_fn("3 + 1197 = 1200. So the answer is 1,200.") == "1200"
   assert seqio.TaskRegistry.get("cot_eval.strategyqa:cot").postprocess_fn(

@@ -3,6 +3,7 @@
 import pytest
 
 from flan_jax import errors
+from flan_jax.data import catalog
 from flan_jax_tasks import mmlu
 from tests.evaluation import suite_files
 
@@ -77,7 +78,7 @@ def test_missing_folder_names_the_setting(monkeypatch, tmp_path):
 
 def test_generation_answer_is_the_letter():
   import seqio
-  mmlu.register()
+  catalog.register_names(["mmlu_direct", "mmlu_cot"])
   task = seqio.TaskRegistry.get("mmlu_anatomy_direct")
   assert [task.postprocess_fn(p) for p in ("B", "(C) bone", "D. 6", "none")] == [
       "B", "C", "D", ""]
