@@ -43,6 +43,20 @@ def _train(model_dir, optimizer=ADAFACTOR, **overrides):
                        partitioning=PARTITION)
 
 
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+  """One 6-step run (checkpoints 3 and 6), trained once for the tests that only read it."""
+  model_dir = tmp_path_factory.mktemp("trained") / "run"
+  _train(model_dir)
+  return model_dir
+
+
+@pytest.fixture
+def trained_run(trained_once, tmp_path):
+  """A private copy of the 6-step run: each test damages or retrains its own."""
+  return shutil.copytree(trained_once, tmp_path / "run")
+
+
 def _files(folder):
   return sorted((str(p.relative_to(folder)), p.stat().st_size)
                 for p in folder.rglob("*") if p.is_file())
@@ -69,9 +83,8 @@ def _empty_folder(step_dir):
 
 @pytest.mark.parametrize("damage", [_remove_metadata, _truncate_array_files,
                                     _empty_folder])
-def test_damaged_latest_checkpoint_falls_back_and_is_kept(tmp_path, damage, caplog):
-  model_dir = tmp_path / "run"
-  _train(model_dir)
+def test_damaged_latest_checkpoint_falls_back_and_is_kept(trained_run, damage, caplog):
+  model_dir = trained_run
   damaged = model_dir / "checkpoints" / "6"
   damage(damaged)
   kept = _files(damaged)
@@ -96,13 +109,14 @@ def test_damaged_latest_checkpoint_falls_back_and_is_kept(tmp_path, damage, capl
   assert ocp.CheckpointManager(str(model_dir / "checkpoints")).latest_step() == 6
 
 
-def test_no_restorable_checkpoint_names_every_step(tmp_path):
-  model_dir = tmp_path / "run"
-  _train(model_dir, train_steps=3)
+def test_no_restorable_checkpoint_names_every_step(trained_run):
+  model_dir = trained_run
   _remove_metadata(model_dir / "checkpoints" / "3")
-  with pytest.raises(checkpoints.CheckpointCorruptError,
-                     match=r"(?s)step 3: .*Nothing was deleted"):
+  _empty_folder(model_dir / "checkpoints" / "6")
+  with pytest.raises(checkpoints.CheckpointCorruptError) as raised:
     infer.load_model_dir(str(model_dir), PARTITION)
+  message = str(raised.value)
+  assert "step 6: " in message and "step 3: " in message and "Nothing was deleted" in message
   assert (model_dir / "checkpoints" / "3" / "state").is_dir()
 
 
@@ -136,10 +150,9 @@ def test_saved_checkpoint_is_logged_once_the_save_has_committed(tmp_path, caplog
   assert seen == [(3, True), (6, True)]
 
 
-def test_train_steps_below_the_checkpoint_is_refused_and_nothing_rewritten(tmp_path,
+def test_train_steps_below_the_checkpoint_is_refused_and_nothing_rewritten(trained_run,
                                                                           monkeypatch):
-  model_dir = tmp_path / "run"
-  _train(model_dir)
+  model_dir = trained_run
   record = (model_dir / "run.json").read_text()
   monkeypatch.setattr(run_setup.state, "init_state", _never_compile)
   with pytest.raises(errors.ConfigError, match=r"TRAIN_STEPS=4 is below .* \(6, .*above 6"):
@@ -147,9 +160,8 @@ def test_train_steps_below_the_checkpoint_is_refused_and_nothing_rewritten(tmp_p
   assert (model_dir / "run.json").read_text() == record
 
 
-def test_switching_the_optimizer_on_a_model_dir_is_refused(tmp_path, monkeypatch):
-  model_dir = tmp_path / "run"
-  _train(model_dir, train_steps=3)
+def test_switching_the_optimizer_on_a_model_dir_is_refused(trained_run, monkeypatch):
+  model_dir = trained_run
   record = (model_dir / "run.json").read_text()
   assert json.loads(record)["optimizer_config"]["name"] == "adafactor"
   monkeypatch.setattr(run_setup.state, "init_state", _never_compile)
@@ -157,7 +169,7 @@ def test_switching_the_optimizer_on_a_model_dir_is_refused(tmp_path, monkeypatch
                      match=r"optimizer state .*OptimizerConfig.name='adafactor'"):
     _train(model_dir, OptimizerConfig(name="adamw", learning_rate=1e-3))
   assert (model_dir / "run.json").read_text() == record
-  assert sorted(p.name for p in (model_dir / "checkpoints").iterdir()) == ["3"]
+  assert sorted(p.name for p in (model_dir / "checkpoints").iterdir()) == ["3", "6"]
 
 
 def _never_compile(*args, **kwargs):
