@@ -11,6 +11,7 @@ import time
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+import pytest
 
 from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import trainer
@@ -19,7 +20,7 @@ from flan_jax.training.optimizers import OptimizerConfig
 from tests.training.tiny import tiny_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STEPS = 40
+STEPS = 24
 
 
 def run_training(model_dir: str, train_steps: int = STEPS) -> dict:
@@ -65,7 +66,15 @@ def _assert_same_params(a_dir, b_dir):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_sigkill_then_restart_matches_uninterrupted_run(tmp_path):
+@pytest.fixture(scope="module")
+def straight_dir(tmp_path_factory):
+  """The uninterrupted run both tests compare against, trained once."""
+  folder = str(tmp_path_factory.mktemp("straight"))
+  run_training(folder)
+  return folder
+
+
+def test_sigkill_then_restart_matches_uninterrupted_run(tmp_path, straight_dir):
   killed_dir = tmp_path / "killed"
   worker = _start_worker(killed_dir, tmp_path / "killed.json")
   _wait_for_checkpoint(str(killed_dir), worker)
@@ -74,11 +83,10 @@ def test_sigkill_then_restart_matches_uninterrupted_run(tmp_path):
   assert not (tmp_path / "killed.json").exists()  # It really died mid-run.
   restarted = run_training(str(killed_dir))
   assert 0 < restarted["start_step"] < STEPS
-  run_training(str(tmp_path / "straight"))
-  _assert_same_params(str(killed_dir), str(tmp_path / "straight"))
+  _assert_same_params(str(killed_dir), straight_dir)
 
 
-def test_sigterm_saves_and_exits_cleanly_then_resumes(tmp_path):
+def test_sigterm_saves_and_exits_cleanly_then_resumes(tmp_path, straight_dir):
   run_dir = tmp_path / "preempted"
   worker = _start_worker(run_dir, tmp_path / "preempted.json")
   _wait_for_checkpoint(str(run_dir), worker)
@@ -92,5 +100,4 @@ def test_sigterm_saves_and_exits_cleanly_then_resumes(tmp_path):
   assert manager.latest_step() == stopped["final_step"]  # Saved at the stop step.
   resumed = run_training(str(run_dir))
   assert resumed["start_step"] == stopped["final_step"]
-  run_training(str(tmp_path / "straight"))
-  _assert_same_params(str(run_dir), str(tmp_path / "straight"))
+  _assert_same_params(str(run_dir), straight_dir)
