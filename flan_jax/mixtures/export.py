@@ -2,12 +2,15 @@
 
 Neither memory nor open files grow with the number of rows or tasks. A mixture first draws
 every row's task (seeded PCG64, probability proportional to its rate; pure numpy), then
-builds the pipelines of the drawn tasks one at a time, each rendering exactly that task's
-rows, and spills every row, keyed by its output position, into the bucket of positions it
-belongs to (gzip files of `_BUCKET_ROWS` positions next to the output; writes are buffered
-in memory up to `_SPILL_BUFFER_BYTES` and appended one file at a time, so at most one spill
-file is open). Finally each bucket is read back, put in position order and written. (A toy
-task pipeline holds ~18 MiB of tf.data graphs and kernels: they are freed after each task.)
+builds the pipelines of the drawn tasks one at a time, in the order of each task's first
+drawn row, each rendering exactly that task's rows, and spills every row, keyed by its
+output position, into the bucket of positions it belongs to (gzip files next to the output;
+writes are buffered in memory up to `_SPILL_BUFFER_BYTES` and appended one file at a time,
+so at most one spill file is open). A bucket is read back, put in position order and
+written as soon as every task drawn in it is done; buckets grow from `_FIRST_BUCKET_ROWS`
+to `_BUCKET_ROWS` positions, so the file starts after the few tasks of its first 32 rows
+rather than after every task of the mixture. (A toy task pipeline holds ~18 MiB of tf.data
+graphs and kernels: they are freed after each task.)
 Same name, split, seed, shard and count give identical bytes (gzip too: no timestamp).
 
 Epochs: every task repeats indefinitely (each epoch reshuffled with the seed), so asking
@@ -48,7 +51,8 @@ from flan_jax.mixtures import spill as spill_lib
 ROW_KEYS = ("inputs", "targets", "task", "template", "format")
 _BATCH = 256
 _DRAW_CHUNK = 8192  # Rows drawn per step.
-_BUCKET_ROWS = 65_536  # Output positions per spill bucket (one bucket is in memory at a time).
+_BUCKET_ROWS = 65_536  # Most output positions per spill bucket (one is in memory at a time).
+_FIRST_BUCKET_ROWS = 32  # The first bucket; each next one is twice as large.
 _SPILL_BUFFER_BYTES = 32 << 20  # Spilled rows buffered in memory before appending to files.
 _MIN_SHUFFLE_BUFFER = 64
 _COLLECT_GROWTH_BYTES = 128 << 20
@@ -259,18 +263,28 @@ def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
 def _mixture_chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
                     bar: Any) -> Iterator[tuple[bytes, int]]:
   """Draws every row's task, renders the drawn tasks one pipeline at a time into a
-  position-keyed spill, then yields the rows in drawn order."""
+  position-keyed spill, and yields the rows in drawn order as soon as they are complete.
+
+  Tasks are rendered in the order of their first drawn row, so once the tasks of the first
+  k rows are done those rows are written (the first, small buckets after a handful of
+  tasks), while the remaining tasks are still being built.
+  """
   ids = drawn_tasks(plan.rates, plan.count, _sample_seed(cfg))
   # Positions grouped by task, ascending within one (int32: 4 bytes a row).
   order = np.argsort(ids, kind="stable").astype(np.int32)
   ends = np.cumsum(np.bincount(ids, minlength=len(plan.tasks)))
-  out = spill_lib.PositionSpill(spill_dir, plan.count, _BUCKET_ROWS, _SPILL_BUFFER_BYTES)
+  starts = ends - np.bincount(ids, minlength=len(plan.tasks))
+  drawn = [i for i in range(len(plan.tasks)) if ends[i] > starts[i]]
+  drawn.sort(key=lambda i: order[starts[i]])  # By first drawn position.
+  out = spill_lib.PositionSpill(spill_dir, plan.count, _BUCKET_ROWS, _SPILL_BUFFER_BYTES,
+                                first_bucket_rows=_FIRST_BUCKET_ROWS)
   collector = _GraphCollector()
-  for i, task in enumerate(plan.tasks):
-    positions = order[(ends[i - 1] if i else 0):ends[i]]
-    if len(positions):
-      _spill_task_rows(task, cfg, positions, out, bar)
-      collector.maybe_collect()
+  for k, i in enumerate(drawn):
+    _spill_task_rows(plan.tasks[i], cfg, order[starts[i]:ends[i]], out, bar)
+    collector.maybe_collect()
+    # Every row before the next task's first draw now has its line.
+    complete_below = int(order[starts[drawn[k + 1]]]) if k + 1 < len(drawn) else plan.count
+    yield from out.ready_chunks(complete_below)
   yield from out.ordered_chunks()
 
 

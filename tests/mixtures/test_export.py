@@ -14,7 +14,7 @@ import seqio
 
 from flan_jax import errors
 from flan_jax.data import truncation
-from flan_jax.mixtures import builder, export, recipe
+from flan_jax.mixtures import builder, export, recipe, spill as spill_lib
 from tests.mixtures import hand_catalog, plain_tasks
 
 TASK = "toy.category:zs_noopt"
@@ -178,3 +178,47 @@ def test_open_files_stay_bounded_over_100_tasks(tmp_path, monkeypatch):
     sampler.join()
   assert len(rows) == 400 and len({r["task"] for r in rows}) > 90
   assert most[0] - before <= 8, (before, most[0])
+
+
+def test_spill_buckets_double_and_are_yielded_once_complete(tmp_path):
+  """Buckets of 2, 4, 4 rows for 10 positions with first 2 and largest 4: [0,2) [2,6) [6,10);
+  a bucket comes out only once the caller says every position below its end was added."""
+  spill = spill_lib.PositionSpill(str(tmp_path), 10, bucket_rows=4, buffer_bytes=10,
+                                  first_bucket_rows=2)
+  assert spill.num_buckets == 3
+  spill.add([7, 0, 3], [b"r7\n", b"r0\n", b"r3\n"])
+  assert list(spill.ready_chunks(1)) == []  # Position 1 is not there yet.
+  spill.add([1], [b"r1\n"])
+  assert list(spill.ready_chunks(2)) == [(b"r0\nr1\n", 2)]
+  spill.add([2, 4, 5, 9, 8, 6], [b"r2\n", b"r4\n", b"r5\n", b"r9\n", b"r8\n", b"r6\n"])
+  assert list(spill.ready_chunks(6)) == [(b"r2\nr3\nr4\nr5\n", 4)]
+  assert list(spill.ordered_chunks()) == [(b"r6\nr7\nr8\nr9\n", 4)]
+  assert os.listdir(tmp_path) == []
+
+
+def test_mixture_export_writes_its_first_rows_before_rendering_every_task(tmp_path, monkeypatch):
+  """100 tasks, 400 rows: the first chunk comes out after the tasks drawn in its first rows
+  were rendered, long before all 100 (the rows are checked byte for byte against other spill
+  layouts by test_mixture_same_seed_same_bytes_whatever_the_spill_layout)."""
+  names = plain_tasks.register_text_tasks([f"fd.t{i:03d}:zs_noopt" for i in range(100)], 8)
+  if "test_fd_mix" not in seqio.MixtureRegistry.names():
+    seqio.MixtureRegistry.add("test_fd_mix", [(n, 1.0) for n in names])
+  rendered, rendered_at_first_chunk = [], []
+  real_spill = export._spill_task_rows
+
+  def counting_spill(task, *args):
+    rendered.append(task.name)
+    return real_spill(task, *args)
+
+  monkeypatch.setattr(export, "_spill_task_rows", counting_spill)
+  cfg = export.ExportConfig("test_fd_mix", str(tmp_path / "x.jsonl"), num_examples=400, seed=0)
+  plan = export._plan(seqio.get_mixture_or_task("test_fd_mix"), cfg)
+  lines = []
+  for chunk, _ in export._mixture_chunks(plan, cfg, str(tmp_path), export._NoBar()):
+    rendered_at_first_chunk = rendered_at_first_chunk or list(rendered)
+    lines.extend(chunk.splitlines())
+  first_rows = [json.loads(x)["task"] for x in lines[:export._FIRST_BUCKET_ROWS]]
+  assert set(rendered_at_first_chunk) == set(first_rows)  # Those tasks and no others.
+  assert len(rendered_at_first_chunk) <= 32 < len(set(rendered)) == len(rendered)
+  rows = [json.loads(x) for x in lines]
+  assert len(rows) == 400 and all(r["inputs"].startswith(r["task"] + " #") for r in rows)
