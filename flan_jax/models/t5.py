@@ -96,7 +96,7 @@ class EncoderLayer(nn.Module):
   scanned: bool = False  # Return (x, None) as `nn.scan` requires.
 
   @nn.compact
-  def __call__(self, x: Array, mask: Array, bias: Array) -> Any:
+  def __call__(self, x: Array, mask: Optional[Array], bias: Array) -> Any:
     cfg, dtype = self.config, self.config.activation_dtype
     dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
     y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_attention_layer_norm")(x)
@@ -199,9 +199,10 @@ class Encoder(nn.Module):
         cfg.num_heads, cfg.relative_attention_num_buckets, cfg.relative_attention_max_distance,
         bidirectional=True, name="relpos_bias")(pos, pos)
     mask = layers.attention_mask(tokens > 0, tokens > 0, segment_ids, segment_ids)
+    bias = layers.additive_bias(bias, mask)  # Once for all layers (see additive_bias).
     x = dropout(self.shared_embedding(tokens), deterministic=deterministic)
     x = layers.constrain(x, ("batch", "length", "embed"))
-    x = _run_layers(self, EncoderLayer, cfg.num_encoder_layers, x, (mask, bias),
+    x = _run_layers(self, EncoderLayer, cfg.num_encoder_layers, x, (None, bias),
                     deterministic=deterministic)
     x = layers.RMSNorm(cfg.layer_norm_epsilon, cfg.activation_dtype, name="encoder_norm")(x)
     return dropout(x, deterministic=deterministic)
@@ -227,8 +228,10 @@ class Decoder(nn.Module):
       # Real tokens are those with a real target: input position 0 is pad id 0 (BOS).
       real = (target_tokens if target_tokens is not None else jnp.ones_like(tokens)) > 0
       pos = _positions(tokens, positions)
-      self_bias = relpos(pos, pos)
-      self_mask = layers.attention_mask(real, real, segment_ids, segment_ids, causal=True)
+      self_bias = layers.additive_bias(  # Once for all layers (see additive_bias).
+          relpos(pos, pos), layers.attention_mask(real, real, segment_ids, segment_ids,
+                                                  causal=True))
+      self_mask = None
       cross_mask = layers.attention_mask(real, encoder_tokens > 0, segment_ids,
                                          encoder_segment_ids)
     else:
