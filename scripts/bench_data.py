@@ -4,6 +4,7 @@
   python scripts/bench_data.py --vocab ../shared/vocab/t5_spiece.model --batches 20
   python scripts/bench_data.py --train_json bench_train.json     # headroom over the trainer
   python scripts/bench_data.py --lengths 256/64 --batch 32 --batches 2 --profile 25
+  python scripts/bench_data.py --tf_data_defaults     # baseline: tf.data's default options
 
 Runs what the trainer runs (`flan_jax.training.input_pipeline.train_dataset`: SeqIO render +
 tokenize + pack + batch) at 2048/512 and 512/128. With --vocab, every task of the mixture
@@ -32,6 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--batches", type=int, default=10, help="timed batches per length.")
   parser.add_argument("--train_json", default=None,
                       help="bench_train's JSON line (file) for the trainer's consumption.")
+  parser.add_argument("--tf_data_defaults", action="store_true",
+                      help="baseline: the stream with tf.data's default graph rewrites and "
+                           "autotuning, which the trainer turns off.")
   parser.add_argument("--profile", type=int, default=0, metavar="N",
                       help="profile building the first length's pipeline and its first batch "
                       "(cProfile); print the N costliest calls and where the time goes.")
@@ -53,6 +57,7 @@ def main(argv=None) -> dict:
   print(f"{args.mixture}: imports {imported:.1f}s, registration {registered:.1f}s, "
         f"load {os.getloadavg()[0]:.2f}", flush=True)
   result = {"mixture": args.mixture, "vocab": args.vocab or "project's own",
+            "tf_data_defaults": args.tf_data_defaults,
             "import_s": imported, "registration_s": registered}
   for number, pair in enumerate(args.lengths.split(",")):
     n_in, n_out = (int(x) for x in pair.split("/"))
@@ -62,6 +67,8 @@ def main(argv=None) -> dict:
       ds = input_pipeline.train_dataset(args.mixture, {"inputs": n_in, "targets": n_out},
                                         args.batch, seed=0,
                                         feature_converter=seqio.EncDecFeatureConverter(pack=True))
+      if args.tf_data_defaults:
+        ds = ds.with_options(_default_tf_data_options())
       built_s = time.perf_counter() - start
       batches = ds.as_numpy_iterator()
       first = next(batches)
@@ -84,6 +91,14 @@ def main(argv=None) -> dict:
   result["loadavg"] = os.getloadavg()[0]
   print(json.dumps(result), flush=True)
   return result
+
+
+def _default_tf_data_options():
+  import tensorflow as tf
+  options = tf.data.Options()
+  options.experimental_optimization.apply_default_optimizations = True
+  options.autotune.enabled = True
+  return options
 
 
 class _Profile:
