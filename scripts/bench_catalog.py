@@ -5,7 +5,8 @@ datasets in 4, 1,551 niv2-like local-folder datasets in 3, 9 CoT datasets in 4, 
 4: 1,826 datasets, ~6,300 tasks) to a temporary folder, then measures, each in a fresh
 process: `flan-jax tasks list`, `tasks list --count --json` (wall time, Python start
 included) and registering every dataset (after imports) of the built-in catalog (the real
-collections) alone and together with the synthetic ones (twice the collection's size). Run: python scripts/bench_catalog.py
+collections) alone and together with the synthetic ones (twice the collection's size).
+Run: python scripts/bench_catalog.py
 """
 
 from __future__ import annotations

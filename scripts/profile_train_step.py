@@ -17,6 +17,7 @@ Event times are summed over threads: with 2 cores the sum can exceed the step's 
 
 from __future__ import annotations
 
+import argparse
 import collections
 import glob
 import gzip
@@ -98,15 +99,12 @@ def trace_events(trace_dir: str) -> list[dict]:
 
 
 def main(argv=None) -> None:
-  extra = argv if argv is not None else sys.argv[1:]
-  top, hlo_out = 20, None
-  if "--top" in extra:
-    i = extra.index("--top")
-    top, extra = int(extra[i + 1]), extra[:i] + extra[i + 2:]
-  if "--hlo_out" in extra:
-    i = extra.index("--hlo_out")
-    hlo_out, extra = extra[i + 1], extra[:i] + extra[i + 2:]
-  args = bench_train.parse_args(extra + ["--no_hf"])
+  own = argparse.ArgumentParser(add_help=False)
+  own.add_argument("--top", type=int, default=20, help="slowest instructions to list.")
+  own.add_argument("--hlo_out", default=None, help="also write the compiled HLO text here.")
+  mine, rest = own.parse_known_args(argv)
+  top, hlo_out = mine.top, mine.hlo_out
+  args = bench_train.parse_args(rest + ["--no_hf"])  # The step's shape, as bench_train.
   import flax.linen as nn  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top

@@ -65,11 +65,12 @@ def _mixture_options() -> tf.data.Options:
   """No tf.data graph rewrites and no autotuning for the training stream.
 
   A mixture's pipeline holds every task's pipeline (toy_flan: 51 tasks, ~550 map
-  functions). tf.data's default rewrites of that graph took 7.8 s when the iterator was
-  created, and the first batch, which fills every task's shuffle buffer, took 58 s with
-  autotuning (parallelism starts low and grows) against 22.5 s without (measured on 2
-  idle cores, toy_flan at 512/128 with the T5 vocabulary; see docs/BENCHMARKS.md). Without
-  autotuning, AUTOTUNE map parallelism is the number of cores. Output and order are the same.
+  functions): tf.data's default rewrites of that graph cost seconds when the iterator is
+  created, and autotuning starts each map's parallelism low while the first batch fills
+  every task's shuffle buffer. Without them toy_flan's first batch came 59 s sooner and the
+  stream ran 1.7x faster (`scripts/bench_data.py` against `--tf_data_defaults`; figures in
+  docs/BENCHMARKS.md). Without autotuning, AUTOTUNE map parallelism is the number of cores.
+  Output and order are the same (tests/training/test_input_pipeline.py).
   """
   options = tf.data.Options()
   options.experimental_optimization.apply_default_optimizations = False
