@@ -211,22 +211,31 @@ class MultiHeadAttention(nn.Module):
       return constrain(y, ("batch", "length", "heads", "kv"))
 
     query = project("query", inputs_q, query_init)
+    kv_layout = "bkhd"
     if self.decode and self.static_kv:
       key, value = self._static_cache(inputs_kv, lambda: (
-          project("key", inputs_kv, kernel_init), project("value", inputs_kv, kernel_init)))
+          _keys_last(project("key", inputs_kv, kernel_init)),
+          _keys_last(project("value", inputs_kv, kernel_init))))
+      kv_layout = "bhdk"
     else:
       key = project("key", inputs_kv, kernel_init)
       value = project("value", inputs_kv, kernel_init)
       if self.decode:
         key, value, mask = self._use_cache(key, value, mask)
-    out = self._attend(query, key, value, mask, bias)
+    out = self._attend(query, key, value, mask, bias, kv_layout)
     out = constrain(out, ("batch", "length", "heads", "kv"))
     out = out.reshape(out.shape[:-2] + (joined,))
     out = Dense(emb_dim, ("joined_kv", "embed"), kernel_init, self.dtype, name="out")(out)
     return constrain(out, ("batch", "length", "embed"))
 
   def _static_cache(self, inputs_kv: Optional[Array], compute: Callable[[], tuple]):
-    """Projected encoder keys/values: computed and cached when given, else read back."""
+    """Projected encoder keys/values: computed and cached when given, else read back.
+
+    They are kept [batch, heads, head_dim, keys]: the layout each decode step's products
+    read directly. Kept as projected, [batch, keys, heads, head_dim], XLA:CPU copied every
+    layer's keys and values into that layout at every step (about half of a batch-32
+    greedy decode's time; see docs/BENCHMARKS.md, "Decoding").
+    """
     if inputs_kv is None:
       if not self.has_variable("cache", "static_key"):
         raise ValueError("Cross-attention cache is empty: pass the encoder outputs on the "
@@ -259,11 +268,16 @@ class MultiHeadAttention(nn.Module):
     return cached_key.value, cached_value.value, mask
 
   def _attend(self, query: Array, key: Array, value: Array, mask: Optional[Array],
-              bias: Optional[Array]) -> Array:
+              bias: Optional[Array], kv_layout: str) -> Array:
     """The relative bias and the mask folded into one additive float32 bias, then the core."""
     return attend(query, key, value, bias=additive_bias(bias, mask), impl=self.attention_impl,
                   dtype=self.dtype, dropout_rate=self.dropout_rate,
-                  dropout_rng=dropout_rng(self))
+                  dropout_rng=dropout_rng(self), kv_layout=kv_layout)
+
+
+def _keys_last(x: Array) -> Array:
+  """[batch, keys, heads, head_dim] -> [batch, heads, head_dim, keys]."""
+  return constrain(jnp.transpose(x, (0, 2, 3, 1)), ("batch", "heads", "kv", "length"))
 
 
 def dropout_rng(module: nn.Module) -> Optional[Array]:
@@ -275,24 +289,30 @@ def dropout_rng(module: nn.Module) -> Optional[Array]:
 
 def attend(query: Array, key: Array, value: Array, *, bias: Optional[Array] = None,
            mask: Optional[Array] = None, impl: str = "einsum", dtype: jnp.dtype = jnp.float32,
-           dropout_rate: float = 0.0, dropout_rng: Optional[Array] = None) -> Array:
+           dropout_rate: float = 0.0, dropout_rng: Optional[Array] = None,
+           kv_layout: str = "bkhd") -> Array:
   """Softmax attention of T5 and PaLM: query [b, q, h, d] -> [b, q, h, d], no logit scaling.
 
   key/value are [b, k, h, d], or [b, k, d] for one head shared by all query heads
-  (multi-query). `bias` (float32, broadcast to [b, h, q, k]) is added to the logits and
+  (multi-query); with `kv_layout='bhdk'` they are [b, h, d, k] (cached cross-attention
+  keys and values). `bias` (float32, broadcast to [b, h, q, k]) is added to the logits and
   `mask` (bool, True = visible) replaces hidden logits by MASK_VALUE; softmax runs in
   float32. With `dropout_rng`, attention weights are dropped at `dropout_rate`.
   `impl='dot_product_attention'` calls `jax.nn.dot_product_attention`, except with dropout,
   which that function does not implement (einsum is used then).
   """
+  if kv_layout not in ("bkhd", "bhdk"):
+    raise ValueError(f"attend: kv_layout must be 'bkhd' or 'bhdk', got {kv_layout!r}.")
   shared_kv = key.ndim == 3
   if impl == "dot_product_attention" and dropout_rng is None:
+    if kv_layout == "bhdk":
+      key, value = jnp.transpose(key, (0, 3, 1, 2)), jnp.transpose(value, (0, 3, 1, 2))
     if shared_kv:
       key, value = key[:, :, None, :], value[:, :, None, :]
     if bias is not None:
       bias = jnp.broadcast_to(bias, (query.shape[0],) + bias.shape[1:]).astype(query.dtype)
     return jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=1.0)
-  kv = "bkd" if shared_kv else "bkhd"
+  kv = "bkd" if shared_kv else kv_layout
   logits = jnp.einsum(f"bqhd,{kv}->bhqk", query, key).astype(jnp.float32)
   if bias is not None:
     logits = logits + bias

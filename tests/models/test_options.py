@@ -10,7 +10,7 @@ import pytest
 from flax import traverse_util
 
 from flan_jax.interop import param_tree
-from flan_jax.models import t5_decoding
+from flan_jax.models import layers, t5_decoding
 from flan_jax.models import t5
 
 TINY = t5.T5Config(vocab_size=128, emb_dim=32, num_heads=2, head_dim=16, mlp_dim=64,
@@ -93,6 +93,32 @@ def test_dot_product_attention_matches_einsum():
       _logits(dropout_cfg.replace(attention_impl="dot_product_attention"), params, enc, dec,
               enable_dropout=True, rngs=rngs),
       _logits(dropout_cfg, params, enc, dec, enable_dropout=True, rngs=rngs), atol=1e-5)
+
+
+@pytest.mark.parametrize("impl", ["einsum", "dot_product_attention"])
+def test_attend_reads_keys_last_layout_like_numpy(impl):
+  """Cached cross-attention keeps keys/values [b, h, d, k]; attend gives plain attention."""
+  rng = np.random.RandomState(3)
+  q, k, v = (rng.randn(2, n, 3, 4).astype(np.float32) for n in (2, 5, 5))
+  bias = rng.randn(2, 3, 2, 5).astype(np.float32)
+  logits = np.einsum("bqhd,bkhd->bhqk", q, k) + bias
+  weights = np.exp(logits - logits.max(-1, keepdims=True))
+  weights /= weights.sum(-1, keepdims=True)
+  want = np.einsum("bhqk,bkhd->bqhd", weights, v)
+  keys_last = lambda x: jnp.asarray(x.transpose(0, 2, 3, 1))
+  got = layers.attend(jnp.asarray(q), keys_last(k), keys_last(v), bias=jnp.asarray(bias),
+                      impl=impl, kv_layout="bhdk")
+  np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
+  with pytest.raises(ValueError, match="kv_layout"):
+    layers.attend(jnp.asarray(q), jnp.asarray(k), jnp.asarray(v), kv_layout="bkdh")
+
+
+def test_dot_product_attention_greedy_decoding_matches_einsum():
+  enc, _, params = _setup()
+  decode = lambda cfg: np.asarray(jax.jit(lambda p: t5_decoding.greedy_decode(
+      t5.Transformer(cfg), p, enc, 6, eos_id=-1))(params))
+  np.testing.assert_array_equal(
+      decode(TINY.replace(attention_impl="dot_product_attention")), decode(TINY))
 
 
 def test_bfloat16_scanned_model_runs_with_float32_params():
