@@ -57,5 +57,5 @@ setuptools.setup(
         "cache": ["apache-beam[tfrecord]>=2.60,<3"],
         "plot": ["matplotlib>=3.8,<4"],
     },
-    entry_points={"console_scripts": ["flan-jax=flan_jax.cli.main:main"]},
+    entry_points={"console_scripts": ["flan-jax=flan_jax.cli.main:entry"]},
 )

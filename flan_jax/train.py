@@ -2,7 +2,8 @@
 
 import sys
 
-from flan_jax.cli.main import main
+from flan_jax.cli.main import entry
 
 if __name__ == "__main__":
-  sys.exit(main(["train"] + sys.argv[1:]))
+  sys.argv[1:1] = ["train"]
+  sys.exit(entry())

@@ -7,8 +7,11 @@
 flan_jax runs the trainer's own path (mesh, logical-axis shardings, donated state, the jitted
 `steps.make_train_step`); the torch model gets the same random weights through our converter
 (`flan_jax.interop.hf.state_dict_from_params`). Steps alternate flan_jax, torch, flan_jax, ...
-in one process so both see the same machine load; each step's loss is printed for both sides
-(they must agree). MFU divides model FLOPs/s by this machine's measured fp32 matmul peak
+in one invocation so both see the same machine load, each side in a process of its own (as
+users run them; `flan_jax.runtime.host_memory` applies to flan_jax's, as in the trainer,
+unless --system_malloc); each step's loss is printed for both sides (they must agree), with
+the system CPU time and minor page faults the step cost its process.
+MFU divides model FLOPs/s by this machine's measured fp32 matmul peak
 (of jax and of torch, both printed) or by the known peak of a listed accelerator. The last
 line is JSON: flan_jax_tokens_per_s, hf_tokens_per_s, ratio, mfu, hf_mfu, ...
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -30,7 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--inputs", type=int, default=512)
   parser.add_argument("--targets", type=int, default=128)
   parser.add_argument("--steps", type=int, default=4, help="timed steps per side.")
-  parser.add_argument("--warmup", type=int, default=1, help="untimed steps per side.")
+  parser.add_argument("--warmup", type=int, default=2,
+                      help="untimed steps per side (the first compiles; until the second "
+                      "has run, flan_jax's heap is still growing to its steady size).")
   parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
   parser.add_argument("--learning_rate", type=float, default=1e-4)
   parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
@@ -38,6 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                       help="emulated CPU devices (XLA --xla_force_host_platform_device_count).")
   parser.add_argument("--mesh", default="data=-1", help="e.g. data=4,model=2.")
   parser.add_argument("--no_hf", action="store_true", help="time flan_jax alone.")
+  parser.add_argument("--system_malloc", action="store_true",
+                      help="leave flan_jax's process on glibc's default malloc settings "
+                      "(the trainer keeps freed host memory for reuse on CPU hosts).")
   parser.add_argument("--quick", action="store_true",
                       help="batch 2 x 256/64, 2 timed steps (sized for ~2 minutes on 2 idle cores).")
   parser.add_argument("--seed", type=int, default=0)
@@ -59,30 +68,36 @@ def main(argv=None) -> dict:
 
   cfg = t5.T5Config.t5_1_1(args.size, dropout_rate=0.0, dtype=args.dtype)
   lengths = {"inputs": args.inputs, "targets": args.targets}
-  ours = FlanJaxSide(cfg, args)
-  batches = [random_batch(np.random.RandomState(args.seed + i), cfg.vocab_size, args)
-             for i in range(args.warmup + args.steps)]
-  hf = None if args.no_hf else TorchSide(cfg, ours.host_params(), args)
-  if hf is not None:
-    n_ours, n_hf = ours.num_params(), hf.num_params()
-    print(f"parameters: flan_jax {n_ours:,}, torch {n_hf:,}; lm_head untied: {hf.untied()}")
-    if n_ours != n_hf or not hf.untied():
+  ours = SideProcess("flan_jax", args)
+  hf = None
+  if not args.no_hf:
+    hf = SideProcess("hf", args, params=ours.info.pop("host_params"))
+    n_ours, n_hf = ours.info["num_params"], hf.info["num_params"]
+    print(f"parameters: flan_jax {n_ours:,}, torch {n_hf:,}; lm_head untied: "
+          f"{hf.info['untied']}")
+    if n_ours != n_hf or not hf.info["untied"]:
       sys.exit("bench_train: the exported torch model does not match ours (see above).")
+  print(f"flan_jax's process: {ours.info['malloc']}")
   times = {"flan_jax": [], "hf": []}
   losses = {"flan_jax": [], "hf": []}
-  for i, batch in enumerate(batches):
+  costs = {"flan_jax": [], "hf": []}  # (system CPU s, minor page faults) per timed step.
+  for i in range(args.warmup + args.steps):
+    shown = []
     for side, name in ((ours, "flan_jax"), (hf, "hf")):
       if side is None:
         continue
-      start = time.perf_counter()
-      loss = side.step(batch)
-      elapsed = time.perf_counter() - start
+      loss, elapsed, cost = side.step(i)
       losses[name].append(loss)
       if i >= args.warmup:
         times[name].append(elapsed)
-    shown = "  ".join(f"{k} loss {v[-1]:.6f} ({'warmup' if i < args.warmup else f'{t[-1]:.2f}s'})"
-                      for (k, v), t in zip(losses.items(), times.values()) if v)
-    print(f"step {i}: {shown}  load {os.getloadavg()[0]:.2f}", flush=True)
+        costs[name].append(cost)
+      when = "warmup" if i < args.warmup else f"{elapsed:.2f}s"
+      shown.append(f"{name} loss {loss:.6f} ({when}, sys {cost[0]:.2f}s, "
+                   f"{cost[1] / 1e3:.0f}k page faults)")
+    print(f"step {i}: {'  '.join(shown)}  load {os.getloadavg()[0]:.2f}", flush=True)
+  for side in (ours, hf):
+    if side is not None:
+      side.close()
 
   tokens = args.batch * (args.inputs + args.targets)
   step_flops = t5.train_flops_per_step(cfg, args.batch, lengths)
@@ -96,7 +111,9 @@ def main(argv=None) -> dict:
   median = lambda xs: float(np.median(xs))
   ours_s = median(times["flan_jax"])
   result.update(flan_jax_step_s=ours_s, flan_jax_tokens_per_s=tokens / ours_s,
-                mfu=step_flops / ours_s / peak_jax, flan_jax_losses=losses["flan_jax"])
+                mfu=step_flops / ours_s / peak_jax, flan_jax_losses=losses["flan_jax"],
+                flan_jax_sys_s=median([c[0] for c in costs["flan_jax"]]),
+                flan_jax_page_faults=median([c[1] for c in costs["flan_jax"]]))
   if known:
     result["mfu_vs_known_peak"] = step_flops / ours_s / (known * jax.device_count())
   if hf is not None:
@@ -104,7 +121,8 @@ def main(argv=None) -> dict:
     diff = float(np.max(np.abs(np.subtract(losses["flan_jax"], losses["hf"]))))
     result.update(hf_step_s=hf_s, hf_tokens_per_s=tokens / hf_s, ratio=hf_s / ours_s,
                   hf_mfu=step_flops / hf_s / peak_torch, hf_losses=losses["hf"],
-                  max_loss_diff=diff)
+                  max_loss_diff=diff, hf_sys_s=median([c[0] for c in costs["hf"]]),
+                  hf_page_faults=median([c[1] for c in costs["hf"]]))
     print(f"flan_jax {ours_s:.2f} s/step vs torch {hf_s:.2f} s/step: ratio {hf_s / ours_s:.2f}x; "
           f"MFU {result['mfu']:.0%} vs {result['hf_mfu']:.0%} of the measured matmul peak "
           f"(jax {peak_jax / 1e9:.0f}, torch {peak_torch / 1e9:.0f} GFLOP/s); "
@@ -113,6 +131,75 @@ def main(argv=None) -> dict:
       print("WARNING: the losses disagree; the comparison is not like for like.")
   print(json.dumps(result), flush=True)
   return result
+
+
+class SideProcess:
+  """One side in a process of its own, as users run either framework; steps on request.
+
+  Both sides in one process shared one malloc heap: torch's allocations between two
+  flan_jax steps split the block XLA:CPU had freed, so XLA's next step faulted in fresh
+  pages again (about 0.8M a step, twice the system CPU of a step alone).
+  """
+
+  def __init__(self, name: str, args, params=None):
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")  # A fresh interpreter, no inherited heap.
+    self._conn, child = context.Pipe()
+    self._process = context.Process(target=_serve_side, args=(name, args, params, child),
+                                    daemon=True)
+    self._process.start()
+    child.close()
+    self.info = self._receive()
+
+  def _receive(self):
+    try:
+      reply = self._conn.recv()
+    except EOFError:
+      sys.exit(f"bench_train: a side's process died (exit code {self._process.exitcode}).")
+    if isinstance(reply, BaseException):
+      raise reply
+    return reply
+
+  def step(self, index: int) -> tuple[float, float, tuple[float, int]]:
+    """(loss, seconds, (system CPU seconds, minor page faults)) of step `index`."""
+    self._conn.send(index)
+    return self._receive()
+
+  def close(self) -> None:
+    self._conn.send(None)
+    self._process.join()
+
+
+def _serve_side(name: str, args, params, conn) -> None:
+  """Builds one side, reports its size, then runs the steps the parent asks for."""
+  try:
+    malloc = "system malloc"
+    if name == "flan_jax" and not args.system_malloc:
+      from flan_jax.runtime import host_memory  # Before jax starts any thread.
+      if host_memory.keep_freed_memory():
+        malloc = "freed host memory kept for reuse (flan_jax.runtime.host_memory)"
+    import numpy as np
+    from flan_jax.models import t5
+    cfg = t5.T5Config.t5_1_1(args.size, dropout_rate=0.0, dtype=args.dtype)
+    if name == "flan_jax":
+      side = FlanJaxSide(cfg, args)
+      info = {"num_params": side.num_params(), "malloc": malloc,
+              "host_params": None if args.no_hf else side.host_params()}
+    else:
+      side = TorchSide(cfg, params, args)
+      info = {"num_params": side.num_params(), "untied": side.untied()}
+    conn.send(info)
+    while (index := conn.recv()) is not None:
+      batch = random_batch(np.random.RandomState(args.seed + index), cfg.vocab_size, args)
+      before = resource.getrusage(resource.RUSAGE_SELF)
+      start = time.perf_counter()
+      loss = side.step(batch)
+      elapsed = time.perf_counter() - start
+      after = resource.getrusage(resource.RUSAGE_SELF)
+      conn.send((loss, elapsed, (after.ru_stime - before.ru_stime,
+                                 after.ru_minflt - before.ru_minflt)))
+  except Exception as error:  # pylint: disable=broad-except
+    conn.send(error)
 
 
 def random_batch(rng, vocab: int, args) -> dict:

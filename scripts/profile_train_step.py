@@ -105,6 +105,9 @@ def main(argv=None) -> None:
   mine, rest = own.parse_known_args(argv)
   top, hlo_out = mine.top, mine.hlo_out
   args = bench_train.parse_args(rest + ["--no_hf"])  # The step's shape, as bench_train.
+  if not args.system_malloc:  # As the trainer and bench_train; before jax starts threads.
+    from flan_jax.runtime import host_memory  # pylint: disable=g-import-not-at-top
+    host_memory.keep_freed_memory()
   import flax.linen as nn  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top

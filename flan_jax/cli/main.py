@@ -102,5 +102,21 @@ def run_user_facing(fn, argv: list[str], verbose: bool = False) -> int:
     return 2
 
 
+def entry() -> int:
+  """The `flan-jax` program: process-wide settings first, then `main`.
+
+  On CPU hosts freed host memory is kept for reuse (`flan_jax.runtime.host_memory`); that
+  must happen before jax or TensorFlow start threads, so only here, at process start, and
+  not in `main`, which tests and notebooks call inside a running process.
+  """
+  from flan_jax.runtime import host_memory
+  try:
+    host_memory.keep_freed_memory()
+  except ValueError as error:
+    print(f"flan-jax: {error}", file=sys.stderr)
+    return 2
+  return main()
+
+
 if __name__ == "__main__":
-  sys.exit(main())
+  sys.exit(entry())
