@@ -2,6 +2,8 @@
 
   python scripts/bench_decode.py                        # small, fp32, batch 1 and 32, 64 tokens
   python scripts/bench_decode.py --batches 1 --no_hf    # flan_jax alone
+  python scripts/bench_decode.py --beam 0 --encode      # also the encoder pass alone
+  python scripts/bench_decode.py --beam 0 --batches 32 --no_hf --profile 20   # where it goes
 
 A random T5 v1.1 is exported to transformers with our converter; both sides decode the same
 prompts for exactly --targets new tokens (EOS disabled on both sides), steady state after
@@ -30,6 +32,11 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
   parser.add_argument("--repeats", type=int, default=2, help="timed calls per side.")
   parser.add_argument("--no_hf", action="store_true")
+  parser.add_argument("--profile", type=int, default=0, metavar="N",
+                      help="also record one flan_jax call per method with jax.profiler and "
+                      "print its N slowest HLO instructions (as scripts/profile_train_step.py).")
+  parser.add_argument("--encode", action="store_true",
+                      help="also time the encoder pass alone (the prefill every method pays).")
   return parser.parse_args(argv)
 
 
@@ -44,8 +51,11 @@ def main(argv=None) -> dict:
   one = jnp.ones((1, 8), jnp.int32)
   params = jax.jit(lambda r: model.init(r, one, one, one, enable_dropout=False)["params"])(
       jax.random.PRNGKey(0))
-  methods = {"greedy": jax.jit(lambda p, e: t5_decoding.greedy_decode(
-      model, p, e, args.targets, eos_id=-1))}
+  methods = {}
+  if args.encode:
+    methods["encode"] = jax.jit(lambda p, e: t5_decoding.encode(model, p, e))
+  methods["greedy"] = jax.jit(lambda p, e: t5_decoding.greedy_decode(
+      model, p, e, args.targets, eos_id=-1))
   if args.beam:
     methods[f"beam{args.beam}"] = jax.jit(lambda p, e: t5_decoding.beam_search(
         model, p, e, args.targets, beam_size=args.beam, eos_id=-1)[0][:, 0])
@@ -57,19 +67,29 @@ def main(argv=None) -> dict:
     tokens = np.random.RandomState(batch).randint(2, cfg.vocab_size, (batch, args.inputs))
     for name, fn in methods.items():
       ours = lambda: np.asarray(jax.block_until_ready(fn(params, jnp.asarray(tokens, jnp.int32))))
-      theirs = (lambda: hf.generate(tokens, num_beams=args.beam if name != "greedy" else 1))
+      if name == "encode":
+        theirs = lambda: hf.encode(tokens)
+      else:
+        theirs = lambda: hf.generate(tokens, num_beams=args.beam if name != "greedy" else 1)
       row = _time_pair(ours, None if hf is None else theirs, args.repeats)
-      new_tokens = batch * args.targets
-      row["flan_jax_tokens_per_s"] = new_tokens / row["flan_jax_s"]
+      # The encoder's rate counts input tokens; decoding's, new tokens.
+      counted = batch * (args.inputs if name == "encode" else args.targets)
+      row["flan_jax_tokens_per_s"] = counted / row["flan_jax_s"]
       if hf is not None:
-        row["hf_tokens_per_s"] = new_tokens / row["hf_s"]
+        row["hf_tokens_per_s"] = counted / row["hf_s"]
         row["ratio"] = row["hf_s"] / row["flan_jax_s"]
-        row["same_tokens"] = float(np.mean(row.pop("ours_out") == row.pop("hf_out")))
+        ours_out, hf_out = row.pop("ours_out"), row.pop("hf_out")
+        if name == "encode":
+          row["max_abs_diff"] = float(np.max(np.abs(ours_out - hf_out)))
+        else:
+          row["same_tokens"] = float(np.mean(ours_out == hf_out))
       else:
         row.pop("ours_out")
       results[f"{name}_b{batch}"] = row
       print(f"  {name:>6} batch {batch:>2}: " + ", ".join(
           f"{k} {v:.4g}" for k, v in row.items()), flush=True)
+      if args.profile:
+        print_profile(fn, params, jnp.asarray(tokens, jnp.int32), args.profile)
   summary = {"model": f"t5_1_1-{args.size}", "dtype": args.dtype, "inputs": args.inputs,
              "new_tokens": args.targets, "loadavg": os.getloadavg()[0], **results}
   print(json.dumps(summary), flush=True)
@@ -98,6 +118,36 @@ def _time_pair(ours, theirs, repeats: int) -> dict:
   return row
 
 
+def print_profile(fn, params, tokens, top: int) -> None:
+  """One recorded call of jitted `fn`: seconds per kind of op and the slowest instructions.
+
+  Seconds are summed over the call's executions of each instruction (a decode loop runs
+  its body once per step) and over threads.
+  """
+  import collections
+  import sys
+  import jax
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  import profile_train_step as profiling  # pylint: disable=g-import-not-at-top
+  hlo = profiling.parse_hlo(fn.lower(params, tokens).compile().as_text())
+  with tempfile.TemporaryDirectory() as trace_dir:
+    jax.profiler.start_trace(trace_dir, create_perfetto_trace=True)
+    jax.block_until_ready(fn(params, tokens))
+    jax.profiler.stop_trace()
+    events = profiling.trace_events(trace_dir)
+  seconds, calls, kinds = collections.Counter(), collections.Counter(), collections.Counter()
+  for event in events:
+    if event["name"] in hlo:
+      opcode = hlo[event["name"]][0]
+      seconds[event["name"]] += event.get("dur", 0) / 1e6
+      calls[event["name"]] += 1
+      kinds[profiling.op_kind(opcode, event["name"])] += event.get("dur", 0) / 1e6
+  print("    by kind: " + ", ".join(f"{k} {v:.2f} s" for k, v in kinds.most_common()))
+  for name, total in seconds.most_common(top):
+    opcode, shape, op_name = hlo[name]
+    print(f"    {total:7.3f} s {calls[name]:4d}x {name} {shape} {opcode} {op_name[-80:]}")
+
+
 class HFGenerate:
   """transformers' T5ForConditionalGeneration loaded from our converter's export."""
 
@@ -116,6 +166,12 @@ class HFGenerate:
     self.model.generation_config.eos_token_id = None
     self.targets = args.targets
     self.torch = torch
+
+  def encode(self, tokens):
+    """The encoder's final hidden states, float32 [batch, inputs, emb_dim]."""
+    with self.torch.inference_mode():
+      out = self.model.encoder(input_ids=self.torch.from_numpy(tokens).long())
+    return out.last_hidden_state.float().numpy()
 
   def generate(self, tokens, num_beams: int):
     """[batch, targets] new token ids (the leading decoder start token dropped)."""
