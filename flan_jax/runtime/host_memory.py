@@ -4,10 +4,11 @@ XLA:CPU allocates all temporaries of a compiled step as one block (4.2 GB for T5
 at batch 8 x 512/128) from one of its worker threads, and frees it when the step ends.
 glibc serves such a block from a thread's arena with a fresh `mmap` and returns it with
 `munmap`, so every step touches about a million new pages that the kernel must fault in and
-zero: 4.5-5 s of system CPU in a 16.5 s step alone in a process, and 11.5 s when another
-framework's work runs in between. With every thread on the main arena, no `mmap` for large
-blocks and no trimming, the block is reused from one step to the next: no page faults, and
-the step took 13.9 s instead of 16.7 s (`scripts/bench_train.py`; docs/BENCHMARKS.md).
+zero: 5-6 s of system CPU in a 16.2-17.2 s step alone in a process on 2 cores, 10-12 s when
+torch's steps run in between. With every thread on the main arena, no `mmap` for large
+blocks and no trimming, the block is reused from one step to the next: no page faults from
+the second step on, and the step took 13.9 s instead of 16.7 s (`scripts/bench_train.py`;
+docs/BENCHMARKS.md, "What closed most of the gap").
 
 The settings must be made before the process starts its threads (before jax or TensorFlow
 is imported), so the CLI's entry point calls `keep_freed_memory()` first thing. They are
