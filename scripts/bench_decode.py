@@ -130,18 +130,12 @@ def print_profile(fn, params, tokens, top: int) -> None:
   sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
   import profile_train_step as profiling  # pylint: disable=g-import-not-at-top
   hlo = profiling.parse_hlo(fn.lower(params, tokens).compile().as_text())
-  with tempfile.TemporaryDirectory() as trace_dir:
-    jax.profiler.start_trace(trace_dir, create_perfetto_trace=True)
-    jax.block_until_ready(fn(params, tokens))
-    jax.profiler.stop_trace()
-    events = profiling.trace_events(trace_dir)
+  events, _ = profiling.record(lambda: jax.block_until_ready(fn(params, tokens)))
   seconds, calls, kinds = collections.Counter(), collections.Counter(), collections.Counter()
-  for event in events:
-    if event["name"] in hlo:
-      opcode = hlo[event["name"]][0]
-      seconds[event["name"]] += event.get("dur", 0) / 1e6
-      calls[event["name"]] += 1
-      kinds[profiling.op_kind(opcode, event["name"])] += event.get("dur", 0) / 1e6
+  for name, duration in profiling.instruction_seconds(events, hlo):
+    seconds[name] += duration
+    calls[name] += 1
+    kinds[profiling.op_kind(hlo[name][0], name)] += duration
   print("    by kind: " + ", ".join(f"{k} {v:.2f} s" for k, v in kinds.most_common()))
   for name, total in seconds.most_common(top):
     opcode, shape, op_name = hlo[name]

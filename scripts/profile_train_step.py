@@ -98,6 +98,23 @@ def trace_events(trace_dir: str) -> list[dict]:
   return [e for e in events if e.get("ph") == "X"]
 
 
+def record(run) -> tuple[list[dict], float]:
+  """Calls `run()` once under `jax.profiler`: (the trace's complete events, wall seconds)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  with tempfile.TemporaryDirectory() as trace_dir:
+    jax.profiler.start_trace(trace_dir, create_perfetto_trace=True)
+    start = time.perf_counter()
+    run()
+    wall = time.perf_counter() - start
+    jax.profiler.stop_trace()
+    return trace_events(trace_dir), wall
+
+
+def instruction_seconds(events: list[dict], hlo: dict) -> list[tuple[str, float]]:
+  """(instruction name, seconds) of each event that is an execution of an instruction of `hlo`."""
+  return [(e["name"], e.get("dur", 0) / 1e6) for e in events if e["name"] in hlo]
+
+
 def main(argv=None) -> None:
   own = argparse.ArgumentParser(add_help=False)
   own.add_argument("--top", type=int, default=20, help="slowest instructions to list.")
@@ -124,27 +141,16 @@ def main(argv=None) -> None:
     with open(hlo_out, "w", encoding="utf-8") as f:
       f.write(hlo_text)
   side.step(batch)  # Warm-up (compiles).
-  with tempfile.TemporaryDirectory() as trace_dir:
-    jax.profiler.start_trace(trace_dir, create_perfetto_trace=True)
-    start = time.perf_counter()
-    side.step(batch)
-    wall = time.perf_counter() - start
-    jax.profiler.stop_trace()
-    events = trace_events(trace_dir)
+  events, wall = record(lambda: side.step(batch))
 
   by_part, by_kind, by_op = (collections.Counter() for _ in range(3))
   counts = collections.Counter()
-  for event in events:
-    info = hlo.get(event["name"])
-    if info is None:
-      continue
-    opcode, shape, op_name = info
-    seconds = event.get("dur", 0) / 1e6
-    part, direction = part_and_pass(op_name)
-    kind = op_kind(opcode, event["name"])
-    by_part[(part, direction)] += seconds
+  for name, seconds in instruction_seconds(events, hlo):
+    opcode, _, op_name = hlo[name]
+    kind = op_kind(opcode, name)
+    by_part[part_and_pass(op_name)] += seconds
     by_kind[kind] += seconds
-    by_op[event["name"]] += seconds
+    by_op[name] += seconds
     counts[kind] += 1
   total = sum(by_part.values())
   print(f"T5 v1.1-{args.size}, batch {args.batch} x {args.inputs}/{args.targets}, "
