@@ -12,6 +12,8 @@ when not even the smallest fits, the query is dropped (counted in `dropped_examp
 
 from __future__ import annotations
 
+import collections
+import contextlib
 from typing import Mapping
 
 from absl import logging
@@ -79,11 +81,43 @@ def _refuse_bad_answer(spec, batch, key, bad) -> None:
       "record, or register with answer_not_in_options='drop' to skip and count such records.")
 
 
-def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource,
-              pre_render=None) -> dict[str, tf.Tensor | tf.RaggedTensor]:
-  """The seeded pool: the pool_size train records with the smallest hash of (render seed,
-  task, record identity) among the first `pool_scan_limit` train records (source order),
-  found in one streaming pass (runs when the dataset is built)."""
+class _SharedScans:
+  """The train records a dataset's few-shot pools are drawn from, kept while a pipeline is
+  built (`shared_pool_scans`), so the formats of one dataset scan its train split once."""
+
+  def __init__(self, max_datasets: int):
+    self.max_datasets = max_datasets
+    self.scans: collections.OrderedDict = collections.OrderedDict()
+
+
+_shared: _SharedScans | None = None
+
+
+@contextlib.contextmanager
+def shared_pool_scans(max_datasets: int = 2):
+  """Within this block, few-shot tasks of the same dataset (same source, pre-render steps,
+  template set and scan limit) read its train split once for their pools instead of once
+  each; each task still ranks the records with its own seed. Tasks are built in name order,
+  so a dataset's formats come one after another and only the last `max_datasets` scans are
+  held in memory; all are dropped when the block ends."""
+  global _shared
+  outer, _shared = _shared, _SharedScans(max_datasets)
+  try:
+    yield
+  finally:
+    _shared = outer
+
+
+def _scan_key(spec: rendering.RenderSpec, source: seqio.DataSource, scan_key) -> tuple | None:
+  if _shared is None or scan_key is None:
+    return None
+  return (source, scan_key, spec.template_set, spec.pool_scan_limit)
+
+
+def _scan(spec: rendering.RenderSpec, source: seqio.DataSource,
+          pre_render=None) -> list[dict[str, tf.Tensor | tf.RaggedTensor]]:
+  """The pool fields (text fields as strings) of the first `pool_scan_limit` train records,
+  in batches, in source order."""
   ds = source.get_dataset(split="train", shuffle=False)
   if spec.pool_scan_limit is not None:
     ds = ds.take(spec.pool_scan_limit)
@@ -92,10 +126,35 @@ def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource,
   ts = spec.template_set
   keep = _pool_fields(spec) + ([seeding.KEY_FIELD] if seeding.KEY_FIELD in ds.element_spec else [])
   ds = ds.map(tf.autograph.experimental.do_not_convert(lambda ex: {k: ex[k] for k in keep}))
+  return [{k: rendering.as_text(v) if k in ts.text_fields() else v for k, v in batch.items()}
+          for batch in ds.ragged_batch(_POOL_SCAN_BATCH)]
+
+
+def _scanned(spec: rendering.RenderSpec, source: seqio.DataSource, pre_render,
+             scan_key) -> list[dict[str, tf.Tensor | tf.RaggedTensor]]:
+  key = _scan_key(spec, source, scan_key)
+  if key is None:
+    return _scan(spec, source, pre_render)
+  scans = _shared.scans
+  if key not in scans:
+    scans[key] = _scan(spec, source, pre_render)
+    while len(scans) > _shared.max_datasets:
+      scans.popitem(last=False)
+  scans.move_to_end(key)
+  return scans[key]
+
+
+def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource, pre_render=None,
+              scan_key=None) -> dict[str, tf.Tensor | tf.RaggedTensor]:
+  """The seeded pool: the pool_size train records with the smallest hash of (render seed,
+  task, record identity) among the first `pool_scan_limit` train records (source order),
+  found in one streaming pass (runs when the dataset is built). `scan_key` (hashable) names
+  what `pre_render` does, so that inside `shared_pool_scans` tasks with equal keys share
+  the scan."""
+  ts = spec.template_set
   prefix = spec.prefix()
   pool, ranks = None, None
-  for batch in ds.ragged_batch(_POOL_SCAN_BATCH):
-    batch = {k: rendering.as_text(v) if k in ts.text_fields() else v for k, v in batch.items()}
+  for batch in _scanned(spec, source, pre_render, scan_key):
     key = seeding.example_key(batch, ts.text_fields())
     bad = _bad_answers(spec, batch)
     if bool(tf.reduce_any(bad)):
@@ -149,7 +208,7 @@ def assemble(shots_text: tf.Tensor, query: tf.Tensor, instruction: tf.Tensor,
 
 def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqio.Feature], *,
                     spec: rendering.RenderSpec, source: seqio.DataSource,
-                    pre_render=None) -> tf.data.Dataset:
+                    pre_render=None, scan_key=None) -> tf.data.Dataset:
   """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
   prompt_format, num_exemplars. Queries that cannot fit the smallest count are dropped."""
   fmt = spec.fmt
@@ -158,7 +217,7 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
   ts = spec.template_set
   text_fields = ts.text_fields()
   vocab = output_features["inputs"].vocabulary
-  pool = load_pool(spec, source, pre_render)
+  pool = load_pool(spec, source, pre_render, scan_key)
   pool_text = {k: pool[k] for k in text_fields}
   pool_fp = _fingerprint(pool_text)
   pool_size = int(pool_fp.shape[0])
@@ -205,20 +264,22 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
     q_choices = None
     if fmt.options and ts.options_field:
       q_choices = tf.RaggedTensor.from_tensor(ex[ts.options_field][None])
-    ex_r = render(ex_fields, ex_choices, rows, draw, False)
-    q_r = render(fields, q_choices, template[None], draw, False)
-    ex_in, q_in, ex_cue, q_cue = ex_r.inputs, q_r.inputs[0], tf.gather(cue_full, rows), \
-        tf.gather(cue_full, template)
+    # Exemplars and the query (last row) render in one pass: one traced render, not two.
+    all_fields = {k: tf.concat([ex_fields[k], fields[k]], axis=0) for k in ex_fields}
+    all_choices = None if q_choices is None else tf.concat([ex_choices, q_choices], axis=0)
+    all_rows = tf.concat([rows, template[None]], axis=0)
+    rendered = render(all_fields, all_choices, all_rows, draw, False)
     if can_place:
       placed = placement > 0
-      ex_b = render(ex_fields, ex_choices, rows, draw, True)
-      q_b = render(fields, q_choices, template[None], draw, True)
-      ex_in = tf.where(placed, ex_b.inputs, ex_in)
-      q_in = tf.where(placed, q_b.inputs[0], q_in)
-      ex_cue = tf.where(placed, tf.gather(cue_body, rows), ex_cue)
-      q_cue = tf.where(placed, tf.gather(cue_body, template), q_cue)
+      bodies = render(all_fields, all_choices, all_rows, draw, True)
+      all_in = tf.where(placed, bodies.inputs, rendered.inputs)
+      all_cue = tf.where(placed, tf.gather(cue_body, all_rows), tf.gather(cue_full, all_rows))
+    else:
+      all_in, all_cue = rendered.inputs, tf.gather(cue_full, all_rows)
+    ex_in, q_in, ex_cue, q_cue = all_in[:-1], all_in[-1], all_cue[:-1], all_cue[-1]
+    q_found = rendered.answer_found[-1:]
     joiner = tf.where(ex_cue, " ", tf.strings.join(["\n", lead, " "]))
-    shots_text = tf.strings.join([ex_in, joiner, ex_r.targets, separator])  # each + separator
+    shots_text = tf.strings.join([ex_in, joiner, rendered.targets[:-1], separator])  # + separator
     query = tf.strings.join([q_in, tf.where(q_cue, "", tf.strings.join(["\n", lead]))])
     prompts = assemble(shots_text, query, tf.gather(instructions, template), separator,
                        placement, counts)
@@ -229,13 +290,12 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
     fits = (j <= tf.minimum(wanted, found)) & (lengths <= spec.token_budget)
     best = tf.reduce_max(tf.where(fits, j, 0))
     pick = tf.argmax(tf.cast(tf.equal(j, best), tf.int32))
-    checks = rendering.check_answers(spec, q_r.answer_found, key[None],
-                                     fields[ts.answer_field], q_choices)
+    checks = rendering.check_answers(spec, q_found, key[None], fields[ts.answer_field], q_choices)
     with tf.control_dependencies(checks):
-      out = {"inputs": tf.gather(prompts, pick), "targets": tf.identity(q_r.targets[0]),
+      out = {"inputs": tf.gather(prompts, pick), "targets": tf.identity(rendered.targets[-1]),
              "template": tf.gather(names, template), "prompt_format": tf.constant(fmt.name),
              NUM_EXEMPLARS: best, _WANTED: wanted}
-    out[rendering.KEEP_FIELD] = q_r.answer_found[0]
+    out[rendering.KEEP_FIELD] = q_found[0]
     return out
 
   dropped = rendering.counter(spec.task_name, "few_shot_dropped")

@@ -156,8 +156,10 @@ def _preprocessors(spec: rendering.RenderSpec, source: seqio.DataSource,
     before.append(functools.partial(rendering.derive_dialog_fields, spec=spec))
   steps = list(before)
   if spec.fmt.few_shot:
+    # The pool scan depends on the user's steps and, for dialogs, on the seeded cut.
+    scan_key = (tuple(pre_render), spec.prefix() if ts.turns_field else None)
     steps.append(functools.partial(few_shot.render_few_shot, spec=spec, source=source,
-                                   pre_render=_chain(before)))
+                                   pre_render=_chain(before), scan_key=scan_key))
   else:
     steps.append(functools.partial(rendering.render_zero_shot, spec=spec))
   # Cache after tokenizing, before trimming/EOS: rendering draws templates and exemplars

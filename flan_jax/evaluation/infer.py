@@ -13,6 +13,7 @@ import numpy as np
 import seqio
 
 from flan_jax.data import catalog
+from flan_jax.data import few_shot
 from flan_jax.data import t5_features
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
@@ -61,14 +62,15 @@ def iterate_examples(name: str, split: str, lengths: Mapping[str, int],
   """(task name, example) pairs of a task or of each task of a mixture, in order."""
   provider = catalog.get_mixture_or_task(name)
   tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
-  for task in tasks:
-    if split not in task.splits:
-      continue
-    ds = task.get_dataset(dict(lengths), split=split, shuffle=False, num_epochs=1)
-    if num_examples:
-      ds = ds.take(num_examples)
-    for example in ds.as_numpy_iterator():
-      yield task.name, example
+  with few_shot.shared_pool_scans():  # A dataset's few-shot formats scan its train split once.
+    for task in tasks:
+      if split not in task.splits:
+        continue
+      ds = task.get_dataset(dict(lengths), split=split, shuffle=False, num_epochs=1)
+      if num_examples:
+        ds = ds.take(num_examples)
+      for example in ds.as_numpy_iterator():
+        yield task.name, example
 
 
 def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,

@@ -11,6 +11,7 @@ import tensorflow as tf
 from jax.sharding import NamedSharding
 
 from flan_jax import errors
+from flan_jax.data import few_shot
 
 
 def local_shards(data_shards: int | None) -> list[int]:
@@ -46,14 +47,15 @@ def train_dataset(mixture_or_task_name: str, task_feature_lengths: Mapping[str, 
   shards = data_shards or jax.process_count()
   per_shard = global_batch_size // shards
   streams = []
-  for index in local_shards(data_shards):
-    ds = seqio.get_dataset(
-        mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
-        feature_converter=feature_converter, dataset_split=split,
-        use_cached=use_cached, shuffle=True, num_epochs=None,
-        shard_info=seqio.ShardInfo(index=index, num_shards=shards), seed=seed,
-        verbose=False)
-    streams.append(ds.batch(per_shard, drop_remainder=True))
+  with few_shot.shared_pool_scans():  # A dataset's few-shot formats scan its train split once.
+    for index in local_shards(data_shards):
+      ds = seqio.get_dataset(
+          mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
+          feature_converter=feature_converter, dataset_split=split,
+          use_cached=use_cached, shuffle=True, num_epochs=None,
+          shard_info=seqio.ShardInfo(index=index, num_shards=shards), seed=seed,
+          verbose=False)
+      streams.append(ds.batch(per_shard, drop_remainder=True))
   if len(streams) == 1:
     return streams[0].with_options(_mixture_options())
   return tf.data.Dataset.zip(tuple(streams)).map(

@@ -201,3 +201,33 @@ def test_pool_is_drawn_from_the_first_pool_scan_limit_train_records():
                   pool_scan_limit=12, pool_size=8)
   used = {int(i) for r in _rows(task) for i in _train_ids(r["inputs_pretokenized"])}
   assert used and max(used) < 12 and len(used) <= 8
+
+
+def test_formats_of_a_dataset_share_one_scan_of_the_train_split_and_keep_their_pools():
+  """Inside shared_pool_scans, fs_opt and fs_noopt of one dataset read its train split once
+  (counted at the source) and render exactly the prompts they render one by one."""
+  train, validation = _records(300), _records(20, "validation")
+  reads = collections.Counter()
+
+  def dataset_fn(split, shuffle_files):
+    reads[split] += 1
+    return testing.records_dataset({"train": train, "validation": validation}[split])
+
+  ts = TemplateSet(name="shared", fields=("question", "answer", "options"),
+                   options_field="options", templates=QA_CUE)
+  source = seqio.FunctionDataSource(dataset_fn, splits=("train", "validation"))
+  names = registration.register_template_tasks("fs", ts, source, FEATURES,
+                                               prompt_formats=["fs_opt", "fs_noopt"], pool_size=32)
+  tasks = [seqio.get_mixture_or_task(n) for n in names]
+  alone = [_rows(t) for t in tasks]
+  assert reads["train"] == 2
+  reads.clear()
+  with few_shot.shared_pool_scans():
+    shared = [_rows(t) for t in tasks]
+  assert reads["train"] == 1
+  assert shared == alone
+  assert {int(i) for r in alone[0] for i in _train_ids(r["inputs_pretokenized"])} != \
+      {int(i) for r in alone[1] for i in _train_ids(r["inputs_pretokenized"])}  # Own pools.
+  reads.clear()
+  _rows(tasks[0])
+  assert reads["train"] == 1  # Outside the block nothing is kept.
