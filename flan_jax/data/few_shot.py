@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 from typing import Mapping
 
 from absl import logging
@@ -181,13 +182,84 @@ def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource, pre_render=N
   return pool
 
 
-def _compiled_table(spec: rendering.RenderSpec):
-  """Per-template constants: instruction text, and whether input / body end with a cue."""
-  compiled = spec.compiled
-  return (tf.constant([c.instruction for c in compiled]),
-          tf.constant([c.ends_with_cue for c in compiled]),
-          tf.constant([c.body_ends_with_cue for c in compiled]),
-          any(c.instruction for c in compiled) and not spec.fmt.template_mix)
+@dataclasses.dataclass(frozen=True)
+class _Pool:
+  """A task's exemplar pool: text fields [P], choices [P, None] (options formats), and each
+  record's content fingerprint [P] (to keep a query out of its own exemplars)."""
+  text: dict[str, tf.Tensor]
+  choices: tf.RaggedTensor | None
+  fingerprints: tf.Tensor
+
+  @property
+  def size(self) -> int:
+    return int(self.fingerprints.shape[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+  """Per-template constants: instruction text, whether input / body end with an answer cue,
+  and whether this format may state the instruction once, before or after the exemplars."""
+  instructions: tf.Tensor
+  cue_full: tf.Tensor
+  cue_body: tf.Tensor
+  can_place: bool
+
+  @classmethod
+  def of(cls, spec: rendering.RenderSpec) -> "_Layout":
+    compiled = spec.compiled
+    return cls(tf.constant([c.instruction for c in compiled]),
+               tf.constant([c.ends_with_cue for c in compiled]),
+               tf.constant([c.body_ends_with_cue for c in compiled]),
+               any(c.instruction for c in compiled) and not spec.fmt.template_mix)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Draws:
+  """One query's seeded choices: template, wanted count, separator, answer lead, instruction
+  placement and the prompt-wide draws (list style, CoT cue)."""
+  template: tf.Tensor
+  wanted: tf.Tensor
+  separator: tf.Tensor
+  lead: tf.Tensor
+  placement: tf.Tensor
+  prompt: rendering.PromptDraw
+
+
+def _draw(spec: rendering.RenderSpec, lay: _Layout, key: tf.Tensor) -> _Draws:
+  fmt, prefix = spec.fmt, spec.prefix()
+  template = rendering.draw_template(spec, prefix, key)
+  wanted = tf.gather(tf.constant(fmt.shots, tf.int64),
+                     seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
+  separator = seeding.pick(formats_lib.EXEMPLAR_SEPARATORS, seeding.hash_index(
+      prefix, key, "separator", len(formats_lib.EXEMPLAR_SEPARATORS)))
+  lead = seeding.pick(layout.ANSWER_LEADS,
+                      seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS)))
+  placement = tf.constant(0, tf.int64)
+  if lay.can_place:
+    placement = tf.where(tf.strings.length(tf.gather(lay.instructions, template)) > 0,
+                         seeding.hash_index(prefix, key, "placement", len(layout.PLACEMENTS)),
+                         tf.constant(0, tf.int64))
+  return _Draws(template, wanted, separator, lead, placement,
+                rendering.draw_prompt(spec, prefix, key, template))
+
+
+def _exemplars(spec: rendering.RenderSpec, pool: _Pool, key: tf.Tensor, query_fp: tf.Tensor,
+               template: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+  """(pool indices, template rows) of up to max-count exemplars: a stateless shuffle of the
+  pool minus any copy of the query; template-mix formats draw each exemplar's template."""
+  prefix, max_shots = spec.prefix(), max(spec.fmt.shots)
+  _, cand = tf.math.top_k(seeding.draw_uniforms(prefix, key, "exemplars", pool.size),
+                          k=min(pool.size, max_shots + 2))
+  cand = tf.boolean_mask(cand, tf.not_equal(tf.gather(pool.fingerprints, cand), query_fp))
+  cand = cand[:max_shots]
+  found = tf.shape(cand, out_type=tf.int64)[0]
+  if spec.fmt.template_mix:
+    rows = tf.random.stateless_uniform(
+        [max_shots], seeding.stateless_seed(prefix, key, "exemplar_templates"), 0,
+        len(spec.templates), dtype=tf.int64, alg="philox")[:found]
+  else:
+    rows = tf.fill([found], template)
+  return cand, rows
 
 
 def assemble(shots_text: tf.Tensor, query: tf.Tensor, instruction: tf.Tensor,
@@ -206,98 +278,84 @@ def assemble(shots_text: tf.Tensor, query: tf.Tensor, instruction: tf.Tensor,
   return tf.strings.regex_replace(tf.stack(prompts), r"[ \t]+(\n|$)", r"\1")
 
 
+def _candidate_prompts(spec: rendering.RenderSpec, lay: _Layout, draws: _Draws,
+                       fields: Mapping[str, tf.Tensor], choices: tf.RaggedTensor | None,
+                       rows: tf.Tensor) -> tuple[tf.Tensor, rendering.Rendered]:
+  """Renders the exemplars and the query (last row) in one pass and assembles one prompt
+  per allowed count; returns them with the rendered rows (the query's target is last)."""
+  rendered = rendering.render_rows(spec, fields, choices, rows, draws.prompt,
+                                   bodies=lay.can_place)
+  inputs, cues = rendered.inputs, tf.gather(lay.cue_full, rows)
+  if lay.can_place:
+    placed = draws.placement > 0
+    inputs = tf.where(placed, rendered.bodies, inputs)
+    cues = tf.where(placed, tf.gather(lay.cue_body, rows), cues)
+  joiner = tf.where(cues[:-1], " ", tf.strings.join(["\n", draws.lead, " "]))
+  shots_text = tf.strings.join([inputs[:-1], joiner, rendered.targets[:-1], draws.separator])
+  query = tf.strings.join([inputs[-1], tf.where(cues[-1], "", tf.strings.join(["\n", draws.lead]))])
+  prompts = assemble(shots_text, query, tf.gather(lay.instructions, draws.template),
+                     draws.separator, draws.placement, tuple(sorted(spec.fmt.shots)))
+  return prompts, rendered
+
+
+def _largest_fitting_count(spec: rendering.RenderSpec, vocab, prompts: tf.Tensor,
+                           wanted: tf.Tensor, found: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+  """(count, index) of the largest allowed count <= min(wanted, found) whose prompt fits the
+  token budget; count 0 when none fits."""
+  counts = tuple(sorted(spec.fmt.shots))
+  # One encode per candidate (a batch encode is ragged for some vocabularies, not others).
+  lengths = tf.stack([tf.size(vocab.encode_tf(prompts[i]), out_type=tf.int64)
+                      for i in range(len(counts))])
+  j = tf.constant(counts, tf.int64)
+  fits = (j <= tf.minimum(wanted, found)) & (lengths <= spec.token_budget)
+  best = tf.reduce_max(tf.where(fits, j, 0))
+  return best, tf.argmax(tf.cast(tf.equal(j, best), tf.int32))
+
+
+def _prompt_fn(spec: rendering.RenderSpec, pool: _Pool, vocab):
+  """The per-query map: a record -> its few-shot prompt, target and exemplar count."""
+  ts, fmt = spec.template_set, spec.fmt
+  names = spec.template_names()
+  lay = _Layout.of(spec)
+  with_choices = bool(fmt.options and ts.options_field)
+
+  @tf.autograph.experimental.do_not_convert
+  def fn(ex):
+    key = seeding.example_key(ex, ts.text_fields())
+    query = {k: v[None] for k, v in rendering.record_fields(spec, ex).items()}
+    draws = _draw(spec, lay, key)
+    cand, rows = _exemplars(spec, pool, key, _fingerprint(query)[0], draws.template)
+    fields = {k: tf.concat([tf.gather(v, cand), query[k]], axis=0) for k, v in pool.text.items()}
+    q_choices = choices = None
+    if with_choices:
+      q_choices = tf.RaggedTensor.from_tensor(ex[ts.options_field][None])
+      choices = tf.concat([tf.gather(pool.choices, cand), q_choices], axis=0)
+    prompts, rendered = _candidate_prompts(spec, lay, draws, fields, choices,
+                                           tf.concat([rows, draws.template[None]], axis=0))
+    best, pick = _largest_fitting_count(spec, vocab, prompts, draws.wanted,
+                                        tf.shape(cand, out_type=tf.int64)[0])
+    q_found = rendered.answer_found[-1:]
+    checks = rendering.check_answers(spec, q_found, key[None], query[ts.answer_field], q_choices)
+    with tf.control_dependencies(checks):
+      out = {"inputs": tf.gather(prompts, pick), "targets": tf.identity(rendered.targets[-1]),
+             "template": tf.gather(names, draws.template), "prompt_format": tf.constant(fmt.name),
+             NUM_EXEMPLARS: best, _WANTED: draws.wanted}
+    out[rendering.KEEP_FIELD] = q_found[0]
+    return out
+
+  return fn
+
+
 def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqio.Feature], *,
                     spec: rendering.RenderSpec, source: seqio.DataSource,
                     pre_render=None, scan_key=None) -> tf.data.Dataset:
   """Reads the template set's fields (+ options, idx); writes inputs, targets, template,
   prompt_format, num_exemplars. Queries that cannot fit the smallest count are dropped."""
-  fmt = spec.fmt
-  prefix = spec.prefix()
-  names = spec.template_names()
   ts = spec.template_set
-  text_fields = ts.text_fields()
-  vocab = output_features["inputs"].vocabulary
-  pool = load_pool(spec, source, pre_render, scan_key)
-  pool_text = {k: pool[k] for k in text_fields}
-  pool_fp = _fingerprint(pool_text)
-  pool_size = int(pool_fp.shape[0])
-  counts = tuple(sorted(fmt.shots))
-  max_shots = counts[-1]
-  num_candidates = min(pool_size, max_shots + 2)
-  instructions, cue_full, cue_body, can_place = _compiled_table(spec)
-
-  def render(fields, choices, rows, draw, body):
-    return rendering.render_rows(spec, fields, choices, rows, draw, body=body)
-
-  @tf.autograph.experimental.do_not_convert
-  def fn(ex):
-    key = seeding.example_key(ex, text_fields)
-    fields = {k: v[None] for k, v in rendering.record_fields(spec, ex).items()}
-    template = rendering.draw_template(spec, prefix, key)
-    wanted = tf.gather(tf.constant(fmt.shots, tf.int64),
-                       seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
-    separator = seeding.pick(formats_lib.EXEMPLAR_SEPARATORS, seeding.hash_index(
-        prefix, key, "separator", len(formats_lib.EXEMPLAR_SEPARATORS)))
-    lead = seeding.pick(layout.ANSWER_LEADS,
-                        seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS)))
-    placement = tf.constant(0, tf.int64)
-    if can_place:
-      placement = tf.where(tf.strings.length(tf.gather(instructions, template)) > 0,
-                           seeding.hash_index(prefix, key, "placement", len(layout.PLACEMENTS)),
-                           tf.constant(0, tf.int64))
-    draw = rendering.draw_prompt(spec, prefix, key, template)
-    # Exemplars: a stateless shuffle of the pool, minus any copy of the query.
-    _, cand = tf.math.top_k(seeding.draw_uniforms(prefix, key, "exemplars", pool_size),
-                            k=num_candidates)
-    cand = tf.boolean_mask(cand, tf.not_equal(tf.gather(pool_fp, cand), _fingerprint(fields)[0]))
-    cand = cand[:max_shots]
-    found = tf.shape(cand, out_type=tf.int64)[0]
-    if fmt.template_mix:
-      rows = tf.random.stateless_uniform(
-          [max_shots], seeding.stateless_seed(prefix, key, "exemplar_templates"), 0,
-          len(spec.templates), dtype=tf.int64, alg="philox")[:found]
-    else:
-      rows = tf.fill([found], template)
-    ex_fields = {k: tf.gather(v, cand) for k, v in pool_text.items()}
-    ex_choices = (tf.gather(pool[ts.options_field], cand)
-                  if fmt.options and ts.options_field else None)
-    q_choices = None
-    if fmt.options and ts.options_field:
-      q_choices = tf.RaggedTensor.from_tensor(ex[ts.options_field][None])
-    # Exemplars and the query (last row) render in one pass: one traced render, not two.
-    all_fields = {k: tf.concat([ex_fields[k], fields[k]], axis=0) for k in ex_fields}
-    all_choices = None if q_choices is None else tf.concat([ex_choices, q_choices], axis=0)
-    all_rows = tf.concat([rows, template[None]], axis=0)
-    rendered = render(all_fields, all_choices, all_rows, draw, False)
-    if can_place:
-      placed = placement > 0
-      bodies = render(all_fields, all_choices, all_rows, draw, True)
-      all_in = tf.where(placed, bodies.inputs, rendered.inputs)
-      all_cue = tf.where(placed, tf.gather(cue_body, all_rows), tf.gather(cue_full, all_rows))
-    else:
-      all_in, all_cue = rendered.inputs, tf.gather(cue_full, all_rows)
-    ex_in, q_in, ex_cue, q_cue = all_in[:-1], all_in[-1], all_cue[:-1], all_cue[-1]
-    q_found = rendered.answer_found[-1:]
-    joiner = tf.where(ex_cue, " ", tf.strings.join(["\n", lead, " "]))
-    shots_text = tf.strings.join([ex_in, joiner, rendered.targets[:-1], separator])  # + separator
-    query = tf.strings.join([q_in, tf.where(q_cue, "", tf.strings.join(["\n", lead]))])
-    prompts = assemble(shots_text, query, tf.gather(instructions, template), separator,
-                       placement, counts)
-    # One encode per candidate (a batch encode is ragged for some vocabularies, not others).
-    lengths = tf.stack([tf.size(vocab.encode_tf(prompts[i]), out_type=tf.int64)
-                        for i in range(len(counts))])
-    j = tf.constant(counts, tf.int64)
-    fits = (j <= tf.minimum(wanted, found)) & (lengths <= spec.token_budget)
-    best = tf.reduce_max(tf.where(fits, j, 0))
-    pick = tf.argmax(tf.cast(tf.equal(j, best), tf.int32))
-    checks = rendering.check_answers(spec, q_found, key[None], fields[ts.answer_field], q_choices)
-    with tf.control_dependencies(checks):
-      out = {"inputs": tf.gather(prompts, pick), "targets": tf.identity(rendered.targets[-1]),
-             "template": tf.gather(names, template), "prompt_format": tf.constant(fmt.name),
-             NUM_EXEMPLARS: best, _WANTED: wanted}
-    out[rendering.KEEP_FIELD] = q_found[0]
-    return out
-
+  records = load_pool(spec, source, pre_render, scan_key)
+  text = {k: records[k] for k in ts.text_fields()}
+  pool = _Pool(text, records[ts.options_field] if spec.fmt.options and ts.options_field else None,
+               _fingerprint(text))
   dropped = rendering.counter(spec.task_name, "few_shot_dropped")
   cut = rendering.counter(spec.task_name, "few_shot_cut")
 
@@ -314,6 +372,7 @@ def render_few_shot(dataset: tf.data.Dataset, output_features: Mapping[str, seqi
     return {k: v for k, v in ex.items() if k != _WANTED}
 
   logging.info("%s: few-shot pool of %d train records, budget %d tokens.",
-               spec.task_name, pool_size, spec.token_budget)
+               spec.task_name, pool.size, spec.token_budget)
+  fn = _prompt_fn(spec, pool, output_features["inputs"].vocabulary)
   dataset = rendering.drop_unkept(dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE))
   return dataset.filter(keep).map(strip, num_parallel_calls=tf.data.AUTOTUNE)

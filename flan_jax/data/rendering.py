@@ -127,17 +127,20 @@ def _fill(pattern: str, fields: Mapping[str, tf.Tensor], batch: tf.Tensor) -> tf
 
 @dataclasses.dataclass(frozen=True)
 class Rendered:
-  """[B] rendered inputs and targets, and whether each answer was among its options."""
+  """[B] rendered inputs and targets, whether each answer was among its options, and (when
+  asked for) the inputs without the template's instruction."""
   inputs: tf.Tensor
   targets: tf.Tensor
   answer_found: tf.Tensor
+  bodies: tf.Tensor | None = None
 
 
 def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.RaggedTensor | None,
-                template_rows: tf.Tensor, draw: PromptDraw, *, body: bool = False) -> Rendered:
+                template_rows: tf.Tensor, draw: PromptDraw, *, bodies: bool = False) -> Rendered:
   """Renders a batch of records ([B] fields, [B, None] choices), row b with template_rows[b].
 
-  body=True renders each template without its instruction (few-shot states it once).
+  bodies=True also renders each input without its instruction (few-shot may state it once),
+  from the same option lines and answers.
   """
   ts, fmt = spec.template_set, spec.fmt
   batch = tf.shape(template_rows)[0]
@@ -152,17 +155,20 @@ def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.R
   if fmt.cot:
     cue = tf.gather(tf.constant(formats_lib.COT_CUES), draw.cot_cue)
     in_fields[layout.COT_SLOT] = tf.broadcast_to(cue, [batch])
-  inputs, targets = [], []
+  inputs, targets, body_inputs = [], [], []
   for compiled in spec.compiled:
-    inputs.append(_fill(compiled.body if body else compiled.input, in_fields, batch))
+    inputs.append(_fill(compiled.input, in_fields, batch))
     targets.append(_fill(compiled.target, tgt_fields, batch))
+    if bodies:
+      body_inputs.append(_fill(compiled.body, in_fields, batch))
   pick = tf.stack([tf.cast(template_rows, tf.int32), tf.range(batch)], axis=1)
   inputs = tf.gather_nd(tf.stack(inputs), pick)
   targets = tf.gather_nd(tf.stack(targets), pick)
   if fmt.cot:
     targets = tf.strings.join(
         [fields[ts.rationale_field], f" {formats_lib.COT_ANSWER_PHRASE} ", targets])
-  return Rendered(inputs, targets, found)
+  return Rendered(inputs, targets, found,
+                  tf.gather_nd(tf.stack(body_inputs), pick) if bodies else None)
 
 
 def check_answers(spec: RenderSpec, found: tf.Tensor, key: tf.Tensor,
