@@ -68,24 +68,37 @@ def _markers_table() -> tf.Tensor:
   return tf.constant([list(s.markers) for s in MARKER_STYLES], dtype=tf.string)
 
 
-def _positions(choices: tf.RaggedTensor) -> tf.RaggedTensor:
-  return tf.ragged.range(choices.row_lengths())
+@dataclasses.dataclass(frozen=True)
+class ChoiceRows:
+  """A batch's choices [B, None] as flat values with each value's row and its position in the
+  row, computed once per batch (RaggedTensor methods rebuild row ids with dozens of graph
+  ops at every call, and a few-shot task traces its render graph once per pipeline)."""
+  values: tf.Tensor     # [N] strings
+  row_ids: tf.Tensor    # [N] int64
+  positions: tf.Tensor  # [N] int64, 0 for each row's first choice
+  starts: tf.Tensor     # [B] int64, flat index of each row's first choice
+  rows: tf.Tensor       # scalar int64, B
+
+  @classmethod
+  def of(cls, choices: tf.RaggedTensor) -> "ChoiceRows":
+    splits = tf.cast(choices.row_splits, tf.int64)
+    starts, ends = splits[:-1], splits[1:]
+    index = tf.range(tf.size(choices.flat_values, out_type=tf.int64), dtype=tf.int64)
+    row_ids = tf.searchsorted(ends, index, side="right")
+    return cls(choices.flat_values, row_ids, index - tf.gather(starts, row_ids), starts,
+               tf.size(starts, out_type=tf.int64))
 
 
-def format_options(choices: tf.RaggedTensor, draw: OptionsDraw) -> tuple[tf.Tensor, tf.RaggedTensor]:
-  """Returns (block [B], markers [B, None]): a header line and one 'marker choice' line each.
+def format_options(choices: ChoiceRows, draw: OptionsDraw) -> tuple[tf.Tensor, tf.Tensor]:
+  """Returns (block [B], markers [N]): a header line and one 'marker choice' line per choice.
 
   The ending is separate (`ending_text`): the layout adds it only where the template leaves
   the prompt open after the block.
   """
-  rows = tf.shape(choices.row_lengths())[0]
-  style_rows = tf.gather(tf.broadcast_to(draw.style, [rows]), choices.value_rowids())
-  flat = tf.gather_nd(_markers_table(),
-                      tf.stack([style_rows, _positions(choices).flat_values], axis=1))
-  markers = choices.with_flat_values(flat)
-  lines = choices.with_flat_values(
-      tf.strings.join([markers.flat_values, choices.flat_values], separator=" "))
-  body = tf.strings.reduce_join(lines, axis=1, separator="\n")
+  style_rows = tf.gather(tf.broadcast_to(draw.style, [choices.rows]), choices.row_ids)
+  markers = tf.gather_nd(_markers_table(), tf.stack([style_rows, choices.positions], axis=1))
+  lines = tf.strings.join([markers, choices.values], separator=" ")
+  body = tf.strings.unsorted_segment_join(lines, choices.row_ids, choices.rows, separator="\n")
   header = tf.gather(tf.constant(HEADERS), draw.header)
   return tf.strings.join([header, "\n", body]), markers
 
@@ -95,23 +108,16 @@ def ending_text(draw: OptionsDraw) -> tf.Tensor:
   return tf.gather(tf.constant(ENDINGS), draw.ending)
 
 
-def answer_targets(choices: tf.RaggedTensor, markers: tf.RaggedTensor, answers: tf.Tensor,
+def answer_targets(choices: ChoiceRows, markers: tf.Tensor, answers: tf.Tensor,
                    draw: OptionsDraw) -> tuple[tf.Tensor, tf.Tensor]:
   """([B] targets, [B] found): the answer's marker when markers are distinct, else the answer
   text; found is False where the answer is not among the row's choices."""
-  row_ids = choices.value_rowids()
-  hits = tf.equal(choices.flat_values, tf.gather(answers, row_ids))
-  pos = tf.math.unsorted_segment_max(
-      tf.where(hits, _positions(choices).flat_values, -1), row_ids, tf.shape(answers)[0])
+  hits = tf.equal(choices.values, tf.gather(answers, choices.row_ids))
+  pos = tf.math.unsorted_segment_max(tf.where(hits, choices.positions, -1), choices.row_ids,
+                                     tf.shape(answers, out_type=tf.int64)[0])
   found = pos >= 0
-  marker = _gather_rows(markers, pos)
+  # The answer's marker; an appended "" where it is not found.
+  flat = tf.concat([markers, [""]], axis=0)
+  marker = tf.gather(flat, tf.where(found, choices.starts + pos, tf.size(markers, out_type=tf.int64)))
   distinct = tf.gather(tf.constant([s.distinct for s in MARKER_STYLES]), draw.style)
   return tf.where(tf.logical_and(found, distinct), marker, answers), found
-
-
-def _gather_rows(ragged: tf.RaggedTensor, pos: tf.Tensor) -> tf.Tensor:
-  """ragged[b, pos[b]] for each row (empty string where pos < 0 or the row is empty)."""
-  flat = tf.concat([ragged.flat_values, [""]], axis=0)
-  empty_slot = tf.shape(ragged.flat_values, out_type=tf.int64)[0]
-  index = tf.where(pos >= 0, ragged.row_starts() + pos, empty_slot)
-  return tf.gather(flat, index)

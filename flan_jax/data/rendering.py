@@ -147,11 +147,12 @@ def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.R
   in_fields, tgt_fields = dict(fields), dict(fields)
   found = tf.fill([batch], True)
   if fmt.options:
-    block, markers = options_lib.format_options(choices, draw.options)
+    rows = options_lib.ChoiceRows.of(choices)
+    block, markers = options_lib.format_options(rows, draw.options)
     in_fields[templates_lib.OPTIONS_SLOT] = block
     in_fields[layout.ENDING_SLOT] = tf.broadcast_to(options_lib.ending_text(draw.options), [batch])
     tgt_fields[ts.answer_field], found = options_lib.answer_targets(
-        choices, markers, fields[ts.answer_field], draw.options)
+        rows, markers, fields[ts.answer_field], draw.options)
   if fmt.cot:
     cue = tf.gather(tf.constant(formats_lib.COT_CUES), draw.cot_cue)
     in_fields[layout.COT_SLOT] = tf.broadcast_to(cue, [batch])
