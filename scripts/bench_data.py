@@ -4,6 +4,7 @@
   python scripts/bench_data.py --vocab ../shared/vocab/t5_spiece.model --batches 20
   python scripts/bench_data.py --train_json bench_train.json     # headroom over the trainer
   python scripts/bench_data.py --lengths 256/64 --batch 32 --batches 2 --profile 25
+  python scripts/bench_data.py --lengths 2048/512 --batches 2 --census 12   # traced graphs
   python scripts/bench_data.py --tf_data_defaults     # baseline: tf.data's default options
 
 Runs what the trainer runs (`flan_jax.training.input_pipeline.train_dataset`: SeqIO render +
@@ -39,6 +40,10 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--profile", type=int, default=0, metavar="N",
                       help="profile building the first length's pipeline and its first batch "
                       "(cProfile); print the N costliest calls and where the time goes.")
+  parser.add_argument("--census", type=int, default=0, metavar="N",
+                      help="while the first length's pipeline is built, count the tf.data "
+                      "functions traced, their graph ops and tracing seconds; print the N "
+                      "costliest kinds.")
   return parser.parse_args(argv)
 
 
@@ -62,11 +67,13 @@ def main(argv=None) -> dict:
   for number, pair in enumerate(args.lengths.split(",")):
     n_in, n_out = (int(x) for x in pair.split("/"))
     profiler = _Profile(args.profile if number == 0 else 0)
+    census = _Census(args.census if number == 0 else 0)
     start = time.perf_counter()
     with profiler:
-      ds = input_pipeline.train_dataset(args.mixture, {"inputs": n_in, "targets": n_out},
-                                        args.batch, seed=0,
-                                        feature_converter=seqio.EncDecFeatureConverter(pack=True))
+      with census:
+        ds = input_pipeline.train_dataset(args.mixture, {"inputs": n_in, "targets": n_out},
+                                          args.batch, seed=0,
+                                          feature_converter=seqio.EncDecFeatureConverter(pack=True))
       if args.tf_data_defaults:
         ds = ds.with_options(_default_tf_data_options())
       built_s = time.perf_counter() - start
@@ -74,6 +81,7 @@ def main(argv=None) -> dict:
       first = next(batches)
     first_s = time.perf_counter() - start
     profiler.report()
+    census.report()
     stats = _packing([first])
     start = time.perf_counter()
     timed = [next(batches) for _ in range(args.batches)]
@@ -141,6 +149,58 @@ class _Profile:
         if func == name and path.endswith(suffix):
           calls, seconds = calls + ncalls, seconds + cumtime
       print(f"  where: {label}: {seconds:.1f}s in {calls} calls", flush=True)
+
+
+class _Census:
+  """When n > 0: every function tf.data traces while the block runs (map, filter, ...), by the
+  Python function it wraps: how many, their graph ops, and the seconds spent tracing them.
+  Hooks tf.data's StructuredFunctionWrapper (a TensorFlow internal; benchmark use only)."""
+
+  def __init__(self, n: int):
+    self.n = n
+    self.kinds: dict[str, list] = {}
+
+  def __enter__(self):
+    if self.n <= 0:
+      return self
+    from tensorflow.python.data.ops import structured_function  # pylint: disable=g-import-not-at-top
+    self._module = structured_function
+    self._init = init = structured_function.StructuredFunctionWrapper.__init__
+    kinds = self.kinds
+
+    def counted_init(wrapper, func, *args, **kwargs):
+      start = time.perf_counter()
+      init(wrapper, func, *args, **kwargs)
+      row = kinds.setdefault(_function_label(func), [0, 0, 0.0])
+      row[0] += 1
+      row[1] += len(wrapper.function.graph.get_operations())
+      row[2] += time.perf_counter() - start
+
+    structured_function.StructuredFunctionWrapper.__init__ = counted_init
+    return self
+
+  def __exit__(self, *exc):
+    if self.n > 0:
+      self._module.StructuredFunctionWrapper.__init__ = self._init
+
+  def report(self) -> None:
+    if self.n <= 0:
+      return
+    rows = sorted(self.kinds.items(), key=lambda kv: -kv[1][2])
+    total = [sum(r[i] for _, r in rows) for i in range(3)]
+    print(f"  census: {total[0]} traced functions, {total[1]} graph ops, {total[2]:.1f}s "
+          "tracing them", flush=True)
+    for label, (count, ops, seconds) in rows[:self.n]:
+      print(f"  census: {seconds:6.2f}s {count:4d} functions {ops:6d} ops  {label}", flush=True)
+
+
+def _function_label(func) -> str:
+  """module.qualname of the Python function under decorators and functools.partial."""
+  import inspect  # pylint: disable=g-import-not-at-top
+  while hasattr(func, "__wrapped__") or hasattr(func, "func"):
+    func = getattr(func, "__wrapped__", None) or func.func
+  module = inspect.getmodule(func)
+  return f"{module.__name__ if module else '?'}.{getattr(func, '__qualname__', repr(func))}"
 
 
 def _use_vocabulary(task, path: str) -> None:

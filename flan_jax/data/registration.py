@@ -64,11 +64,12 @@ def check_fields(dataset: tf.data.Dataset, *, dataset_name: str, fields: Sequenc
 
 
 def tokenize_in_batches(dataset: tf.data.Dataset, output_features: Mapping[str, seqio.Feature],
-                        batch_size: int = 128) -> tf.data.Dataset:
+                        batch_size: int = rendering.RENDER_BATCH) -> tf.data.Dataset:
   """Reads inputs/targets text; writes their token ids and keeps the text as *_pretokenized.
 
   Same output as seqio.preprocessors.tokenize, but one SentencePiece call per batch of
-  examples instead of per example (about twice the throughput on CPU).
+  examples instead of per example (about twice the throughput on CPU). Batches as large as
+  the render's: a task's first example waits for one of them.
   """
 
   @tf.autograph.experimental.do_not_convert
