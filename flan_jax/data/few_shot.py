@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from absl import logging
 import seqio
@@ -82,6 +82,11 @@ def _refuse_bad_answer(spec, batch, key, bad) -> None:
       "record, or register with answer_not_in_options='drop' to skip and count such records.")
 
 
+# A dataset's scan is kept for its other formats only up to this many bytes of text; a larger
+# one is streamed (and scanned again by each format), so sharing never costs unbounded memory.
+MAX_SHARED_SCAN_BYTES = 256 << 20
+
+
 class _SharedScans:
   """The train records a dataset's few-shot pools are drawn from, kept while a pipeline is
   built (`shared_pool_scans`), so the formats of one dataset scan its train split once."""
@@ -89,6 +94,11 @@ class _SharedScans:
   def __init__(self, max_datasets: int):
     self.max_datasets = max_datasets
     self.scans: collections.OrderedDict = collections.OrderedDict()
+
+  def keep(self, key, batches: list) -> None:
+    self.scans[key] = batches
+    while len(self.scans) > self.max_datasets:
+      self.scans.popitem(last=False)
 
 
 _shared: _SharedScans | None = None
@@ -99,8 +109,9 @@ def shared_pool_scans(max_datasets: int = 2):
   """Within this block, few-shot tasks of the same dataset (same source, pre-render steps,
   template set and scan limit) read its train split once for their pools instead of once
   each; each task still ranks the records with its own seed. Tasks are built in name order,
-  so a dataset's formats come one after another and only the last `max_datasets` scans are
-  held in memory; all are dropped when the block ends."""
+  so a dataset's formats come one after another and only the last `max_datasets` scans
+  (each at most MAX_SHARED_SCAN_BYTES of text) are held in memory; all are dropped when the
+  block ends."""
   global _shared
   outer, _shared = _shared, _SharedScans(max_datasets)
   try:
@@ -109,14 +120,8 @@ def shared_pool_scans(max_datasets: int = 2):
     _shared = outer
 
 
-def _scan_key(spec: rendering.RenderSpec, source: seqio.DataSource, scan_key) -> tuple | None:
-  if _shared is None or scan_key is None:
-    return None
-  return (source, scan_key, spec.template_set, spec.pool_scan_limit)
-
-
 def _scan(spec: rendering.RenderSpec, source: seqio.DataSource,
-          pre_render=None) -> list[dict[str, tf.Tensor | tf.RaggedTensor]]:
+          pre_render=None) -> Iterator[dict[str, tf.Tensor | tf.RaggedTensor]]:
   """The pool fields (text fields as strings) of the first `pool_scan_limit` train records,
   in batches, in source order."""
   ds = source.get_dataset(split="train", shuffle=False)
@@ -127,22 +132,43 @@ def _scan(spec: rendering.RenderSpec, source: seqio.DataSource,
   ts = spec.template_set
   keep = _pool_fields(spec) + ([seeding.KEY_FIELD] if seeding.KEY_FIELD in ds.element_spec else [])
   ds = ds.map(tf.autograph.experimental.do_not_convert(lambda ex: {k: ex[k] for k in keep}))
-  return [{k: rendering.as_text(v) if k in ts.text_fields() else v for k, v in batch.items()}
-          for batch in ds.ragged_batch(_POOL_SCAN_BATCH)]
+  for batch in ds.ragged_batch(_POOL_SCAN_BATCH):
+    yield {k: rendering.as_text(v) if k in ts.text_fields() else v for k, v in batch.items()}
+
+
+def _text_bytes(batch: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> int:
+  total = 0
+  for value in batch.values():
+    flat = value.flat_values if isinstance(value, tf.RaggedTensor) else value
+    if flat.dtype == tf.string:
+      total += int(tf.reduce_sum(tf.strings.length(flat)))
+  return total
 
 
 def _scanned(spec: rendering.RenderSpec, source: seqio.DataSource, pre_render,
-             scan_key) -> list[dict[str, tf.Tensor | tf.RaggedTensor]]:
-  key = _scan_key(spec, source, scan_key)
-  if key is None:
-    return _scan(spec, source, pre_render)
-  scans = _shared.scans
-  if key not in scans:
-    scans[key] = _scan(spec, source, pre_render)
-    while len(scans) > _shared.max_datasets:
-      scans.popitem(last=False)
-  scans.move_to_end(key)
-  return scans[key]
+             scan_key) -> Iterator[dict[str, tf.Tensor | tf.RaggedTensor]]:
+  """The scan's batches: kept for the dataset's other formats inside `shared_pool_scans`
+  (when `scan_key` is given and the text stays under MAX_SHARED_SCAN_BYTES), else streamed."""
+  if _shared is None or scan_key is None:
+    yield from _scan(spec, source, pre_render)
+    return
+  shared = _shared
+  key = (source, scan_key, spec.template_set, spec.pool_scan_limit)
+  if key in shared.scans:
+    shared.scans.move_to_end(key)
+    yield from shared.scans[key]
+    return
+  kept, size = [], 0
+  for batch in _scan(spec, source, pre_render):
+    if kept is not None:
+      size += _text_bytes(batch)
+      if size <= MAX_SHARED_SCAN_BYTES:
+        kept.append(batch)
+      else:
+        kept = None  # Too large to keep: each format streams its own scan.
+    yield batch
+  if kept is not None:
+    shared.keep(key, kept)
 
 
 def load_pool(spec: rendering.RenderSpec, source: seqio.DataSource, pre_render=None,

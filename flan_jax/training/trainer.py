@@ -96,37 +96,16 @@ def _has_preemption_service() -> bool:
 def _train_loop(run: Run, preemption: PreemptionWatcher,
                 on_start: Callable[[str], None] | None) -> dict[str, Any]:
   config = run.config
-  latest = run.checkpoints.latest_step()
-  if jax.process_index() == 0:
-    for line in startup_report.startup_lines(run, latest):
-      logging.info("%s", line)
-  position = run.checkpoints.latest_data_position()
-  logging.info("reading the first batch of %s ...", config.mixture_or_task_name)
-  batches, first_batch = run_setup.first_batches(run, position)  # Before compiling.
-  logging.info("initializing the parameters ..." if latest is None
-               else f"restoring the checkpoint of step {latest} ...")
-  state, restored_position = run.restore_or_init()
-  if restored_position != position:  # The newest checkpoint was damaged: an older one.
-    batches, first_batch = run_setup.first_batches(run, restored_position)
+  state, batches, first_batch = _start(run)
   start_step = int(state.step)
   train_step = steps.jit_train_step(
       steps.make_train_step(run.model, run.tx, run.loss_config, config.num_microbatches,
                             run.learning_rate_fn, config.nonfinite_policy == "skip"),
       run.layout.shardings, run.batch_sharding)
-  writer = metric_writers.create_default_writer(
-      model_dir_lib.path(config.model_dir, model_dir_lib.TRAIN_LOG_DIR),
-      just_logging=jax.process_index() > 0, asynchronous=True)
   dropout_rng = jax.random.PRNGKey(config.seed + 1)
   summary: dict[str, Any] = {"model_dir": config.model_dir, "start_step": start_step,
                              "loss_history": [], "eval_history": [], "preempted": False}
-  progress = _progress(config, start_step)
-  window, tick, pending = [], time.perf_counter(), None
-
-  def record(window: list, seconds: float, done: int) -> None:
-    scalars = _log_window(run, window, seconds, done, writer)
-    summary["loss_history"].append((done, scalars["loss"]))
-    progress.set_postfix(loss=f"{scalars['loss']:.3f}")
-
+  log = _MetricLog(run, summary["loss_history"], _progress(config, start_step))
   logging.info("compiling the train step (the first step waits for it) ...")
   for step in range(start_step, config.train_steps):
     batch = first_batch if step == start_step else next(batches)
@@ -135,52 +114,100 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
       run.record_start()  # The run record and config.gin, now that training runs.
       if on_start is not None and jax.process_index() == 0:
         on_start(config.model_dir)
-    if pending:
-      # A plain log step's window is read only now, with the next step already queued, so
-      # the device keeps working while the host fetches metrics and writes TensorBoard.
-      record(*pending)
-      pending = None
-    window.append(metrics)
     done = step + 1
     saving = run.checkpoints.period and done % run.checkpoints.period == 0
     evaluating = config.eval_period and done % config.eval_period == 0
-    first = step == start_step  # Logged, so the user sees training has begun.
-    if first or done % config.log_period == 0 or done == config.train_steps or saving:
-      pending = (window, time.perf_counter() - tick, done)
-      window, tick = [], time.perf_counter()
-      if saving or evaluating or done == config.train_steps:
-        # Checked now: a non-finite loss stops before anything (best checkpoint too) is saved.
-        record(*pending)
-        pending = None
-    progress.update(1)
+    last = done == config.train_steps
+    # The first step is logged so the user sees training has begun. Windows before a save,
+    # an eval or the end are read at once: a non-finite loss stops before anything is saved.
+    log.after_step(metrics, done, log=step == start_step or done % config.log_period == 0
+                   or last or saving, read_now=saving or evaluating or last)
     run.checkpoints.save(done, state, batches.position)
     run.checkpoints.report_committed()  # Logs "Saved checkpoint" once a save commits.
     if preemption.should_stop(done):
-      if pending:
-        record(*pending)
+      log.close()  # Its last window and TensorBoard's queue, before the process exits.
       run.checkpoints.save(done, state, batches.position, force=True)
       logging.warning("SIGTERM: saved step %d to %s and stopped; rerun the same command "
                       "to resume.", done, run.checkpoints.directory)
       summary.update(preempted=True, final_step=done)
       return summary
-    if config.eval_period and done % config.eval_period == 0 and done < config.train_steps:
+    if evaluating and not last:
       results = evaluator_lib.flatten_metrics(_evaluate(run, state, done))
       summary["eval_history"].append((done, results))
       run.checkpoints.save_if_best(done, state, batches.position, results)
-  progress.close()
-  run.checkpoints.save(int(state.step), state, batches.position, force=True)
+  log.close()
+  return _finish(run, state, batches, summary)
+
+
+def _start(run: Run):
+  """Reports the run, reads the first batch (before compiling, so bad data fails fast) and
+  initializes or restores the state; returns (state, batches, first batch)."""
+  latest = run.checkpoints.latest_step()
+  if jax.process_index() == 0:
+    for line in startup_report.startup_lines(run, latest):
+      logging.info("%s", line)
+  position = run.checkpoints.latest_data_position()
+  logging.info("reading the first batch of %s ...", run.config.mixture_or_task_name)
+  batches, first_batch = run_setup.first_batches(run, position)
+  logging.info("initializing the parameters ..." if latest is None
+               else f"restoring the checkpoint of step {latest} ...")
+  state, restored_position = run.restore_or_init()
+  if restored_position != position:  # The newest checkpoint was damaged: an older one.
+    batches, first_batch = run_setup.first_batches(run, restored_position)
+  return state, batches, first_batch
+
+
+def _finish(run: Run, state: steps.TrainState, batches, summary: dict[str, Any]) -> dict[str, Any]:
+  """The final checkpoint and evaluation, the best step, and the first / last losses."""
+  step = int(state.step)
+  run.checkpoints.save(step, state, batches.position, force=True)
   run.checkpoints.wait()
-  summary["final_step"] = int(state.step)
-  summary["eval"] = _evaluate(run, state, int(state.step))
+  summary["final_step"] = step
+  summary["eval"] = _evaluate(run, state, step)
   final = evaluator_lib.flatten_metrics(summary["eval"])
-  summary["eval_history"].append((int(state.step), final))
-  run.checkpoints.save_if_best(int(state.step), state, batches.position, final)
+  summary["eval_history"].append((step, final))
+  run.checkpoints.save_if_best(step, state, batches.position, final)
   summary["best_step"] = run.checkpoints.best_step()
-  writer.flush()
   history = summary["loss_history"]
   if history:
     summary["first_loss"], summary["last_loss"] = history[0][1], history[-1][1]
   return summary
+
+
+class _MetricLog:
+  """Averages the steps' metrics over log windows and writes them (TensorBoard, log line,
+  progress bar). A plain log step's window is read only after the next step is queued, so
+  the device keeps working while the host fetches metrics and writes TensorBoard."""
+
+  def __init__(self, run: Run, loss_history: list, progress):
+    self.run, self.loss_history, self.progress = run, loss_history, progress
+    self.writer = metric_writers.create_default_writer(
+        model_dir_lib.path(run.config.model_dir, model_dir_lib.TRAIN_LOG_DIR),
+        just_logging=jax.process_index() > 0, asynchronous=True)
+    self.window, self.tick, self.pending = [], time.perf_counter(), None
+
+  def after_step(self, metrics, done: int, *, log: bool, read_now: bool) -> None:
+    self.flush()  # The previous log step's window, now that this step is queued.
+    self.window.append(metrics)
+    if log:
+      self.pending = (self.window, time.perf_counter() - self.tick, done)
+      self.window, self.tick = [], time.perf_counter()
+      if read_now:
+        self.flush()
+    self.progress.update(1)
+
+  def flush(self) -> None:
+    if self.pending:
+      window, seconds, done = self.pending
+      self.pending = None
+      scalars = _log_window(self.run, window, seconds, done, self.writer)
+      self.loss_history.append((done, scalars["loss"]))
+      self.progress.set_postfix(loss=f"{scalars['loss']:.3f}")
+
+  def close(self) -> None:
+    self.flush()
+    self.progress.close()
+    self.writer.flush()
 
 
 def _log_window(run: Run, window: list[dict], seconds: float, step: int,

@@ -203,9 +203,11 @@ def test_pool_is_drawn_from_the_first_pool_scan_limit_train_records():
   assert used and max(used) < 12 and len(used) <= 8
 
 
-def test_formats_of_a_dataset_share_one_scan_of_the_train_split_and_keep_their_pools():
+def test_formats_of_a_dataset_share_one_scan_of_the_train_split_and_keep_their_pools(
+    monkeypatch):
   """Inside shared_pool_scans, fs_opt and fs_noopt of one dataset read its train split once
-  (counted at the source) and render exactly the prompts they render one by one."""
+  (counted at the source) and render exactly the prompts they render one by one; a scan
+  larger than MAX_SHARED_SCAN_BYTES is not kept."""
   train, validation = _records(300), _records(20, "validation")
   reads = collections.Counter()
 
@@ -231,3 +233,16 @@ def test_formats_of_a_dataset_share_one_scan_of_the_train_split_and_keep_their_p
   reads.clear()
   _rows(tasks[0])
   assert reads["train"] == 1  # Outside the block nothing is kept.
+  # The scan's text: 300 questions of 6 bytes, answers of 5, options "a0000" + "zzzzz" (10),
+  # and ids "train/0" .. "train/299" (10 x 7 + 90 x 8 + 200 x 9 = 2,590 bytes).
+  scan_bytes = 300 * (6 + 5 + 10) + 2590
+  monkeypatch.setattr(few_shot, "MAX_SHARED_SCAN_BYTES", scan_bytes - 1)
+  reads.clear()
+  with few_shot.shared_pool_scans():
+    assert [_rows(t) for t in tasks] == alone
+  assert reads["train"] == 2
+  monkeypatch.setattr(few_shot, "MAX_SHARED_SCAN_BYTES", scan_bytes)
+  reads.clear()
+  with few_shot.shared_pool_scans():
+    assert [_rows(t) for t in tasks] == alone
+  assert reads["train"] == 1
