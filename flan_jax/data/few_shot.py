@@ -87,11 +87,11 @@ def _refuse_bad_answer(spec, batch, key, bad) -> None:
 MAX_SHARED_SCAN_BYTES = 256 << 20
 
 
-class _SharedScans:
-  """The train records a dataset's few-shot pools are drawn from, kept while a pipeline is
+class SharedScans:
+  """The train records a dataset's few-shot pools are drawn from, kept while pipelines are
   built (`shared_pool_scans`), so the formats of one dataset scan its train split once."""
 
-  def __init__(self, max_datasets: int):
+  def __init__(self, max_datasets: int = 2):
     self.max_datasets = max_datasets
     self.scans: collections.OrderedDict = collections.OrderedDict()
 
@@ -101,19 +101,19 @@ class _SharedScans:
       self.scans.popitem(last=False)
 
 
-_shared: _SharedScans | None = None
+_shared: SharedScans | None = None
 
 
 @contextlib.contextmanager
-def shared_pool_scans(max_datasets: int = 2):
+def shared_pool_scans(scans: SharedScans | None = None):
   """Within this block, few-shot tasks of the same dataset (same source, pre-render steps,
   template set and scan limit) read its train split once for their pools instead of once
   each; each task still ranks the records with its own seed. Tasks are built in name order,
   so a dataset's formats come one after another and only the last `max_datasets` scans
-  (each at most MAX_SHARED_SCAN_BYTES of text) are held in memory; all are dropped when the
-  block ends."""
+  (each at most MAX_SHARED_SCAN_BYTES of text) are held in memory; a new SharedScans (all
+  dropped when the block ends) unless `scans` carries them from one block to the next."""
   global _shared
-  outer, _shared = _shared, _SharedScans(max_datasets)
+  outer, _shared = _shared, scans if scans is not None else SharedScans()
   try:
     yield
   finally:

@@ -62,15 +62,16 @@ def iterate_examples(name: str, split: str, lengths: Mapping[str, int],
   """(task name, example) pairs of a task or of each task of a mixture, in order."""
   provider = catalog.get_mixture_or_task(name)
   tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
-  with few_shot.shared_pool_scans():  # A dataset's few-shot formats scan its train split once.
-    for task in tasks:
-      if split not in task.splits:
-        continue
+  scans = few_shot.SharedScans()  # A dataset's few-shot formats scan its train split once.
+  for task in tasks:
+    if split not in task.splits:
+      continue
+    with few_shot.shared_pool_scans(scans):  # Only while the task's pipeline is built.
       ds = task.get_dataset(dict(lengths), split=split, shuffle=False, num_epochs=1)
-      if num_examples:
-        ds = ds.take(num_examples)
-      for example in ds.as_numpy_iterator():
-        yield task.name, example
+    if num_examples:
+      ds = ds.take(num_examples)
+    for example in ds.as_numpy_iterator():
+      yield task.name, example
 
 
 def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,

@@ -233,6 +233,12 @@ def test_formats_of_a_dataset_share_one_scan_of_the_train_split_and_keep_their_p
   reads.clear()
   _rows(tasks[0])
   assert reads["train"] == 1  # Outside the block nothing is kept.
+  scans, carried = few_shot.SharedScans(), []
+  reads.clear()
+  for task in tasks:  # One block per task, the scans carried from one to the next.
+    with few_shot.shared_pool_scans(scans):
+      carried.append(_rows(task))
+  assert reads["train"] == 1 and carried == alone
   # The scan's text: 300 questions of 6 bytes, answers of 5, options "a0000" + "zzzzz" (10),
   # and ids "train/0" .. "train/299" (10 x 7 + 90 x 8 + 200 x 9 = 2,590 bytes).
   scan_bytes = 300 * (6 + 5 + 10) + 2590
