@@ -95,6 +95,13 @@ class SharedScans:
     self.max_datasets = max_datasets
     self.scans: collections.OrderedDict = collections.OrderedDict()
 
+  def get(self, key) -> list | None:
+    """The kept scan of `key` (now the most recently used), or None."""
+    if key not in self.scans:
+      return None
+    self.scans.move_to_end(key)
+    return self.scans[key]
+
   def keep(self, key, batches: list) -> None:
     self.scans[key] = batches
     while len(self.scans) > self.max_datasets:
@@ -154,9 +161,9 @@ def _scanned(spec: rendering.RenderSpec, source: seqio.DataSource, pre_render,
     return
   shared = _shared
   key = (source, scan_key, spec.template_set, spec.pool_scan_limit)
-  if key in shared.scans:
-    shared.scans.move_to_end(key)
-    yield from shared.scans[key]
+  kept = shared.get(key)
+  if kept is not None:
+    yield from kept
     return
   kept, size = [], 0
   for batch in _scan(spec, source, pre_render):
