@@ -85,7 +85,19 @@ class Dense(nn.Module):
   def __call__(self, x: Array) -> Array:
     kernel = self.param("kernel", nn.with_logical_partitioning(self.kernel_init, self.kernel_axes),
                         (x.shape[-1], self.features), jnp.float32)
-    return jnp.dot(x.astype(self.dtype), kernel.astype(self.dtype))
+    return project_rows(x.astype(self.dtype), kernel.astype(self.dtype))
+
+
+def project_rows(x: Array, kernel: Array) -> Array:
+  """x [..., in] @ kernel [in, out] as one 2-D product over the flattened leading axes.
+
+  Same values as `jnp.dot(x, kernel)`. The 2-D form matters for the backward pass: the
+  kernel's gradient then contracts one token axis, which XLA:CPU runs as a single
+  transposed-operand matmul; contracting [batch, length] it first wrote a transposed copy
+  of the output gradient (docs/BENCHMARKS.md, "Training step").
+  """
+  rows = x.reshape(-1, x.shape[-1])
+  return jnp.dot(rows, kernel).reshape(x.shape[:-1] + (kernel.shape[-1],))
 
 
 class Embed(nn.Module):
@@ -103,7 +115,7 @@ class Embed(nn.Module):
     return jnp.take(self.embedding, tokens.astype(jnp.int32), axis=0).astype(self.dtype)
 
   def attend(self, x: Array) -> Array:
-    return jnp.dot(x.astype(self.dtype), self.embedding.T.astype(self.dtype))
+    return project_rows(x.astype(self.dtype), self.embedding.T.astype(self.dtype))
 
 
 def relative_position_bucket(relative_position: Array, bidirectional: bool, num_buckets: int,
