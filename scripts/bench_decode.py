@@ -7,7 +7,10 @@
 
 A random T5 v1.1 is exported to transformers with our converter; both sides decode the same
 prompts for exactly --targets new tokens (EOS disabled on both sides), steady state after
-one compile/warm-up call, timed alternately (flan_jax, HF, flan_jax, HF). Greedy tokens are
+one compile/warm-up call, timed alternately (flan_jax, HF, flan_jax, HF). Each side runs in
+a process of its own, as users run either framework: flan_jax's keeps freed host memory for
+reuse as the `flan-jax` program does (`--system_malloc` leaves glibc's defaults), HF's is a
+fresh interpreter with torch's defaults; each side times its own calls. Greedy tokens are
 compared row by row; for beam search the best beam's agreement is printed. The last line is
 JSON with new tokens/s of both sides and their ratio per method and batch size.
 """
@@ -32,6 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
   parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
   parser.add_argument("--repeats", type=int, default=2, help="timed calls per side.")
   parser.add_argument("--no_hf", action="store_true")
+  parser.add_argument("--system_malloc", action="store_true",
+                      help="leave flan_jax's process on glibc's default malloc settings.")
   parser.add_argument("--profile", type=int, default=0, metavar="N",
                       help="also record one flan_jax call per method with jax.profiler and "
                       "print its N slowest HLO instructions (as scripts/profile_train_step.py).")
@@ -42,6 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
   args = parse_args(argv)
+  if not args.system_malloc:  # As the flan-jax program does, before jax starts threads.
+    from flan_jax.runtime import host_memory  # pylint: disable=g-import-not-at-top
+    host_memory.keep_freed_memory()
   import jax
   import jax.numpy as jnp
   import numpy as np
@@ -59,18 +67,17 @@ def main(argv=None) -> dict:
   if args.beam:
     methods[f"beam{args.beam}"] = jax.jit(lambda p, e: t5_decoding.beam_search(
         model, p, e, args.targets, beam_size=args.beam, eos_id=-1)[0][:, 0])
-  hf = None if args.no_hf else HFGenerate(cfg, jax.tree.map(np.asarray, params), args)
+  hf = None if args.no_hf else HFProcess(args, jax.tree.map(np.asarray, params))
   print(f"{args.size} {args.dtype} on {jax.devices()[0].device_kind}: inputs {args.inputs}, "
         f"{args.targets} new tokens; load {os.getloadavg()[0]:.2f}")
   results = {}
   for batch in (int(b) for b in args.batches.split(",")):
     tokens = np.random.RandomState(batch).randint(2, cfg.vocab_size, (batch, args.inputs))
     for name, fn in methods.items():
-      ours = lambda: np.asarray(jax.block_until_ready(fn(params, jnp.asarray(tokens, jnp.int32))))
-      if name == "encode":
-        theirs = lambda: hf.encode(tokens)
-      else:
-        theirs = lambda: hf.generate(tokens, num_beams=args.beam if name != "greedy" else 1)
+      ours = _timed(lambda: np.asarray(jax.block_until_ready(
+          fn(params, jnp.asarray(tokens, jnp.int32)))))
+      beams = 0 if name == "encode" else (1 if name == "greedy" else args.beam)
+      theirs = lambda: hf.call(tokens, beams)
       row = _time_pair(ours, None if hf is None else theirs, args.repeats)
       # The encoder's rate counts input tokens; decoding's, new tokens.
       counted = batch * (args.inputs if name == "encode" else args.targets)
@@ -93,25 +100,34 @@ def main(argv=None) -> dict:
   summary = {"model": f"t5_1_1-{args.size}", "dtype": args.dtype, "inputs": args.inputs,
              "new_tokens": args.targets, "loadavg": os.getloadavg()[0], **results}
   print(json.dumps(summary), flush=True)
+  if hf is not None:
+    hf.close()
   return summary
 
 
+def _timed(call):
+  """`call` made to return (its output, its wall seconds)."""
+  def timed():
+    start = time.perf_counter()
+    out = call()
+    return out, time.perf_counter() - start
+  return timed
+
+
 def _time_pair(ours, theirs, repeats: int) -> dict:
-  """Warm-up (compile) each side once, then alternate timed calls; medians in seconds."""
+  """Warm-up (compile) each side once, then alternate timed calls; medians in seconds.
+
+  Both callables return (output, seconds of the call as its own process measured it).
+  """
   import numpy as np
-  start = time.perf_counter()
-  ours_out = ours()
-  row = {"flan_jax_compile_s": time.perf_counter() - start}
-  hf_out = theirs() if theirs else None
+  ours_out, compile_s = ours()
+  row = {"flan_jax_compile_s": compile_s}
+  hf_out = theirs()[0] if theirs else None
   ours_s, hf_s = [], []
   for _ in range(repeats):
-    start = time.perf_counter()
-    ours()
-    ours_s.append(time.perf_counter() - start)
+    ours_s.append(ours()[1])
     if theirs:
-      start = time.perf_counter()
-      theirs()
-      hf_s.append(time.perf_counter() - start)
+      hf_s.append(theirs()[1])
   row.update(flan_jax_s=float(np.median(ours_s)), ours_out=ours_out)
   if theirs:
     row.update(hf_s=float(np.median(hf_s)), hf_out=hf_out)
@@ -140,6 +156,58 @@ def print_profile(fn, params, tokens, top: int) -> None:
   for name, total in seconds.most_common(top):
     opcode, shape, op_name = hlo[name]
     print(f"    {total:7.3f} s {calls[name]:4d}x {name} {shape} {opcode} {op_name[-80:]}")
+
+
+class HFProcess:
+  """Hugging Face's side in a process of its own; `call` runs one timed call there.
+
+  Sharing flan_jax's process (as this script did before) gave torch's allocations and
+  XLA:CPU's one heap, tuned for neither: with glibc's defaults both sides faulted in fresh
+  pages at every call (see docs/BENCHMARKS.md, "Decoding").
+  """
+
+  def __init__(self, args, params):
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")  # A fresh interpreter: torch's defaults.
+    self._conn, child = context.Pipe()
+    self._process = context.Process(target=_serve_hf, args=(args, params, child), daemon=True)
+    self._process.start()
+    child.close()
+    self._receive()  # Loaded.
+
+  def _receive(self):
+    try:
+      reply = self._conn.recv()
+    except EOFError:
+      raise SystemExit(f"bench_decode: HF's process died (exit code {self._process.exitcode}).")
+    if isinstance(reply, BaseException):
+      raise reply
+    return reply
+
+  def call(self, tokens, beams: int):
+    """(output, seconds): encoder states when `beams` is 0, else `generate`'s new tokens."""
+    self._conn.send((tokens, beams))
+    return self._receive()
+
+  def close(self) -> None:
+    self._conn.send(None)
+    self._process.join()
+
+
+def _serve_hf(args, params, conn) -> None:
+  """Loads HF's model from our export, then answers `HFProcess.call` requests."""
+  try:
+    from flan_jax.models import t5
+    cfg = t5.T5Config.t5_1_1(args.size, dtype=args.dtype, dropout_rate=0.0)
+    model = HFGenerate(cfg, params, args)
+    conn.send("loaded")
+    while (request := conn.recv()) is not None:
+      tokens, beams = request
+      start = time.perf_counter()
+      out = model.encode(tokens) if beams == 0 else model.generate(tokens, num_beams=beams)
+      conn.send((out, time.perf_counter() - start))
+  except Exception as error:  # pylint: disable=broad-except
+    conn.send(error)
 
 
 class HFGenerate:
