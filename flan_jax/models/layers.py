@@ -94,7 +94,7 @@ def project_rows(x: Array, kernel: Array) -> Array:
   Same values as `jnp.dot(x, kernel)`. The 2-D form matters for the backward pass: the
   kernel's gradient then contracts one token axis, which XLA:CPU runs as a single
   transposed-operand matmul; contracting [batch, length] it first wrote a transposed copy
-  of the output gradient (docs/BENCHMARKS.md, "Training step").
+  of the output gradient (docs/BENCHMARKS.md, "Transposed copies").
   """
   rows = x.reshape(-1, x.shape[-1])
   return jnp.dot(rows, kernel).reshape(x.shape[:-1] + (kernel.shape[-1],))
