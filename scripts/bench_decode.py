@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 
@@ -67,7 +68,7 @@ def main(argv=None) -> dict:
   if args.beam:
     methods[f"beam{args.beam}"] = jax.jit(lambda p, e: t5_decoding.beam_search(
         model, p, e, args.targets, beam_size=args.beam, eos_id=-1)[0][:, 0])
-  hf = None if args.no_hf else HFProcess(args, jax.tree.map(np.asarray, params))
+  hf = None if args.no_hf else _hf_process(args, jax.tree.map(np.asarray, params))
   print(f"{args.size} {args.dtype} on {jax.devices()[0].device_kind}: inputs {args.inputs}, "
         f"{args.targets} new tokens; load {os.getloadavg()[0]:.2f}")
   results = {}
@@ -77,7 +78,7 @@ def main(argv=None) -> dict:
       ours = _timed(lambda: np.asarray(jax.block_until_ready(
           fn(params, jnp.asarray(tokens, jnp.int32)))))
       beams = 0 if name == "encode" else (1 if name == "greedy" else args.beam)
-      theirs = lambda: hf.call(tokens, beams)
+      theirs = lambda: hf.request((tokens, beams))  # (output, seconds).
       row = _time_pair(ours, None if hf is None else theirs, args.repeats)
       # The encoder's rate counts input tokens; decoding's, new tokens.
       counted = batch * (args.inputs if name == "encode" else args.targets)
@@ -141,7 +142,6 @@ def print_profile(fn, params, tokens, top: int) -> None:
   its body once per step) and over threads.
   """
   import collections
-  import sys
   import jax
   sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
   import profile_train_step as profiling  # pylint: disable=g-import-not-at-top
@@ -158,44 +158,21 @@ def print_profile(fn, params, tokens, top: int) -> None:
     print(f"    {total:7.3f} s {calls[name]:4d}x {name} {shape} {opcode} {op_name[-80:]}")
 
 
-class HFProcess:
-  """Hugging Face's side in a process of its own; `call` runs one timed call there.
+def _hf_process(args, params):
+  """Hugging Face's side in a process of its own (bench_train's `SideProcess`).
 
   Sharing flan_jax's process (as this script did before) gave torch's allocations and
   XLA:CPU's one heap, tuned for neither: with glibc's defaults both sides faulted in fresh
   pages at every call (see docs/BENCHMARKS.md, "Decoding").
   """
-
-  def __init__(self, args, params):
-    import multiprocessing
-    context = multiprocessing.get_context("spawn")  # A fresh interpreter: torch's defaults.
-    self._conn, child = context.Pipe()
-    self._process = context.Process(target=_serve_hf, args=(args, params, child), daemon=True)
-    self._process.start()
-    child.close()
-    self._receive()  # Loaded.
-
-  def _receive(self):
-    try:
-      reply = self._conn.recv()
-    except EOFError:
-      raise SystemExit(f"bench_decode: HF's process died (exit code {self._process.exitcode}).")
-    if isinstance(reply, BaseException):
-      raise reply
-    return reply
-
-  def call(self, tokens, beams: int):
-    """(output, seconds): encoder states when `beams` is 0, else `generate`'s new tokens."""
-    self._conn.send((tokens, beams))
-    return self._receive()
-
-  def close(self) -> None:
-    self._conn.send(None)
-    self._process.join()
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  from bench_train import SideProcess  # pylint: disable=g-import-not-at-top
+  return SideProcess(_serve_hf, args, params)
 
 
 def _serve_hf(args, params, conn) -> None:
-  """Loads HF's model from our export, then answers `HFProcess.call` requests."""
+  """Loads HF's model from our export, then answers (tokens, beams) requests with (output,
+  seconds): encoder states when `beams` is 0, else `generate`'s new tokens."""
   try:
     from flan_jax.models import t5
     cfg = t5.T5Config.t5_1_1(args.size, dtype=args.dtype, dropout_rate=0.0)

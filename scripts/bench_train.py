@@ -68,10 +68,10 @@ def main(argv=None) -> dict:
 
   cfg = t5.T5Config.t5_1_1(args.size, dropout_rate=0.0, dtype=args.dtype)
   lengths = {"inputs": args.inputs, "targets": args.targets}
-  ours = SideProcess("flan_jax", args)
+  ours = SideProcess(_serve_side, "flan_jax", args, None)
   hf = None
   if not args.no_hf:
-    hf = SideProcess("hf", args, params=ours.info.pop("host_params"))
+    hf = SideProcess(_serve_side, "hf", args, ours.info.pop("host_params"))
     n_ours, n_hf = ours.info["num_params"], hf.info["num_params"]
     print(f"parameters: flan_jax {n_ours:,}, torch {n_hf:,}; lm_head untied: "
           f"{hf.info['untied']}")
@@ -86,7 +86,7 @@ def main(argv=None) -> dict:
     for side, name in ((ours, "flan_jax"), (hf, "hf")):
       if side is None:
         continue
-      loss, elapsed, cost = side.step(i)
+      loss, elapsed, cost = side.request(i)  # (loss, seconds, (system CPU s, faults)).
       losses[name].append(loss)
       if i >= args.warmup:
         times[name].append(elapsed)
@@ -134,19 +134,21 @@ def main(argv=None) -> dict:
 
 
 class SideProcess:
-  """One side in a process of its own, as users run either framework; steps on request.
+  """One side of a benchmark in a process of its own, as users run either framework.
 
-  In one process both sides shared one malloc heap: torch's allocations between two
-  flan_jax steps split the block XLA:CPU had freed, so flan_jax's heap took a step longer
-  to settle (0.83M page faults at the first timed step). Here each has its own heap.
+  `serve(*serve_args, conn)` runs in a freshly spawned interpreter: it sends one first reply
+  (kept as `info`), then answers each `request` until it receives None; an exception it
+  sends is raised here. In one process both sides shared one malloc heap: torch's
+  allocations between two flan_jax steps split the block XLA:CPU had freed, so flan_jax's
+  heap took a step longer to settle (0.83M page faults at the first timed step). Here each
+  has its own heap. Also used by bench_decode.py.
   """
 
-  def __init__(self, name: str, args, params=None):
+  def __init__(self, serve, *serve_args):
     import multiprocessing
     context = multiprocessing.get_context("spawn")  # A fresh interpreter, no inherited heap.
     self._conn, child = context.Pipe()
-    self._process = context.Process(target=_serve_side, args=(name, args, params, child),
-                                    daemon=True)
+    self._process = context.Process(target=serve, args=(*serve_args, child), daemon=True)
     self._process.start()
     child.close()
     self.info = self._receive()
@@ -155,14 +157,15 @@ class SideProcess:
     try:
       reply = self._conn.recv()
     except EOFError:
-      sys.exit(f"bench_train: a side's process died (exit code {self._process.exitcode}).")
+      sys.exit(f"{os.path.basename(sys.argv[0])}: a side's process died (exit code "
+               f"{self._process.exitcode}).")
     if isinstance(reply, BaseException):
       raise reply
     return reply
 
-  def step(self, index: int) -> tuple[float, float, tuple[float, int]]:
-    """(loss, seconds, (system CPU seconds, minor page faults)) of step `index`."""
-    self._conn.send(index)
+  def request(self, message):
+    """Sends `message` to the side's process and returns its reply."""
+    self._conn.send(message)
     return self._receive()
 
   def close(self) -> None:
