@@ -33,7 +33,7 @@ SHAPE = {
 
 MODULE = textwrap.dedent('''
     """Synthetic collection {collection}: {n} datasets, registration reads no data."""
-    from flan_jax.data import catalog_spec as cs
+    from flan_jax.catalog import spec as cs
 
     COLLECTION = {collection!r}
     FORMATS = {formats!r}
@@ -87,7 +87,8 @@ MODULE = textwrap.dedent('''
 REGISTER_ALL = textwrap.dedent('''
     import sys, time
     import seqio, tensorflow
-    from flan_jax.data import catalog, registration
+    from flan_jax.data import registration
+    from flan_jax.catalog import lookup as catalog
     catalog.add_task_modules(sys.argv[1:])
     start, cpu = time.perf_counter(), time.process_time()
     names = catalog.register_catalog()

@@ -51,7 +51,7 @@ def main(argv=None) -> dict:
   args = parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   import seqio
-  from flan_jax.data import catalog
+  from flan_jax.catalog import lookup as catalog
   from flan_jax.training import input_pipeline
   imported = time.perf_counter() - _START
   start = time.perf_counter()

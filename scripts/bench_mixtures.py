@@ -36,7 +36,7 @@ SEVEN = FOUR + ("fsmix_opt", "fsmix_noopt", "inv")
 
 def synthetic_specs(scale: int = 1):
   """DatasetSpecs of the collection's real shape with made-up sizes (deterministic)."""
-  from flan_jax.data import catalog_spec  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import spec as catalog_spec  # pylint: disable=g-import-not-at-top
 
   def ds(collection, name, formats, n, options):
     return catalog_spec.DatasetSpec(

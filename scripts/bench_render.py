@@ -22,7 +22,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 import seqio  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
 from flan_jax.data import formats  # pylint: disable=g-import-not-at-top
 from flan_jax.data import options  # pylint: disable=g-import-not-at-top
 from flan_jax.data import templates as templates_lib  # pylint: disable=g-import-not-at-top

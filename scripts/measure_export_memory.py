@@ -25,7 +25,7 @@ def main() -> None:
   parser.add_argument("--num-examples", type=int, default=1_000_000)
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args()
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import export, recipe  # pylint: disable=g-import-not-at-top
   catalog.register_catalog()
   recipe.register()

@@ -13,7 +13,7 @@ import json
 import os
 import re
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 
 COLLECTION = "bbh"
 SUITE_SPLIT = "test"

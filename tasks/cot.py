@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
-from flan_jax.data import source_layouts
+from flan_jax.readers import layouts as source_layouts
 from flan_jax.data.templates import Template, TemplateSet
 from flan_jax_tasks.tables import cot_datasets
 
@@ -51,7 +51,7 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
 
 def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
   """Registers the dataset's cot / fs_cot / cot_inv tasks (idempotent)."""
-  from flan_jax.data import cot_source  # pylint: disable=g-import-not-at-top
+  from flan_jax.readers import cot as cot_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
   rows = {name: n for name, n, _ in cot_datasets.DATASETS}

@@ -20,7 +20,7 @@ import json
 import os
 import re
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 
 COLLECTION = "cot_eval"
 FORMAT = "cot"

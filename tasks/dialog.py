@@ -1,7 +1,7 @@
 """The dialog collection: wiki_dialog and qrecc from TFDS (`dialog.{dataset}:{format}`).
 
 The model writes the next turn of a conversation (always a turn after the sixth, see
-flan_jax/data/dialog_source.py) or, inverted, the conversation that led to a turn.
+flan_jax/readers/dialog.py) or, inverted, the conversation that led to a turn.
 Formats: zs_noopt, fs_noopt, inv (the mixture weighs inv at 0.3).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
 from flan_jax.data.templates import Template, TemplateSet
 
@@ -89,7 +89,7 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
 
 def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
   """Registers zs_noopt / fs_noopt / inv of one dialog dataset (idempotent)."""
-  from flan_jax.data import dialog_source  # pylint: disable=g-import-not-at-top
+  from flan_jax.readers import dialog as dialog_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
   if spec.name not in DIALOG_DATASETS:

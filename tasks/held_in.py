@@ -9,7 +9,7 @@ classification. Records are read when a dataset is built, never at registration.
 
 from __future__ import annotations
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 
 COLLECTION = "held_in"
 FORMAT = "zs_opt"
@@ -99,7 +99,7 @@ def read_rows(dataset: str, split: str, check_prepared: bool = True):
   """The task's rows, read from the prepared TFDS dataset (TFDS_DATA_DIR or the default)."""
   import os  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import tfds_check  # pylint: disable=g-import-not-at-top
+  from flan_jax.readers import tfds_check  # pylint: disable=g-import-not-at-top
   tfds_name = DATASETS[dataset][0]
   data_dir = os.environ.get("TFDS_DATA_DIR")
   if check_prepared:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import os
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 
 COLLECTION = "mmlu"
 FORMATS = ("direct", "cot")

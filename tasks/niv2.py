@@ -16,9 +16,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
-from flan_jax.data import source_layouts
+from flan_jax.readers import layouts as source_layouts
 from flan_jax.data.templates import Template, TemplateSet
 from flan_jax_tasks.tables import niv2_tasks
 
@@ -72,7 +72,7 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
 
 def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
   """Registers the task file(s) of one id (idempotent); files are read only by get_dataset."""
-  from flan_jax.data import niv2_source  # pylint: disable=g-import-not-at-top
+  from flan_jax.readers import niv2 as niv2_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
   if spec.name not in _files_by_id():

@@ -5,7 +5,7 @@ subset gets which: tasks/tables/t0_subsets.py):
   QA            the prompt as given -> the target text          (zs_noopt, fs_noopt)
   MC_IN_PROMPT  the prompt lists its choices -> the chosen text (zs_noopt, fs_noopt)
   MC_SEPARATE   the prompt, then the choices as a list          (zs_opt, fs_opt, zs_noopt, fs_noopt)
-Data: `FLAN_JAX_P3_DIR` (the hub repository's layout) or the hub (flan_jax.data.p3_source).
+Data: `FLAN_JAX_P3_DIR` (the hub repository's layout) or the hub (flan_jax.readers.p3).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
-from flan_jax.data import source_layouts
+from flan_jax.readers import layouts as source_layouts
 from flan_jax.data.templates import Template, TemplateSet
 from flan_jax_tasks.tables import t0_subsets
 
@@ -75,7 +75,7 @@ def _row(subset: str) -> tuple:
 
 def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
   """Registers the subset's tasks (idempotent); its files are read only by get_dataset."""
-  from flan_jax.data import p3_source  # pylint: disable=g-import-not-at-top
+  from flan_jax.readers import p3 as p3_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   from flan_jax.data import t5_features  # pylint: disable=g-import-not-at-top
   subset, train, validation, wrapper = _row(spec.name)

@@ -1,9 +1,9 @@
 """The toy collection (`toy.{family}:{format}`), `toy_flan` and `toy_zero_shot`, as a catalog
-collection module (see flan_jax.data.catalog_spec): specs are plain data, registration lazy."""
+collection module (see flan_jax.catalog.spec): specs are plain data, registration lazy."""
 
 from __future__ import annotations
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
 from flan_jax.data.toy import templates as toy_templates
 
@@ -78,7 +78,7 @@ def mixtures() -> dict[str, list[tuple[str, float]]]:
 
 def register() -> list[str]:
   """Registers every toy task and mixture through the catalog (for callers of the old hook)."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   names = []
   for spec in datasets():
     names += catalog.register_dataset(spec)

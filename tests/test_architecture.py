@@ -125,3 +125,12 @@ def test_every_package_folder_is_a_package():
   missing = sorted(str(d.relative_to(ROOT)) for d in ROOT.rglob("*")
                    if d.is_dir() and any(d.glob("*.py")) and not (d / "__init__.py").exists())
   assert not missing, f"add an __init__.py to {missing}"
+
+
+def test_readers_sit_above_the_catalog_which_sits_above_data():
+  """data (templates, rendering) < catalog (names, specs, preflight) < readers (publishers'
+  files): a reader may check preflight, the catalog never imports a reader."""
+  graph = package_graph()
+  assert "catalog" in graph["readers"] and "data" in graph["catalog"]  # The walk sees them.
+  assert "catalog" not in graph["data"] and "readers" not in graph["data"]
+  assert "readers" not in graph["catalog"]

@@ -2,7 +2,7 @@
 
 Copy to tasks/gadget_reviews.py (imported as `flan_jax_tasks.gadget_reviews`) and pass
 `--task_module flan_jax_tasks.gadget_reviews`, or add that name to CATALOG_MODULES in
-flan_jax/data/catalog.py. `register()` builds task objects
+flan_jax/catalog/lookup.py. `register()` builds task objects
 only; the JSONL files are read when a dataset is iterated.
 """
 

@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
   stray = [o for o in beam_options if not o.startswith("--")]
   if stray:
     raise errors.ConfigError(f"Unexpected arguments {stray}; Beam options look like --name=value.")
-  from flan_jax.data import catalog, rendering  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import rendering  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import caching  # pylint: disable=g-import-not-at-top
   render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
   for name in args.names:  # The pipeline keeps the seed these tasks are registered with.

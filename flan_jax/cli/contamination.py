@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
   if args.ngram < 1:
     parser.error("--ngram must be at least 1.")
   evaluate_cli.apply_suite_dirs(args)
-  from flan_jax.data import catalog
+  from flan_jax.catalog import lookup as catalog
   from flan_jax.evaluation import evaluator as evaluator_lib
   train = catalog.get_mixture_or_task(args.mixture)
   against = catalog.get_mixture_or_task(args.against)

@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
   parser.add_argument("--task", required=True, help="task or mixture name, e.g. bbh_cot.")
   parser.add_argument("--predictions", required=True, help="JSON-lines file of rows.")
   args = parser.parse_args(argv)
-  from flan_jax.data import catalog
+  from flan_jax.catalog import lookup as catalog
   from flan_jax.evaluation import prediction_scoring, suite_report, suite_tasks
   provider = catalog.get_mixture_or_task(args.task)
   results = prediction_scoring.score_file(provider, args.predictions)

@@ -35,7 +35,8 @@ def main(argv: list[str]) -> int:
   args = _parser().parse_args(argv)
   from flan_jax import output_files  # pylint: disable=g-import-not-at-top
   output_files.check_output_path(args.out, args.overwrite)  # Before planning anything.
-  from flan_jax.data import catalog, rendering  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import rendering  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
   render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
   catalog.get_mixture_or_task(args.name, render_seed=render_seed)  # export keeps this seed.

@@ -61,7 +61,7 @@ def _stats(name: str, split: str, stats_file: str | None):
     raise errors.ConfigError(
         f"--stats re-plans the rates of recipe mixtures ({', '.join(recipe.MIXTURE_NAMES)}); "
         f"{name!r} has fixed seqio rates that a stats file cannot change. Drop --stats.")
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   return rates.mixture_stats(catalog.get_mixture_or_task(name), split)
 
 

@@ -1,7 +1,7 @@
 """The `--task_module` flag every command that looks tasks up shares (one line per command).
 
 The flag takes a Python module name (repeatable). The module either follows the catalog
-contract (flan_jax.data.catalog_spec) or registers SeqIO tasks and mixtures on import, as
+contract (flan_jax.catalog.spec) or registers SeqIO tasks and mixtures on import, as
 T5X's `--gin.MIXTURE_OR_TASK_MODULE` modules do. Modules are imported at the first lookup;
 one that fails is named in the error of a lookup that might need it, and only there.
 """
@@ -15,7 +15,7 @@ class _AddTaskModule(argparse.Action):
   """Records each module with the catalog as soon as the flag is parsed."""
 
   def __call__(self, parser, namespace, values, option_string=None):
-    from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+    from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
     catalog.add_task_modules([values])
     setattr(namespace, self.dest, list(getattr(namespace, self.dest) or []) + [values])
 

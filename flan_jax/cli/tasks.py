@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report_broken() -> int:
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   broken = catalog.broken_modules()
   for module, error in broken.items():
     print(f"flan-jax: error: module {module} could not be read: {error}", file=sys.stderr)
@@ -59,7 +59,8 @@ def _report_broken() -> int:
 
 
 def _list(args) -> int:
-  from flan_jax.data import catalog, formats  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import formats  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   if args.count:
     counts = catalog.collection_counts()
     print(json.dumps(counts, sort_keys=True) if args.json else
@@ -104,7 +105,8 @@ def _print_example(i: int, task_name: str, ex: dict) -> None:
 def _show(args) -> int:
   import numpy as np  # pylint: disable=g-import-not-at-top
   import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import catalog, few_shot, rendering  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import few_shot, rendering  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
   obj = catalog.get_mixture_or_task(args.name, render_seed=seed)
   if isinstance(obj, seqio.Mixture):
@@ -126,7 +128,7 @@ def _show(args) -> int:
 
 
 def _print_preflight(rows, as_json: bool) -> int:
-  from flan_jax.data import preflight  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import preflight  # pylint: disable=g-import-not-at-top
   if as_json:
     print(json.dumps([r.to_json() for r in rows], indent=1))
   else:
@@ -137,12 +139,13 @@ def _print_preflight(rows, as_json: bool) -> int:
 
 
 def _preflight(args) -> int:
-  from flan_jax.data import preflight  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import preflight  # pylint: disable=g-import-not-at-top
   return _print_preflight(preflight.check_name(args.name, args.data_dir), args.json)
 
 
 def _check(args) -> int:
-  from flan_jax.data import catalog, preflight  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import preflight  # pylint: disable=g-import-not-at-top
   catalog.require_modules()
   return _print_preflight(preflight.check(catalog.dataset_specs(), args.data_dir), args.json)
 

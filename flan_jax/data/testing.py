@@ -46,7 +46,7 @@ def _spec(ts: templates_lib.TemplateSet, prompt_format: str, template: str | Non
   fmt = formats_lib.FORMATS[prompt_format]
   if fmt.few_shot:
     raise ValueError("render_records renders one record at a time; few-shot needs a task: "
-                     "use render_task(task_name, ...).")
+                     "use flan_jax.catalog.testing.render_task(task_name, ...).")
   pool = formats_lib.templates_for(ts, fmt)
   if template is not None:
     pool = tuple(t for t in pool if t.name == template)
@@ -102,16 +102,3 @@ def assert_templates_cover_fields(ts: templates_lib.TemplateSet,
     used.add(ts.rationale_field)
   unused = set(ts.text_fields()) - used - set(ignore)
   assert not unused, f"Template set {ts.name!r}: no template reads field(s) {sorted(unused)}."
-
-
-def render_task(task_name: str, split: str = "validation", num_examples: int = 3,
-                seed: int | None = None) -> list[dict[str, str]]:
-  """Text features of a registered task's first examples (any format, few-shot included)."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
-  task = catalog.get_mixture_or_task(task_name, render_seed=seed)
-  lengths = {"inputs": 1 << 20, "targets": 1 << 20}
-  ds = task.get_dataset(lengths, split=split, shuffle=False, use_cached=False)
-  rows = list(ds.take(num_examples).as_numpy_iterator())
-  keys = ("inputs_pretokenized", "targets_pretokenized", "template", "prompt_format")
-  return [{k: r[k].decode("utf-8") for k in keys if k in r} for r in rows]
-

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import seqio
 
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax.data import few_shot
 from flan_jax.data import t5_features
 from flan_jax.evaluation.predict import Predictor

@@ -30,7 +30,7 @@ def use_cache_dirs(dirs: Sequence[str]) -> None:
 
 def resolve_tasks(names: Sequence[str]) -> list[str]:
   """The task names behind task or mixture names (mixtures expand to all their tasks)."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   out: list[str] = []
   for name in names:
     provider = catalog.get_mixture_or_task(name)

@@ -358,7 +358,7 @@ def _open_out(path: str, overwrite: bool) -> Iterator[io.BufferedIOBase]:
 def export(cfg: ExportConfig, progress: bool = True) -> int:
   """Writes the rows to cfg.out (.jsonl or .jsonl.gz) atomically; returns the row count."""
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   plan = _plan(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
   written = 0
   with _spill_dir(cfg.out) as spill_dir, \

@@ -14,7 +14,7 @@ import dataclasses
 from typing import Mapping, Sequence
 
 from flan_jax import errors
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats as formats_lib
 from flan_jax.mixtures import builder
 
@@ -165,7 +165,7 @@ def build_recipe_mixture(name: str = FLAN_2022.name, *,
                          overwrite: bool = True) -> str:
   """Registers the Flan 2022 recipe (with overrides) over the registered tasks; returns
   its name. Registers the catalog first, so member patterns see every catalog task."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   catalog.register_catalog()
   spec = recipe_spec(name, members=members, weights=weights, caps=caps, cap_mode=cap_mode,
                      inverted_rate=inverted_rate, split=split)
@@ -189,6 +189,6 @@ def register() -> list[str]:
 def catalog_specs() -> list[catalog_spec.DatasetSpec]:
   """Every catalog collection's DatasetSpecs: the catalog's index (`dataset_specs()`) where
   it has one, else the toy collection's."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   index = getattr(catalog, "dataset_specs", None)
   return list(index()) if index is not None else toy_specs()

@@ -4,7 +4,7 @@ environment, so `seqio.TaskRegistry.get(name)` works inside a worker process."""
 
 import os
 
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 
 catalog.add_task_modules([m for m in os.environ.get(catalog.TASK_MODULES_ENV, "").split(",") if m])
 _SEED = os.environ.get(catalog.RENDER_SEED_ENV)

@@ -22,8 +22,8 @@ from clu import metric_writers
 from jax.sharding import Mesh, NamedSharding
 
 from flan_jax import errors
-from flan_jax.data import catalog
-from flan_jax.data import preflight
+from flan_jax.catalog import lookup as catalog
+from flan_jax.catalog import preflight
 from flan_jax.data import t5_features
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.evaluation.predict import Predictor

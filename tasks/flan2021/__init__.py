@@ -1,6 +1,6 @@
 """The flan2021 collection: 71 classic NLP datasets read through TFDS, with our templates.
 
-Catalog contract (flan_jax/data/catalog_spec.py): `datasets()` lists the 71 datasets
+Catalog contract (flan_jax/catalog/spec.py): `datasets()` lists the 71 datasets
 without importing TensorFlow or SeqIO; `register_dataset(spec, render_seed=...)` registers
 `flan2021.{dataset}:{format}` for every format its template set supports.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats as formats_lib
 
 from flan_jax_tasks.flan2021 import adapters as adapters_lib
@@ -78,7 +78,7 @@ def output_features():
 def tfds_source(row: datasets_table.DatasetRow):
   """The dataset's TFDS source: our train/validation splits mapped onto its TFDS splits, with
   the up-front prepared check (it names the `tfds build` command when data is missing)."""
-  from flan_jax.data import tfds_check  # pylint: disable=g-import-not-at-top
+  from flan_jax.readers import tfds_check  # pylint: disable=g-import-not-at-top
   return tfds_check.CheckedTfdsDataSource(
       row.tfds_name, splits={"train": row.train, "validation": row.validation})
 

@@ -5,12 +5,12 @@ import json
 import pytest
 
 from flan_jax.cli import main as cli_main
-from tests.data.catalog_fakes import write_module
-from tests.data.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
+from tests.catalog.catalog_fakes import write_module
+from tests.catalog.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
 
 USER_MIX = (
     "import seqio\n"
-    "from flan_jax.data import catalog\n"
+    "from flan_jax.catalog import lookup as catalog\n"
     "catalog.register_names(['toy.category:zs_noopt', 'toy.entailment:zs_noopt'])\n"
     "seqio.MixtureRegistry.add('user_cli_mix', [('toy.category:zs_noopt', 1.0),\n"
     "                                           ('toy.entailment:zs_noopt', 3.0)])\n")

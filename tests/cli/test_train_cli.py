@@ -6,8 +6,8 @@ import gin
 import pytest
 
 from flan_jax.cli import main as cli
-from tests.data.catalog_fakes import FAKE_COLLECTION, write_module
-from tests.data.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
+from tests.catalog.catalog_fakes import FAKE_COLLECTION, write_module
+from tests.catalog.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
 
 SMALL_RUN = ["--gin_file=runs/smoke_cpu.gin", "--gin.TRAIN_STEPS=2",
              "--gin.TASK_FEATURE_LENGTHS={'inputs': 96, 'targets': 16}",

@@ -11,11 +11,12 @@ import pytest
 import seqio
 
 from flan_jax.cli import tasks as tasks_cli
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax.data import few_shot
 from flan_jax.data import formats
 from flan_jax.data import sources
 from flan_jax.data import templates
+from flan_jax.catalog import testing as catalog_testing
 from flan_jax.data import testing
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples")
@@ -71,7 +72,7 @@ def test_catalog_registers_every_format(example):
   assert example.MIXTURE in names
   for name in ours:
     dropped_before = few_shot.dropped_examples(name)
-    rows = testing.render_task(name, split="validation", num_examples=8, seed=3)
+    rows = catalog_testing.render_task(name, split="validation", num_examples=8, seed=3)
     # Few-shot queries where two exemplars do not fit the 240-token budget (long reviews in
     # the toy vocabulary) are dropped and counted; every other query renders.
     assert rows and len(rows) + few_shot.dropped_examples(name) - dropped_before == 8, name

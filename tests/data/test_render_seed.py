@@ -10,7 +10,7 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = """
 import json, sys
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 out = []
 for seed in map(int, sys.argv[1:]):
   task = catalog.get_mixture_or_task("toy.category:fs_opt", render_seed=seed)

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from flan_jax.data import registration
 from flan_jax.data import sources
+from flan_jax.catalog import testing as catalog_testing
 from flan_jax.data import testing
 from flan_jax.data import vocab
 from flan_jax.data.templates import Template, TemplateSet
@@ -96,7 +97,7 @@ def test_every_format_builds_and_renders(files):
   assert len(names) == 10  # zs/fs/fsmix x opt/noopt, cot, fs_cot, inv, cot_inv.
   template_names = {f"colors/{t.name}" for t in TRIVIA.templates + TRIVIA.inverted}
   for name in names:
-    rows = testing.render_task(name, split="validation", num_examples=4, seed=3)
+    rows = catalog_testing.render_task(name, split="validation", num_examples=4, seed=3)
     assert len(rows) == 4, name
     for row in rows:
       testing.assert_no_placeholders(row["inputs_pretokenized"])
@@ -107,7 +108,7 @@ def test_every_format_builds_and_renders(files):
 
 def test_zero_shot_options_render_the_record(files):
   (name,) = _register("colors_zs", sources.jsonl_source(files), ["zs_opt"])
-  for i, row in enumerate(testing.render_task(name, split="validation", num_examples=4)):
+  for i, row in enumerate(catalog_testing.render_task(name, split="validation", num_examples=4)):
     record = _record("V", i)
     assert record["question"] in row["inputs_pretokenized"]
     assert all(o in row["inputs_pretokenized"] for o in OPTIONS)
@@ -121,7 +122,7 @@ def test_few_shot_exemplars_come_only_from_train_and_never_the_query(files):
   names = _register("colors_fs", sources.jsonl_source(files), ["fs_noopt", "fsmix_opt"])
   for name in names:
     for split, n in (("validation", 4), ("train", 12)):
-      rows = testing.render_task(name, split=split, num_examples=n)
+      rows = catalog_testing.render_task(name, split=split, num_examples=n)
       assert len(rows) == n
       for row in rows:
         found = _questions_in(row["inputs_pretokenized"])
@@ -139,7 +140,7 @@ def test_nothing_is_read_at_registration(tmp_path):
   _write(tmp_path / "later_train.jsonl", [_record("T", i) for i in range(6)])
   _write(tmp_path / "later_dev.jsonl", [_record("V", i) for i in range(2)])
   for name in names:
-    assert len(testing.render_task(name, split="validation", num_examples=5)) == 2
+    assert len(catalog_testing.render_task(name, split="validation", num_examples=5)) == 2
 
 
 def test_counts_only_when_asked_and_caches(tmp_path):
@@ -176,7 +177,7 @@ def test_malformed_record_names_file_line_and_field(tmp_path, line, message):
     source.validate("train")
   (name,) = _register("colors_bad", source, ["zs_opt"])
   with pytest.raises(Exception, match=message):  # Raised inside tf.data, so wrapped by TF.
-    testing.render_task(name, split="validation", num_examples=5)
+    catalog_testing.render_task(name, split="validation", num_examples=5)
 
 
 def test_missing_split_or_file_is_named(tmp_path):
@@ -209,7 +210,7 @@ def _prompts(source, formats):
   names = _register("colors_store", source, formats)
   out = {}
   for name in names:
-    rows = testing.render_task(name, split="validation", num_examples=8)
+    rows = catalog_testing.render_task(name, split="validation", num_examples=8)
     out[name.split(":")[1]] = [(r["inputs_pretokenized"], r["targets_pretokenized"]) for r in rows]
     seqio.TaskRegistry.remove(name)
   return out

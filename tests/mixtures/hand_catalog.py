@@ -1,6 +1,6 @@
 """A small catalog whose mixture shares the tests compute by hand."""
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 
 FOUR = ("zs_opt", "fs_opt", "zs_noopt", "fs_noopt")
 

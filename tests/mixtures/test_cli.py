@@ -5,7 +5,7 @@ import json
 import pytest
 
 from flan_jax.cli import main as cli
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax.mixtures import recipe
 from tests.mixtures import plain_tasks
 

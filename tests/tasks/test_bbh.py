@@ -3,7 +3,7 @@
 import pytest
 
 from flan_jax import errors
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax_tasks import bbh
 from tests.evaluation import suite_files
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from flan_jax.data import cot_source
-from flan_jax.data import local_data
+from flan_jax.readers import cot as cot_source
+from flan_jax.readers import local_data
 from flan_jax_tasks import cot
 from tests.tasks.conftest import rendered, exported
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from flan_jax import errors
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax_tasks import cot_eval
 
 CUE = "\nA: Let's think step by step."

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from flan_jax.data import tfds_check
+from flan_jax.readers import tfds_check
 from flan_jax_tasks import dialog
 from tests.tasks.conftest import rendered, exported
 

@@ -17,11 +17,11 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.testing import mocking
 
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
 from flan_jax.data import templates as templates_lib
 from flan_jax.data import testing
-from flan_jax.data import tfds_check
+from flan_jax.readers import tfds_check
 import flan_jax_tasks.flan2021 as flan2021
 from flan_jax_tasks.flan2021 import adapters
 from flan_jax_tasks.flan2021 import datasets_table

@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from flan_jax.data import local_data
-from flan_jax.data import niv2_source
+from flan_jax.readers import local_data
+from flan_jax.readers import niv2 as niv2_source
 from flan_jax_tasks import niv2
 from flan_jax_tasks.tables import niv2_tasks
 from tests.tasks.conftest import rendered, exported

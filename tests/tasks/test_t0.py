@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 import tensorflow as tf
 
-from flan_jax.data import local_data
-from flan_jax.data import p3_source
+from flan_jax.readers import local_data
+from flan_jax.readers import p3 as p3_source
 from flan_jax_tasks import t0
 from flan_jax_tasks.tables import t0_subsets
 from tests.tasks.conftest import rendered, exported

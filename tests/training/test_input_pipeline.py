@@ -5,7 +5,7 @@ import numpy as np
 import seqio
 import tensorflow as tf
 
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax.training import input_pipeline
 
 TASKS = ("toy.category:zs_noopt", "toy.category:fs_opt")

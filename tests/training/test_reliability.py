@@ -13,7 +13,7 @@ import seqio
 import tensorflow as tf
 
 from flan_jax import errors
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax.evaluation import infer
 from flan_jax.interop import native
 from flan_jax.runtime import checkpoints

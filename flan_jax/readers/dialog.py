@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from flan_jax.data import tfds_check
+from flan_jax.readers import tfds_check
 
 FIRST_PREDICTED_TURN = 7  # "turns after the sixth"
 TURNS = "turns"

@@ -11,9 +11,9 @@ import seqio
 
 from flan_jax import errors
 from flan_jax.cli import main as cli_main
-from flan_jax.data import catalog
-from tests.data.catalog_fakes import FAKE_COLLECTION, GENERATED_DATA, write_module
-from tests.data.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
+from flan_jax.catalog import lookup as catalog
+from tests.catalog.catalog_fakes import FAKE_COLLECTION, GENERATED_DATA, write_module
+from tests.catalog.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAKE = FAKE_COLLECTION.replace("{DATA}", GENERATED_DATA)
@@ -85,7 +85,7 @@ def test_another_render_seed_replaces_the_tasks_and_their_mixtures(user_modules)
 def test_plain_seqio_user_module(user_modules):
   write_module(user_modules, "user_plain", (
       "import seqio\n"
-      "from flan_jax.data import catalog\n"
+      "from flan_jax.catalog import lookup as catalog\n"
       "catalog.register_names(['toy.category:zs_opt'])\n"
       "seqio.MixtureRegistry.add('user_mix', [('toy.category:zs_opt', 1.0)])\n"))
   catalog.add_task_modules("user_plain")

@@ -22,9 +22,9 @@ from typing import Iterator
 import tensorflow as tf
 
 from flan_jax import errors
-from flan_jax.data import lazy_source
-from flan_jax.data import local_data
-from flan_jax.data import source_layouts
+from flan_jax.readers import lazy_source
+from flan_jax.readers import local_data
+from flan_jax.readers import layouts as source_layouts
 
 P3_KEY, HUB_REPO = source_layouts.P3_KEY, source_layouts.P3_HUB_REPO
 how_to_get = source_layouts.p3_how_to_get

@@ -5,7 +5,7 @@ import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 from flan_jax.data import registration
 from flan_jax.data import vocab
 from flan_jax.data.templates import Template, TemplateSet

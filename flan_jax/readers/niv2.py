@@ -18,9 +18,9 @@ from typing import Iterator
 import tensorflow as tf
 
 from flan_jax import errors
-from flan_jax.data import lazy_source
-from flan_jax.data import local_data
-from flan_jax.data import source_layouts
+from flan_jax.readers import lazy_source
+from flan_jax.readers import local_data
+from flan_jax.readers import layouts as source_layouts
 
 NIV2_KEY = source_layouts.NIV2_KEY
 VALIDATION_EVERY = 20

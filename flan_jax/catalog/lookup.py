@@ -16,7 +16,7 @@ import sys
 from typing import Any, Iterable
 
 from flan_jax import errors
-from flan_jax.data import catalog_spec
+from flan_jax.catalog import spec as catalog_spec
 
 # The built-in collections; adding one is adding its module name here.
 CATALOG_MODULES = (

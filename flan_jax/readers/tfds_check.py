@@ -11,7 +11,7 @@ from __future__ import annotations
 import seqio
 
 from flan_jax import errors
-from flan_jax.data import preflight
+from flan_jax.catalog import preflight
 
 
 class DatasetNotPreparedError(errors.FlanJaxError):

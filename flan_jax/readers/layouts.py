@@ -5,7 +5,7 @@ No TensorFlow import: the catalog lists these steps (preflight) without building
 
 from __future__ import annotations
 
-from flan_jax.data import local_data
+from flan_jax.readers import local_data
 
 P3_KEY = "P3"  # FLAN_JAX_P3_DIR
 P3_HUB_REPO = "bigscience/P3"

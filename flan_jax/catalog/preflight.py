@@ -15,7 +15,7 @@ import glob
 import os
 from typing import Iterable, Mapping
 
-from flan_jax.data import catalog_spec as cs
+from flan_jax.catalog import spec as cs
 
 PREPARED = "prepared"
 NEEDS_DOWNLOAD = "needs download"
@@ -175,7 +175,7 @@ def check_name(name: str, data_dir: str | None = None,
   Catalog names are checked from their specs alone; names registered by plain SeqIO
   modules are checked through their tasks' TFDS sources.
   """
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   specs = catalog.datasets_for(name)
   if specs or catalog.kind_of(name) != "seqio":
     return check(specs, data_dir, environ)
@@ -185,7 +185,7 @@ def check_name(name: str, data_dir: str | None = None,
 def _check_seqio(name: str, data_dir: str | None) -> list[DatasetStatus]:
   """Rows for the TFDS datasets of a task or mixture registered outside the catalog."""
   import seqio  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   provider = catalog.get_mixture_or_task(name)
   tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
   found: dict[tuple[str, str], int] = {}
@@ -227,7 +227,7 @@ def resolve_available(name: str, render_seed: int | None = None, skip_missing: b
   those datasets (rates renormalized) and logs what it skipped."""
   import logging  # pylint: disable=g-import-not-at-top
   from flan_jax import errors  # pylint: disable=g-import-not-at-top
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   rows = check_name(name, data_dir)
   missing = [r for r in rows if not r.ok]
   if not missing:
@@ -247,7 +247,7 @@ def resolve_available(name: str, render_seed: int | None = None, skip_missing: b
 
 def _tasks_of(name: str, rows: list[DatasetStatus]) -> set[str]:
   """The task names behind the given rows (catalog datasets, or TFDS sources of SeqIO tasks)."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   wanted = {r.dataset for r in rows}
   tasks = {t for s in catalog.datasets_for(name) if f"{s.collection}.{s.name}" in wanted
            for t in s.tasks}

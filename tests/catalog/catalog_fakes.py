@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 FAKE_COLLECTION = textwrap.dedent('''
-    from flan_jax.data import catalog_spec as cs
+    from flan_jax.catalog import spec as cs
 
     COLLECTION = "fake"
     REGISTERED = []  # (dataset, render_seed) per register_dataset call.
@@ -54,7 +54,7 @@ def write_module(folder, name: str, text: str) -> None:
 @pytest.fixture
 def user_modules(tmp_path, monkeypatch):
   """A folder on sys.path for module files; the catalog forgets user modules afterwards."""
-  from flan_jax.data import catalog
+  from flan_jax.catalog import lookup as catalog
   import seqio
   monkeypatch.syspath_prepend(str(tmp_path))
   monkeypatch.setitem(catalog._STATE, "user_modules", [])  # pylint: disable=protected-access

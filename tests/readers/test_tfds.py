@@ -5,9 +5,9 @@ import seqio
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from flan_jax.data import preflight
+from flan_jax.catalog import preflight
 from flan_jax.data import registration
-from flan_jax.data import tfds_check
+from flan_jax.readers import tfds_check
 from flan_jax.data import vocab
 from flan_jax.data.templates import Template, TemplateSet
 

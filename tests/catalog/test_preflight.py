@@ -8,10 +8,10 @@ import pytest
 
 from flan_jax import errors
 from flan_jax.cli import main as cli_main
-from flan_jax.data import catalog
-from flan_jax.data import preflight
-from tests.data.catalog_fakes import FAKE_COLLECTION, write_module
-from tests.data.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
+from flan_jax.catalog import lookup as catalog
+from flan_jax.catalog import preflight
+from tests.catalog.catalog_fakes import FAKE_COLLECTION, write_module
+from tests.catalog.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
 
 # a: TFDS, prepared in the fake data dir; b: TFDS needing a manual download, not prepared;
 # c: a local folder FLAN_JAX_FAKEC_DIR that must hold tasks/task00*_*.json.
@@ -74,7 +74,7 @@ def test_tfds_version_must_match(fake, monkeypatch):
 
 def test_hf_dataset_found_in_the_hf_cache(tmp_path):
   spec_data = {"kind": "hf", "name": "bigscience/P3:cos_e_v1.11_aligned_with_common_sense"}
-  from flan_jax.data import catalog_spec as cs
+  from flan_jax.catalog import spec as cs
   spec = cs.DatasetSpec("t", "x", ("t.x:zs_noopt",), cs.DataRequirement(**spec_data))
   env = {"HF_HOME": str(tmp_path)}
   assert preflight.check_spec(spec, environ=env).state == preflight.NEEDS_DOWNLOAD
