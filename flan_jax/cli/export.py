@@ -27,8 +27,26 @@ def _parser() -> argparse.ArgumentParser:
                            "default: the catalog's default render seed")
   parser.add_argument("--shard", default="0/1", help="i/n: write disjoint part i of n")
   parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+  parser.add_argument("--skip_missing", "--skip-missing", action="store_true",
+                      help="leave out (with a note) the datasets whose data is not in place "
+                           "instead of stopping at the first; the other rates renormalized")
   task_modules.add_task_module_flag(parser)
   return parser
+
+
+def _register_available(name: str, render_seed: int) -> bool:
+  """Registers `name` without its datasets whose data is not in place, noting each one on
+  stderr; False when nothing is left to export (a task whose data is missing)."""
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import preflight  # pylint: disable=g-import-not-at-top
+  missing = [r for r in preflight.check_name(name) if not r.ok]
+  for row in missing:
+    print(f"flan-jax: note: skipped {row.dataset}: {row.detail}. {row.how}", file=sys.stderr)
+  if missing and catalog.kind_of(name) == "task":
+    print(f"flan-jax: note: nothing written: {name!r} has no data.", file=sys.stderr)
+    return False
+  preflight.resolve_available(name, render_seed=render_seed, skip_missing=True)
+  return True
 
 
 def main(argv: list[str]) -> int:
@@ -39,7 +57,11 @@ def main(argv: list[str]) -> int:
   from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   from flan_jax.mixtures import export  # pylint: disable=g-import-not-at-top
   render_seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
-  catalog.get_mixture_or_task(args.name, render_seed=render_seed)  # export keeps this seed.
+  if args.skip_missing:
+    if not _register_available(args.name, render_seed):
+      return 0
+  else:
+    catalog.get_mixture_or_task(args.name, render_seed=render_seed)  # export keeps this seed.
   index, num = export.parse_shard(args.shard)
   cfg = export.ExportConfig(name=args.name, out=args.out, split=args.split,
                             num_examples=args.num_examples, seed=args.seed,

@@ -30,7 +30,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="print rendered inputs and targets")
   show.add_argument("name", help="a task or mixture name.")
   show.add_argument("-n", "--num_examples", type=int, default=3, help="examples to print.")
-  show.add_argument("--split", default="validation", help="split to read.")
+  show.add_argument("--split", default=None,
+                    help="split to read (default: validation, or the task's only split, "
+                         "e.g. train for CoT)")
+  show.add_argument("--skip_missing", action="store_true",
+                    help="leave out (with a note) the datasets whose data is not in place")
   show.add_argument("--seed", type=int, default=0,
                     help="sampling seed: which tasks a mixture's rows come from")
   show.add_argument("--render_seed", type=int, default=None,
@@ -85,8 +89,17 @@ def _list(args) -> int:
   return _report_broken()
 
 
-def _examples(task, split: str, n: int):
-  ds = task.get_dataset(_SHOW_LENGTHS, split=split, shuffle=False, use_cached=False)
+def default_split(task, split: str | None) -> str:
+  """`split` if given, else validation where the task has it, else its first split."""
+  if split:
+    return split
+  splits = list(task.splits)
+  return "validation" if "validation" in splits or not splits else splits[0]
+
+
+def _examples(task, split: str | None, n: int):
+  ds = task.get_dataset(_SHOW_LENGTHS, split=default_split(task, split), shuffle=False,
+                        use_cached=False)
   return list(ds.take(n).as_numpy_iterator())
 
 
@@ -107,8 +120,17 @@ def _show(args) -> int:
   import seqio  # pylint: disable=g-import-not-at-top
   from flan_jax.data import few_shot, rendering  # pylint: disable=g-import-not-at-top
   from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import preflight  # pylint: disable=g-import-not-at-top
   seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
-  obj = catalog.get_mixture_or_task(args.name, render_seed=seed)
+  if args.skip_missing:
+    missing = [r for r in preflight.check_name(args.name) if not r.ok]
+    for row in missing:
+      print(f"# skipped {row.dataset}: {row.detail}. {row.how}")
+    if missing and catalog.kind_of(args.name) == "task":
+      return 0
+    obj = preflight.resolve_available(args.name, render_seed=seed, skip_missing=True)
+  else:
+    obj = catalog.get_mixture_or_task(args.name, render_seed=seed)
   if isinstance(obj, seqio.Mixture):
     tasks = obj.tasks
     rates = np.array([obj.get_rate(t) for t in tasks], dtype=float)
