@@ -1,14 +1,17 @@
 """The NIv2 collection: each Super-Natural Instructions task file is its own task
-(`niv2.{task file stem}:{zs_noopt|fs_noopt}`), so the per-task cap applies to each.
+(`niv2.{task}:{zs_noopt|fs_noopt}`), so the per-task cap applies to each.
 
-The instruction is the task's own Definition; few-shot exemplars are the task's own train
-instances (each task reads only its own file). The 57 MMLU-derived tasks are not in the
-table. One DatasetSpec per task id (1,551): the five ids that name two files in the
-repository register both files' tasks under that id.
+zs_noopt: the task's own Definition, then the instance. fs_noopt follows FLAN's NIv2
+few-shot form: the Definition once, then one of the task's own Positive Examples with its
+output and explanation, then the instance (the example is drawn per instance from the
+task's positive examples). The 57 MMLU-derived tasks are not in the table. One DatasetSpec
+per task id (1,551): the five ids that name two files register both files' tasks under it.
+Files are `tasks/{file stem}.json`, the stem from the table (41 have hyphens).
 
-Sizes: the files' instance counts are not in the catalog, so each spec assumes
-DEFAULT_TRAIN_EXAMPLES (the Flan 2022 per-task cap of NIv2, i.e. "at least the cap"); the
-SeqIO source counts the real number from the file when a mixture asks for it.
+Sizes: with FLAN_JAX_NIV2_DIR pointing at the repository copy, each spec counts the train
+records of its task files (parsed once per process); otherwise, or when a file is missing,
+it assumes DEFAULT_TRAIN_EXAMPLES per file (the Flan 2022 per-task cap of NIv2, "at least
+the cap") and says so (`num_train_examples_estimated`).
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import os
+
 from flan_jax.catalog import spec as catalog_spec
 from flan_jax.data import formats
 from flan_jax.readers import layouts as source_layouts
+from flan_jax.readers import niv2_files
 from flan_jax.data.templates import Template, TemplateSet
 from flan_jax_tasks.tables import niv2_tasks
 
@@ -36,6 +42,29 @@ NIV2_TEMPLATES = TemplateSet(
         Template("input_last", "{definition}\nHere is the input.\n{input}"),
     ))
 
+# fs_noopt: the definition once, one worked positive example with its explanation, the query.
+NIV2_INLINE_EXAMPLE_TEMPLATES = TemplateSet(
+    name="niv2_inline_example",
+    fields=("definition", "input", "answer", "ex_input", "ex_output", "ex_explanation"),
+    question_field="input",
+    templates=(
+        Template("example_then_new", "{definition}\n\nExample: {ex_input}\nAnswer: {ex_output}\n"
+                 "Because: {ex_explanation}\n\nNow this one: {input}\nAnswer:"),
+        Template("worked_example", "Task: {definition}\nA worked example.\nInput: {ex_input}\n"
+                 "Output: {ex_output}\nExplanation: {ex_explanation}\n\nInput: {input}\n"
+                 "Output:"),
+        Template("learn_from_example", "Read the task and the solved example, then solve the "
+                 "new case.\n{definition}\n\n{ex_input}\nSolved: {ex_output}\n"
+                 "Reason: {ex_explanation}\n\nNew case: {input}\nSolved:"),
+        Template("instruction_example", "Instruction: {definition}\nFor instance, \"{ex_input}\" "
+                 "gives \"{ex_output}\". {ex_explanation}\n\nYour turn: {input}\nResponse:"),
+        Template("definition_demo", "{definition}\nDemonstration:\n{ex_input}\n-> {ex_output}\n"
+                 "({ex_explanation})\nTry it:\n{input}\n->"),
+    ))
+INLINE_FEW_SHOT = formats.PromptFormat(
+    "fs_noopt", "few-shot: the definition once, one of the task's positive examples with its "
+    "explanation, then the query (FLAN's NIv2 form)")
+
 
 def task_id(task: str) -> str:
   """'task067' of 'task067_abductivenli_answer_generation'."""
@@ -50,24 +79,43 @@ def _files_by_id() -> dict[str, tuple[str, ...]]:
   return {k: tuple(v) for k, v in out.items()}
 
 
-@functools.lru_cache(maxsize=1)
-def _specs() -> tuple[catalog_spec.DatasetSpec, ...]:
-  def requirement(files):
-    return catalog_spec.DataRequirement(
-        kind=catalog_spec.LOCAL_DIR, name=source_layouts.NIV2_KEY,
-        files=tuple(f"tasks/{f}.json" for f in files), how_to_get=source_layouts.NIV2_HOW_TO_GET)
+def _requirement(files: tuple[str, ...]) -> catalog_spec.DataRequirement:
+  return catalog_spec.DataRequirement(
+      kind=catalog_spec.LOCAL_DIR, name=source_layouts.NIV2_KEY,
+      files=tuple(f"tasks/{niv2_tasks.file_stem(f)}.json" for f in files),
+      how_to_get=source_layouts.NIV2_HOW_TO_GET)
 
-  return tuple(
-      catalog_spec.DatasetSpec(
-          collection=COLLECTION, name=tid,
-          tasks=tuple(formats.task_name(COLLECTION, f, fmt) for f in files for fmt in FORMATS),
-          data=requirement(files), num_train_examples=DEFAULT_TRAIN_EXAMPLES * len(files))
-      for tid, files in _files_by_id().items())
+
+def real_train_counts(root: str | None = None) -> dict[str, int]:
+  """{task: train records} of the task files present under `root` (default:
+  $FLAN_JAX_NIV2_DIR); empty when it is not set. What rates use in place of the estimate."""
+  root = root if root is not None else os.environ.get(
+      catalog_spec.local_dir_variable(source_layouts.NIV2_KEY), "")
+  if not root or not os.path.isdir(os.path.join(root, "tasks")):
+    return {}
+  return niv2_files.train_counts(root, ((t, niv2_tasks.file_stem(t)) for t, _, _ in niv2_tasks.TASKS))
+
+
+@functools.lru_cache(maxsize=4)
+def _specs(root: str) -> tuple[catalog_spec.DatasetSpec, ...]:
+  counts = real_train_counts(root)
+  specs = []
+  for tid, files in _files_by_id().items():
+    known = all(f in counts for f in files)
+    specs.append(catalog_spec.DatasetSpec(
+        collection=COLLECTION, name=tid,
+        tasks=tuple(formats.task_name(COLLECTION, f, fmt) for f in files for fmt in FORMATS),
+        data=_requirement(files),
+        num_train_examples=(sum(counts[f] for f in files) if known
+                            else DEFAULT_TRAIN_EXAMPLES * len(files)),
+        num_train_examples_estimated=not known))
+  return tuple(specs)
 
 
 def datasets() -> list[catalog_spec.DatasetSpec]:
-  """One spec per NIv2 task id (reads nothing, imports no TensorFlow)."""
-  return list(_specs())
+  """One spec per NIv2 task id (imports no TensorFlow; with FLAN_JAX_NIV2_DIR set, counts
+  the train records of the task files found there)."""
+  return list(_specs(os.environ.get(catalog_spec.local_dir_variable(source_layouts.NIV2_KEY), "")))
 
 
 def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
@@ -80,8 +128,11 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
                    "(tasks/tables/niv2_tasks.py).")
   names = []
   for task in _files_by_id()[spec.name]:
+    source = niv2_source.niv2_source(task, niv2_tasks.file_stem(task))
     names += registration.register_template_tasks(
-        COLLECTION, dataclasses.replace(NIV2_TEMPLATES, name=task),
-        niv2_source.niv2_source(task), t5_features.output_features(),
-        prompt_formats=FORMATS, seed=render_seed)
+        COLLECTION, dataclasses.replace(NIV2_TEMPLATES, name=task), source,
+        t5_features.output_features(), prompt_formats=("zs_noopt",), seed=render_seed)
+    names += registration.register_template_tasks(
+        COLLECTION, dataclasses.replace(NIV2_INLINE_EXAMPLE_TEMPLATES, name=task), source,
+        t5_features.output_features(), prompt_formats=(INLINE_FEW_SHOT,), seed=render_seed)
   return names

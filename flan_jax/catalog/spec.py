@@ -64,5 +64,6 @@ class DatasetSpec:
   tasks: tuple[str, ...]                 # full task names, e.g. "flan2021.anli_r1:zs_opt"
   data: DataRequirement
   num_train_examples: int | None = None  # from the catalog facts; feeds mixture rates
+  num_train_examples_estimated: bool = False  # the count is a stand-in, not the data's own
   has_options: bool = False              # the dataset has answer choices
   held_out: bool = False                 # an evaluation-only dataset (never in training mixtures)

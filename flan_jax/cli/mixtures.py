@@ -34,7 +34,16 @@ def _parser() -> argparse.ArgumentParser:
   return parser
 
 
-def _print_table(st) -> None:
+def _estimated_tasks(name: str) -> set[str]:
+  """Tasks of a recipe mixture whose train count is a stand-in (its spec says so)."""
+  from flan_jax.mixtures import recipe  # pylint: disable=g-import-not-at-top
+  if name not in recipe.MIXTURE_NAMES:
+    return set()
+  return {t for s in recipe.catalog_specs() if getattr(s, "num_train_examples_estimated", False)
+          for t in s.tasks}
+
+
+def _print_table(st, estimated: set[str] = frozenset()) -> None:
   width = max(len(t) for t in st.shares)
   print(f"# {st.name} ({st.split}): {len(st.shares)} tasks")
   if st.submixtures:
@@ -43,8 +52,12 @@ def _print_table(st) -> None:
   print(f"{'task':<{width}}  {'examples':>9}  {'rate':>10}  {'share':>7}")
   for task, share in sorted(st.shares.items(), key=lambda kv: (-kv[1], kv[0])):
     n = st.num_examples.get(task)
-    print(f"{task:<{width}}  {n if n is not None else '?':>9}  {st.rates[task]:>10.4g}  "
-          f"{100 * share:>6.2f}%")
+    shown = "?" if n is None else f"~{n}" if task in estimated else n
+    print(f"{task:<{width}}  {shown:>9}  {st.rates[task]:>10.4g}  {100 * share:>6.2f}%")
+  marked = estimated & set(st.shares)
+  if marked:
+    print(f"# ~: {len(marked)} task(s) rated on an estimated train count (their files are not "
+          "in place, e.g. NIv2 without FLAN_JAX_NIV2_DIR: 5,000 per task file).")
 
 
 def _stats(name: str, split: str, stats_file: str | None):
@@ -74,7 +87,7 @@ def main(argv: list[str]) -> int:
   if args.json:
     print(json.dumps(st.to_json(), indent=1, sort_keys=True))
   else:
-    _print_table(st)
+    _print_table(st, _estimated_tasks(args.name))
     if args.plot:
       print(f"# wrote {args.plot}")
   return 0

@@ -104,9 +104,12 @@ def _examples(task, split: str | None, n: int):
 
 
 def _print_example(i: int, task_name: str, ex: dict) -> None:
-  from flan_jax.data import formats  # pylint: disable=g-import-not-at-top
+  from flan_jax.data import formats, registration  # pylint: disable=g-import-not-at-top
   fmt = ex["prompt_format"].decode()
   desc = formats.describe(fmt, int(ex["num_exemplars"]) if "num_exemplars" in ex else None)
+  info = registration.task_info(task_name)
+  if "num_exemplars" not in ex and info and info.description:
+    desc = info.description  # A collection's own form of the format (NIv2's fs_noopt).
   print(f"### {i}  task={task_name}  template={ex['template'].decode()}  format={fmt} ({desc})")
   print(f"--- inputs ({len(ex['inputs'])} tokens)")
   print(ex["inputs_pretokenized"].decode())

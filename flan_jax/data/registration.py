@@ -28,6 +28,7 @@ class TaskInfo:
   dataset: str
   prompt_format: str
   num_templates: int
+  description: str = ""
 
 
 _INFO: dict[str, TaskInfo] = {}
@@ -94,7 +95,7 @@ def register_template_tasks(
     source: seqio.DataSource,
     output_features: Mapping[str, seqio.Feature],
     *,
-    prompt_formats: Iterable[str] | None = None,
+    prompt_formats: Iterable[str | formats_lib.PromptFormat] | None = None,
     seed: int = rendering.DEFAULT_RENDER_SEED,
     token_budget: int = 1920,
     pool_size: int = 1024,
@@ -111,12 +112,16 @@ def register_template_tasks(
   shuffle fully themselves can use a small `shuffle_buffer_size` (faster first batch).
   `answer_not_in_options`: "error" (default) refuses a record whose answer is not one of its
   options, naming the task, record and options; "drop" skips and counts such records
-  (`rendering.answers_not_in_options(task)`).
+  (`rendering.answers_not_in_options(task)`). A `PromptFormat` object in `prompt_formats`
+  replaces the built-in format of that name for this set (e.g. NIv2's fs_noopt, whose
+  templates hold the task's own example inline, so it renders without drawn exemplars).
   """
   template_set.validate()
   _output_features_check(output_features)
   supported = {f.name: f for f in formats_lib.formats_for(template_set)}
   wanted = list(prompt_formats) if prompt_formats is not None else list(supported)
+  supported.update({f.name: f for f in wanted if isinstance(f, formats_lib.PromptFormat)})
+  wanted = [getattr(f, "name", f) for f in wanted]
   unsupported = [f for f in wanted if f not in supported]
   if unsupported:
     raise templates_lib.TemplateError(
@@ -143,7 +148,8 @@ def register_template_tasks(
         metric_fns=list(metric_fns),
         shuffle_buffer_size=shuffle_buffer_size,
     )
-    _INFO[name] = TaskInfo(name, collection, template_set.name, fmt_name, len(spec.templates))
+    _INFO[name] = TaskInfo(name, collection, template_set.name, fmt_name, len(spec.templates),
+                           fmt.description)
   return names
 
 

@@ -3,6 +3,10 @@ source dataset, category), 1,556 files with 1,551 distinct task ids (five ids na
 the allenai/natural-instructions repository). Generated from the Flan 2022 catalog facts
 (`flan_catalog/niv2_tasks.tsv`); the 57 MMLU-derived tasks (ids 664-667, 685-737) are not in it,
 so MMLU stays held out.
+
+A task's file is `tasks/{file_stem}.json`; the stem is the task name except for the 41 files
+whose name has hyphens where the task name (a SeqIO-safe name) has underscores: FILE_STEMS
+(the table's `file_stem` column).
 """
 
 # Ids whose tasks were built from MMLU questions; never registered (a test checks the table).
@@ -1566,3 +1570,54 @@ TASKS = (
     ('task121_zest_text_modification', 'zest', 'Question Rewriting'),
     ('task1562_zest_text_modification', 'zest', 'Question Rewriting'),
 )
+
+
+# Task name -> its real file stem, where they differ (hyphens in the repository's file name).
+FILE_STEMS = {
+    'task960_ancora_ca_ner_named_entity_recognition': 'task960_ancora-ca-ner_named_entity_recognition',
+    'task961_ancora_ca_ner_text_auto_completion': 'task961_ancora-ca-ner_text_auto_completion',
+    'task962_ancora_ca_ner_missing_word_prediction': 'task962_ancora-ca-ner_missing_word_prediction',
+    'task352_coda_19_classification': 'task352_coda-19_classification',
+    'task316_crows_pairs_classification_stereotype': 'task316_crows-pairs_classification_stereotype',
+    'task317_crows_pairs_classification_stereotype_type': 'task317_crows-pairs_classification_stereotype_type',
+    'task137_detoxifying_lms_classification_toxicity': 'task137_detoxifying-lms_classification_toxicity',
+    'task138_detoxifying_lms_classification_fluency': 'task138_detoxifying-lms_classification_fluency',
+    'task139_detoxifying_lms_classification_topicality': 'task139_detoxifying-lms_classification_topicality',
+    'task140_detoxifying_lms_classification_style': 'task140_detoxifying-lms_classification_style',
+    'task440_eng_guj_parallel_corpus_gu_en_classification': 'task440_eng_guj_parallel_corpus_gu-en_classification',
+    'task441_eng_guj_parallel_corpus_gu_en_language_identification': 'task441_eng_guj_parallel_corpus_gu-en_language_identification',
+    'task1580_eqasc_perturbed_question_generation': 'task1580_eqasc-perturbed_question_generation',
+    'task1581_eqasc_perturbed_answer_generation': 'task1581_eqasc-perturbed_answer_generation',
+    'task314_europarl_sv_en_classification': 'task314_europarl_sv-en_classification',
+    'task315_europarl_sv_en_language_identification': 'task315_europarl_sv-en_language_identification',
+    'task532_europarl_en_es_classification': 'task532_europarl_en-es_classification',
+    'task533_europarl_es_en_language_identification': 'task533_europarl_es-en_language_identification',
+    'task426_hindienglish_corpora_hi_en_classification': 'task426_hindienglish_corpora_hi-en_classification',
+    'task427_hindienglish_corpora_hi_en_language_identification': 'task427_hindienglish_corpora_hi-en_language_identification',
+    'task1619_menyo20k_mt_en_yo_translation': 'task1619_menyo20k-mt_en_yo_translation',
+    'task1620_menyo20k_mt_yo_en_translation': 'task1620_menyo20k-mt_yo_en_translation',
+    'task1621_menyo20k_mt_en_yo_language_identification': 'task1621_menyo20k-mt_en_yo_language_identification',
+    'task141_odd_man_out_classification_category': 'task141_odd-man-out_classification_category',
+    'task142_odd_man_out_classification_no_category': 'task142_odd-man-out_classification_no_category',
+    'task143_odd_man_out_classification_generate_category': 'task143_odd-man-out_classification_generate_category',
+    'task1647_opus_books_en_pt_translation': 'task1647_opus_books_en-pt_translation',
+    'task1648_opus_books_en_sv_translation': 'task1648_opus_books_en-sv_translation',
+    'task1649_opus_books_en_no_translation': 'task1649_opus_books_en-no_translation',
+    'task1650_opus_books_en_fi_translation': 'task1650_opus_books_en-fi_translation',
+    'task1651_opus_books_en_es__translation': 'task1651_opus_books_en-es__translation',
+    'task1652_opus_books_ca_en_translation': 'task1652_opus_books_ca-en_translation',
+    'task177_para_nmt_paraphrasing': 'task177_para-nmt_paraphrasing',
+    'task105_story_cloze_rocstories_sentence_generation': 'task105_story_cloze-rocstories_sentence_generation',
+    'task823_peixian_rtgender_sentiment_analysis': 'task823_peixian-rtgender_sentiment_analysis',
+    'task1347_glue_sts_b_similarity_classification': 'task1347_glue_sts-b_similarity_classification',
+    'task754_svamp_common_division_question_answering': 'task754_svamp_common-division_question_answering',
+    'task602_wikitext_103_answer_generation': 'task602_wikitext-103_answer_generation',
+    'task603_wikitext_103_fill_in_the_blank': 'task603_wikitext-103_fill_in_the_blank',
+    'task1676_xquad_ca_translation': 'task1676_xquad-ca_translation',
+    'task1677_xquad_ca_translation': 'task1677_xquad-ca_translation',
+}
+
+
+def file_stem(task: str) -> str:
+  """The task's file name in allenai/natural-instructions, without `.json`."""
+  return FILE_STEMS.get(task, task)

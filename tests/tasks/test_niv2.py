@@ -55,7 +55,8 @@ def _spec(name):
   return next(s for s in niv2.datasets() if s.name == name)
 
 
-def test_one_spec_per_task_id():
+def test_one_spec_per_task_id(monkeypatch):
+  monkeypatch.delenv("FLAN_JAX_NIV2_DIR", raising=False)
   specs = niv2.datasets()
   assert len(specs) == 1551
   assert len(niv2_tasks.TASKS) == 1556
@@ -64,6 +65,7 @@ def test_one_spec_per_task_id():
       f"niv2.{TASK_B}:zs_noopt", f"niv2.{TASK_B}:fs_noopt",
       f"niv2.{TASK_B2}:zs_noopt", f"niv2.{TASK_B2}:fs_noopt")
   assert _spec("task067").num_train_examples == 5000
+  assert all(s.num_train_examples_estimated for s in specs)  # No files: the stand-in count.
   assert all(s.data.kind == "local_dir" and s.data.name == "NIV2" for s in specs)
   assert "FLAN_JAX_NIV2_DIR" in specs[0].data.how_to_get
 
@@ -112,17 +114,29 @@ def test_zero_shot_uses_the_task_definition(niv2_dir):
   assert sorted(r["targets"] for r in rows) == sorted(r["targets"] for r in train)
 
 
-def test_few_shot_exemplars_come_from_the_same_task(niv2_dir):
+def test_few_shot_shows_the_definition_once_and_the_tasks_own_positive_example(niv2_dir):
   niv2.register_dataset(_spec("task067"), render_seed=0)
   niv2.register_dataset(_spec("task1168"), render_seed=0)
   for task, own, others in ((TASK_A, "ALPHA", ("BETA", "GAMMA")),
                             (TASK_B, "BETA", ("ALPHA", "GAMMA")),
                             (TASK_B2, "GAMMA", ("ALPHA", "BETA"))):
     rows = rendered(f"niv2.{task}:fs_noopt", "train")
-    assert rows
+    assert len(rows) == len(rendered(f"niv2.{task}:zs_noopt", "train"))
     for r in rows:
-      assert r["inputs"].count(f"Reply with the {own} code") >= 2  # exemplar(s) + query
+      assert r["inputs"].count(f"Reply with the {own} code") == 1
+      assert f"{own} example" in r["inputs"] and f"{own}-ex" in r["inputs"]  # input, output
+      assert "shown" in r["inputs"]                                          # explanation
+      assert r["inputs"].index(f"{own}-ex") < r["inputs"].index(f"{own} number")  # query last
       assert not any(word in r["inputs"] or word in r["targets"] for word in others)
+
+
+def test_counts_come_from_the_files_when_present(niv2_dir):
+  specs = {s.name: s for s in niv2.datasets()}
+  # write_task: 30 instances with an output; validation holds those whose id's CRC32 % 20 == 0.
+  held = sum(zlib.crc32(f"{TASK_A}-{i}".encode()) % 20 == 0 for i in range(30))
+  assert (specs["task067"].num_train_examples, specs["task067"].num_train_examples_estimated) \
+      == (30 - held, False)
+  assert specs["task068"].num_train_examples_estimated  # no file in the folder
 
 
 def test_missing_folder_and_file_are_named(tmp_path, monkeypatch):
