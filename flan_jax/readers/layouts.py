@@ -18,7 +18,7 @@ def p3_how_to_get(subset: str) -> str:
   """The exact steps that make a P3 subset readable."""
   var = local_data.env_var(P3_KEY)
   return (f"`pip install -e '.[hf]'`, then `hf download {P3_HUB_REPO} --repo-type dataset "
-          f"--include 'data/{subset}/*' --local-dir DIR` and `export {var}=DIR` (with {var} "
+          f"--include '{subset}/*' --local-dir DIR` and `export {var}=DIR` (with {var} "
           "unset, the subset is fetched from the hub into the Hugging Face cache on first use).")
 
 

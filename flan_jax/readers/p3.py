@@ -1,14 +1,18 @@
 """P3 (`bigscience/P3`) subsets as SeqIO sources, read from a local copy or the Hugging Face hub.
 
-Layout (the hub repository's): `data/{subset}/{split}.tfrecord-00000-of-00001` with
-`data/{subset}/info.{split}.json` describing the features, or Parquet files
-`data/{subset}/{split}*.parquet` / `data/{subset}/{split}/*.parquet` (also accepted without
-the `data/` level, as in the hub's `refs/convert/parquet` branch). With `FLAN_JAX_P3_DIR`
-set, that folder is read; otherwise the subset's folder is fetched from the hub into the
-Hugging Face cache on first use (needs `pip install -e '.[hf]'`).
+Layouts read (first found wins):
+- the hub repository as published today: Parquet at the top level, one folder per subset
+  (config), `{subset}/{split}-NNNNN-of-NNNNN.parquet` (the README's `configs:` name them);
+- the hub's `refs/convert/parquet` branch: `{subset}/{split}/NNNN.parquet`;
+- the original release, which earlier copies still have: `data/{subset}/{split}.tfrecord-
+  00000-of-00001` with `data/{subset}/info.{split}.json` describing the features (Parquet
+  under `data/{subset}/` is read too).
+With `FLAN_JAX_P3_DIR` set, that folder is read; otherwise the subset's files are fetched from
+the hub into the Hugging Face cache on first use (needs `pip install -e '.[hf]'`).
 
-Records: `prompt` (inputs_pretokenized), `answer` (targets_pretokenized), both stripped,
-`options` (answer_choices, multiple-choice subsets only) and an `idx` key.
+Records: `prompt` (inputs_pretokenized with each newline replaced by a space, then stripped),
+`answer` (targets_pretokenized without newlines, stripped), `options` (answer_choices the same
+way, multiple-choice subsets only) and an `idx` key: what FLAN's T0 preprocessing does.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def subset_dir(subset: str) -> str:
                                how_to_get=how_to_get(subset))
   else:
     root = _hub_snapshot(subset)
-  converted = os.path.join(root, subset)  # the hub's Parquet conversion has no data/ level
+  converted = os.path.join(root, subset)  # today's hub layout has no data/ level
   if not os.path.isdir(os.path.join(root, "data", subset)) and os.path.isdir(converted):
     return converted
   return local_data.require_file(os.path.join(root, "data", subset),
@@ -62,15 +66,22 @@ def _hub_snapshot(subset: str) -> str:
         f"not installed. To get it: {how_to_get(subset)}") from None
   try:
     return huggingface_hub.snapshot_download(
-        repo_id=HUB_REPO, repo_type="dataset", allow_patterns=[f"data/{subset}/*"])
+        repo_id=HUB_REPO, repo_type="dataset", allow_patterns=hub_patterns(subset))
   except Exception as e:  # pylint: disable=broad-except  # offline, missing, auth...
     raise local_data.LocalDataMissingError(
         f"P3 subset {subset!r}: could not fetch it from the hub ({type(e).__name__}: {e}). "
         f"To get it: {how_to_get(subset)}") from None
 
 
+def hub_patterns(subset: str) -> list[str]:
+  """The subset's files in the hub repository: today's `{subset}/` Parquet folder, and the
+  original `data/{subset}/` one for a revision that still has it."""
+  return [f"{subset}/*", f"data/{subset}/*"]
+
+
 def _parquet_files(folder: str, split: str) -> list[str]:
-  return sorted(glob.glob(os.path.join(folder, f"{split}*.parquet")) +
+  return sorted(glob.glob(os.path.join(folder, f"{split}-*.parquet")) +
+                glob.glob(os.path.join(folder, f"{split}.parquet")) +
                 glob.glob(os.path.join(folder, split, "*.parquet")))
 
 
@@ -142,19 +153,25 @@ def read_split(subset: str, split: str, multiple_choice: bool) -> tf.data.Datase
     raw = _parse_tfrecords(subset, folder, split, tfrecords, multiple_choice)
   else:
     raise local_data.LocalDataMissingError(
-        f"P3 subset {subset!r}: no {split} files in {folder} (looked for {split}.tfrecord-* "
-        f"and {split}*.parquet). To get them: {how_to_get(subset)}")
+        f"P3 subset {subset!r}: no {split} files in {folder} (looked for {split}-*.parquet, "
+        f"{split}/*.parquet and {split}.tfrecord-*). To get them: {how_to_get(subset)}")
 
   @tf.autograph.experimental.do_not_convert
   def to_record(i, ex):
-    out = {PROMPT: tf.strings.strip(ex["inputs_pretokenized"]),
-           ANSWER: tf.strings.strip(ex["targets_pretokenized"]),
+    prompt = tf.strings.regex_replace(ex["inputs_pretokenized"], "\n", " ")
+    out = {PROMPT: tf.strings.strip(prompt),
+           ANSWER: _without_newlines(ex["targets_pretokenized"]),
            "idx": tf.strings.join([f"{split}/", tf.strings.as_string(i)])}
     if multiple_choice:
-      out[OPTIONS] = tf.strings.strip(ex["answer_choices"])
+      out[OPTIONS] = _without_newlines(ex["answer_choices"])
     return out
 
   return raw.enumerate().map(to_record, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _without_newlines(text: tf.Tensor) -> tf.Tensor:
+  """FLAN's T0 targets and choices: newlines removed, then stripped."""
+  return tf.strings.strip(tf.strings.regex_replace(text, "\n", ""))
 
 
 def p3_source(subset: str, *, multiple_choice: bool,

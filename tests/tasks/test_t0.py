@@ -52,7 +52,7 @@ def write_tfrecord_subset(root, subset, split, rows, with_choices):
       w.write(tf.train.Example(features=tf.train.Features(feature=feat)).SerializeToString())
 
 
-QA_ROWS = [(f"Passage {i}. Based on it, who is {i}? \n", f" Person {i}", None) for i in range(6)]
+QA_ROWS = [(f"Passage {i}.\nBased on it, who is {i}? \n", f" Person\n{i}", None) for i in range(6)]
 SEPARATE_ROWS = [(f"Article {i}. Is 'yes' right for question {i}?\n", " Yes" if i % 2 else "No",
                   ["Yes", "No"]) for i in range(6)]
 IN_PROMPT_ROWS = [(f"Q{i}: more or less? Choices: more, less", "more" if i % 2 else "less",
@@ -95,7 +95,7 @@ def test_catalog_counts_and_sizes():
   assert _spec(QA_SUBSET).tasks == (f"t0.{QA_SUBSET}:zs_noopt", f"t0.{QA_SUBSET}:fs_noopt")
   assert _spec(SEPARATE_SUBSET).has_options and len(_spec(SEPARATE_SUBSET).tasks) == 4
   assert all(s.data.name == f"bigscience/P3:{s.name}" for s in specs)
-  assert f"--include 'data/{QA_SUBSET}/*'" in _spec(QA_SUBSET).data.how_to_get
+  assert f"--include '{QA_SUBSET}/*'" in _spec(QA_SUBSET).data.how_to_get
 
 
 def test_datasets_imports_no_tensorflow():
@@ -109,12 +109,13 @@ def test_question_answer_renders_prompt_as_given(p3_dir):
   names = t0.register_dataset(_spec(QA_SUBSET), render_seed=0)
   assert sorted(names) == sorted(_spec(QA_SUBSET).tasks)
   rows = rendered(f"t0.{QA_SUBSET}:zs_noopt", "validation")
+  # FLAN's T0 preprocessing: a newline in the prompt becomes a space, one in the target goes.
   assert [(r["inputs"], r["targets"]) for r in rows] == [
-      (f"Passage {i}. Based on it, who is {i}?", f"Person {i}") for i in range(6)]
+      (f"Passage {i}. Based on it, who is {i}?", f"Person{i}") for i in range(6)]
   few = rendered(f"t0.{QA_SUBSET}:fs_noopt")
   assert len(few) == 6
   for i, r in enumerate(few):
-    assert r["targets"] == f"Person {i}"
+    assert r["targets"] == f"Person{i}"
     # The query comes last, after at least one exemplar, and never serves as its own exemplar.
     assert r["inputs"].rsplit("Passage", 1)[1].startswith(f" {i}. Based on it, who is {i}?")
     assert r["inputs"].count("Passage") >= 2
@@ -148,6 +149,20 @@ def test_parquet_layout_and_choices_in_prompt(p3_dir):
   assert len(rendered(f"t0.{IN_PROMPT_SUBSET}:fs_noopt")) == 6
 
 
+def test_todays_hub_layout_one_parquet_folder_per_subset(tmp_path, monkeypatch):
+  """`{subset}/{split}-00000-of-00001.parquet` at the top level, as bigscience/P3 is now."""
+  os.makedirs(tmp_path / IN_PROMPT_SUBSET)
+  table = pa.table({"inputs": [[1, 2]] * 2, "inputs_pretokenized": ["Q:\nmore\nor less?", "x"],
+                    "targets": [[3]] * 2, "targets_pretokenized": ["more\n", "less"],
+                    "answer_choices": [["more\n", "less"], ["more", " less"]]})
+  pq.write_table(table, tmp_path / IN_PROMPT_SUBSET / "train-00000-of-00001.parquet")
+  monkeypatch.setenv("FLAN_JAX_P3_DIR", str(tmp_path))
+  rows = list(p3_source.read_split(IN_PROMPT_SUBSET, "train", multiple_choice=True)
+              .as_numpy_iterator())
+  assert [(r["prompt"], r["answer"], list(r["options"])) for r in rows] == [
+      (b"Q: more or less?", b"more", [b"more", b"less"]), (b"x", b"less", [b"more", b"less"])]
+
+
 def test_multiple_choice_subset_without_choices_is_refused(tmp_path, monkeypatch):
   write_tfrecord_subset(str(tmp_path), SEPARATE_SUBSET, "train", QA_ROWS, with_choices=False)
   monkeypatch.setenv("FLAN_JAX_P3_DIR", str(tmp_path))
@@ -179,7 +194,7 @@ def test_hub_fetch_asks_for_the_subset_folder_and_explains_failure(monkeypatch):
                      match="could not fetch it from the hub.*hf download bigscience/P3"):
     p3_source.read_split(QA_SUBSET, "train", multiple_choice=False)
   assert calls == [{"repo_id": "bigscience/P3", "repo_type": "dataset",
-                    "allow_patterns": [f"data/{QA_SUBSET}/*"]}]
+                    "allow_patterns": [f"{QA_SUBSET}/*", f"data/{QA_SUBSET}/*"]}]
 
 
 def test_unreadable_vocabulary_says_how_to_get_it(tmp_path, monkeypatch):
