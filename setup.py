@@ -42,6 +42,13 @@ TEST_REQUIRES = [
 # under `datasets` 4, and `datasets` 3 would downgrade the fsspec the rest of the stack uses.
 HF_REQUIRES = ["huggingface_hub>=0.34,<3", "pyarrow>=15"]
 
+# What every `tfds build` command `flan-jax tasks preflight` prints needs (pip install -e
+# '.[data]'): the tfds command line imports mlcroissant; Beam-based builders (wiki_dialog)
+# run on apache-beam; the community builder huggingface:xsum loads through huggingface_hub
+# and datasets.
+DATA_REQUIRES = ["apache-beam[tfrecord]>=2.60,<3", "mlcroissant>=1.0.9,<2",
+                 "huggingface_hub>=0.34,<3", "datasets>=4,<5"]
+
 setuptools.setup(
     name="flan_jax",
     version="0.1.0",
@@ -54,6 +61,7 @@ setuptools.setup(
     extras_require={
         "test": TEST_REQUIRES + HF_REQUIRES,
         "hf": HF_REQUIRES,
+        "data": DATA_REQUIRES,
         "cache": ["apache-beam[tfrecord]>=2.60,<3"],
         "plot": ["matplotlib>=3.8,<4"],
     },

@@ -56,7 +56,7 @@ WIKI_DIALOG = DialogDataset(
         inverted=_INVERTED + (
             Template("title_lead_up", "Topic: {title}\nThis turn ends a conversation:\n{turn}\n"
                      "Write the conversation up to it.", "{context}"),)),
-    how_to_get="Its TFDS build runs on Apache Beam: `pip install -e '.[cache]'` first.")
+    how_to_get="")  # A Beam-based build: apache-beam comes with `pip install -e '.[data]'`.
 
 QRECC = DialogDataset(
     name="qrecc", tfds_name="q_re_cc:1.0.0",

@@ -40,9 +40,7 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
   """One spec per held-in dataset (8); cheap: no TensorFlow or SeqIO import."""
   specs = []
   for name, (tfds_name, _) in DATASETS.items():
-    data = catalog_spec.DataRequirement(
-        catalog_spec.TFDS, tfds_name,
-        how_to_get=f"tfds build {tfds_name.split(':')[0]} --version={tfds_name.split(':')[1]}")
+    data = catalog_spec.DataRequirement(catalog_spec.TFDS, tfds_name)  # preflight: `tfds build`
     specs.append(catalog_spec.DatasetSpec(COLLECTION, name, (task_name(name),), data,
                                           has_options=name != "ai2_science_middle",
                                           held_out=True))

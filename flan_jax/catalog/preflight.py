@@ -18,6 +18,7 @@ from typing import Iterable, Mapping
 from flan_jax.catalog import spec as cs
 
 PREPARED = "prepared"
+TFDS_INSTALL = "pip install -e '.[data]'"  # What every printed `tfds build` needs.
 NEEDS_DOWNLOAD = "needs download"
 NEEDS_MANUAL = "needs manual step"
 
@@ -135,10 +136,10 @@ def check_spec(spec: cs.DatasetSpec, data_dir: str | None = None,
     if not ok:
       build = f"tfds build {req.name} --data_dir={directory}"
       if req.manual:
-        build += " --manual_dir=FOLDER_WITH_THE_DOWNLOADED_FILES"
+        build += " --manual_dir=MANUAL_DIR"
       state, detail = missing_state, f"no dataset_info.json in {detail}"
-      how = " ".join(x for x in (req.how_to_get, f"Then run: {build}" if req.how_to_get
-                                 else f"Run: {build}") if x)
+      steps = req.how_to_get.strip()
+      how = f"{steps} Then run: `{build}`" if steps else f"Run: `{build}`"
   elif req.kind == cs.HF:
     ok, detail = False, ""
     if req.local_key:
@@ -203,7 +204,7 @@ def _check_seqio(name: str, data_dir: str | None) -> list[DatasetStatus]:
     rows.append(DatasetStatus(
         tfds_name, cs.TFDS, tfds_name, PREPARED if ok else NEEDS_DOWNLOAD,
         folder if ok else f"no dataset_info.json in {folder}",
-        "" if ok else f"Run: tfds build {tfds_name} --data_dir={directory}", count))
+        "" if ok else f"Run: `tfds build {tfds_name} --data_dir={directory}`", count))
   return rows
 
 
@@ -220,11 +221,15 @@ def format_rows(rows: Iterable[DatasetStatus]) -> str:
 
 def summary(rows: list[DatasetStatus]) -> str:
   counts = {s: sum(r.state == s for r in rows) for s in (PREPARED, NEEDS_DOWNLOAD, NEEDS_MANUAL)}
+  tfds_missing = any(r.kind == cs.TFDS and not r.ok for r in rows)
+  tfds_note = (f" The `tfds build` commands need `{TFDS_INSTALL}` (the tfds command line, "
+               "Apache Beam for Beam-based builders, the Hub for community ones)."
+               if tfds_missing else "")
   estimated = sum(r.count_estimated for r in rows)
   note = (f" {estimated} train count(s) are estimates until their files are in place (rates "
           "use them as they are)." if estimated else "")
   return (f"{len(rows)} dataset(s): {counts[PREPARED]} prepared, {counts[NEEDS_DOWNLOAD]} need "
-          f"a download, {counts[NEEDS_MANUAL]} need a manual step.{note}")
+          f"a download, {counts[NEEDS_MANUAL]} need a manual step.{tfds_note}{note}")
 
 
 def resolve_available(name: str, render_seed: int | None = None, skip_missing: bool = False,

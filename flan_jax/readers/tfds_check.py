@@ -30,8 +30,9 @@ def require_prepared(dataset: str, data_dir: str | None = None) -> None:
   if not ok:
     raise DatasetNotPreparedError(
         f"TFDS dataset {dataset!r} is not prepared (no dataset_info.json in {folder}). Prepare "
-        f"it with `{build_command(dataset, directory)}` or point --data_dir / TFDS_DATA_DIR at "
-        "a copy.")
+        f"it with `{build_command(dataset, directory)}` (after `{preflight.TFDS_INSTALL}`; "
+        "`flan-jax tasks preflight` names any manual download) or point --data_dir / "
+        "TFDS_DATA_DIR at a copy.")
 
 
 class CheckedTfdsDataSource(seqio.TfdsDataSource):

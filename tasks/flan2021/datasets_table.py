@@ -115,7 +115,7 @@ ROWS: tuple[DatasetRow, ...] = (
     _R("multi_news", "summarization", "multi_news", "2.1.0", num_train_examples=44972,
        listed_version="1.0.0", note="TFDS 4.9 builds only 2.1.0 (same features)"),
     _R("newsroom", "summarization", "newsroom", "1.0.0", num_train_examples=995041, manual=True),
-    _R("samsum", "summarization", "samsum", "1.0.0", num_train_examples=14732),
+    _R("samsum", "summarization", "samsum", "1.0.0", num_train_examples=14732, manual=True),
     _R("xsum", "summarization", "huggingface:xsum", "", num_train_examples=204045,
        offline_info=False,
        note="TFDS community (Hugging Face) dataset; features from its card: document, "
@@ -141,10 +141,12 @@ ROWS: tuple[DatasetRow, ...] = (
     _R("wmt14_enfr", "translation", "wmt14_translate/fr-en", "1.0.0"),
     _R("wmt16_translate_de_en", "translation", "wmt16_translate/de-en", "1.0.0"),
     _R("wmt16_translate_tr_en", "translation", "wmt16_translate/tr-en", "1.0.0"),
-    _R("wmt16_translate_cs_en", "translation", "wmt16_translate/cs-en", "1.0.0"),
+    _R("wmt16_translate_cs_en", "translation", "wmt16_translate/cs-en", "1.0.0", manual=True,
+       note="its train split includes CzEng 1.6pre, a manual download"),
     _R("wmt16_translate_fi_en", "translation", "wmt16_translate/fi-en", "1.0.0"),
     _R("wmt16_translate_ro_en", "translation", "wmt16_translate/ro-en", "1.0.0"),
-    _R("wmt16_translate_ru_en", "translation", "wmt16_translate/ru-en", "1.0.0"),
+    _R("wmt16_translate_ru_en", "translation", "wmt16_translate/ru-en", "1.0.0", manual=True,
+       note="its train split includes the Yandex corpus, a manual download"),
     # Text formatting, derived from the English side of para_crawl en-da.
     _R("true_case", "text_formatting", "para_crawl/enda", "1.2.0", train="train[1000:]",
        validation="train[:1000]", note="derived: lower-cased English -> original"),
@@ -172,14 +174,27 @@ LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German",
              "ru": "Russian", "da": "Danish"}
 
 
+# Files a manual-download builder reads from `tfds build --manual_dir=MANUAL_DIR` (each
+# builder's MANUAL_DOWNLOAD_INSTRUCTIONS in tensorflow_datasets 4.9).
+MANUAL_FILES = {
+    "samsum": "download https://arxiv.org/src/1911.12237v2/anc/corpus.7z and extract its "
+              "train.json, val.json and test.json into MANUAL_DIR",
+    "wmt16_translate/cs-en": "put czeng16pre.deduped-ignoring-sections.txt.gz (CzEng 1.6pre, "
+                             "free registration at http://ufal.mff.cuni.cz/czeng/czeng16pre) "
+                             "in MANUAL_DIR",
+    "wmt16_translate/ru-en": "put 1mcorpus.zip (the Yandex corpus, "
+                             "https://translate.yandex.ru/corpus?lang=en) in MANUAL_DIR",
+}
+
+
 def how_to_get(row: DatasetRow) -> str:
-  """The exact step a user runs to prepare the dataset (what preflight prints)."""
+  """The steps before `tfds build` (preflight prints the command itself, with --data_dir and,
+  for a manual download, --manual_dir=MANUAL_DIR); "" when the build needs nothing else."""
   if row.builder.startswith("huggingface:"):
-    return (f"tfds build {row.builder}  (TFDS reads it from the Hugging Face Hub: needs "
-            "network and `pip install datasets`)")
-  # `tfds build` takes the version in the name (it has no --version flag).
-  cmd = f"tfds build {row.tfds_name}"
+    return ("TFDS reads it from the Hugging Face Hub (network; huggingface_hub and datasets "
+            "come with `pip install -e '.[data]'`).")
   if row.manual:
-    return (f"download the {row.builder.split('/')[0]} files by hand (see its TFDS catalog "
-            f"page), put them in <TFDS data dir>/downloads/manual/, then run `{cmd}`")
-  return cmd
+    files = MANUAL_FILES.get(row.builder, f"download the {row.builder.split('/')[0]} files "
+                             "named on its TFDS catalog page into MANUAL_DIR")
+    return f"Manual download: {files}."
+  return ""

@@ -52,6 +52,24 @@ def test_every_dataset_gets_a_row_with_how_to_get_it(fake):
   assert "tasks/task00*_*.json" in rows["fake.c"].how
 
 
+def test_tfds_how_is_the_steps_then_the_command_once(fake):
+  rows = _by_dataset(preflight.check_name("fake_mix"))
+  assert rows["fake.b"].how == (
+      "Download the corpus from its site into ~/manual. Then run: `tfds build "
+      f"wmt_t2t/de-en:1.0.0 --data_dir={fake / 'tfds'} --manual_dir=MANUAL_DIR`")
+  # The install every printed `tfds build` needs is said once, under the table.
+  summary = preflight.summary(list(rows.values()))
+  assert summary.count("pip install -e '.[data]'") == 1
+  assert "pip install" not in rows["fake.b"].how
+
+
+def test_estimated_counts_are_marked(fake):
+  row = preflight.DatasetStatus("x.y", "local_dir", "NIV2", preflight.NEEDS_DOWNLOAD, "d", "h", 2,
+                                count_estimated=True)
+  assert preflight.format_rows([row]).splitlines()[0].endswith("train count estimated")
+  assert "1 train count(s) are estimates" in preflight.summary([row])
+
+
 def test_local_folder_needs_the_declared_files(fake, monkeypatch):
   folder = fake / "niv2"
   (folder / "tasks").mkdir(parents=True)

@@ -109,13 +109,21 @@ def test_task_names_and_data_requirements():
   assert specs["squad_v1"].tasks == tuple(f"flan2021.squad_v1:{f}" for f in (
       "zs_noopt", "fs_noopt", "fsmix_noopt", "inv"))
   assert specs["wmt16_translate_de_en"].data.name == "wmt16_translate/de-en:1.0.0"
+  # Nothing to do before `tfds build` (preflight prints the command itself).
   assert specs["mnli_mismatched"].data == catalog_spec.DataRequirement(
-      kind="tfds", name="glue/mnli:2.0.0",
-      how_to_get="tfds build glue/mnli:2.0.0")
+      kind="tfds", name="glue/mnli:2.0.0", how_to_get="")
+  # samsum (corpus.7z) and WMT16 cs-en / ru-en (CzEng 1.6pre, the Yandex corpus: their
+  # builders' MANUAL_DOWNLOAD_INSTRUCTIONS) need manual downloads too.
   manual = sorted(s.name for s in specs.values() if s.data.manual)
-  assert manual == ["newsroom", "story_cloze"]
+  assert manual == ["newsroom", "samsum", "story_cloze", "wmt16_translate_cs_en",
+                    "wmt16_translate_ru_en"]
   for name in manual:
-    assert "downloads/manual" in specs[name].data.how_to_get
+    assert "MANUAL_DIR" in specs[name].data.how_to_get
+    assert "downloads/manual" not in specs[name].data.how_to_get
+    assert "tfds build" not in specs[name].data.how_to_get  # preflight adds the command once
+  assert "corpus.7z" in specs["samsum"].data.how_to_get
+  assert "czeng16pre" in specs["wmt16_translate_cs_en"].data.how_to_get
+  assert "1mcorpus.zip" in specs["wmt16_translate_ru_en"].data.how_to_get
   assert specs["rte"].num_train_examples == 2490
   assert specs["rte"].has_options and not specs["cnn_dailymail"].has_options
   assert not any(s.held_out for s in specs.values())  # wsc273 (no train split) is not listed.
