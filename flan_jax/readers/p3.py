@@ -107,8 +107,12 @@ def _parse_tfrecords(subset: str, folder: str, split: str, files: list[str],
   info_path = local_data.require_file(
       os.path.join(folder, f"info.{split}.json"), dataset=f"P3 subset {subset!r}",
       key=P3_KEY, how_to_get=how_to_get(subset))
-  with open(info_path, encoding="utf-8") as f:
-    features = json.load(f)["features"]
+  try:
+    with open(info_path, encoding="utf-8") as f:
+      features = json.load(f)["features"]
+  except (ValueError, KeyError, TypeError) as e:  # not JSON / UTF-8, or no "features"
+    raise P3FormatError(f"{info_path}: not a P3 info file with \"features\" ({type(e).__name__}: "
+                        f"{e}); download the subset again: {how_to_get(subset)}") from None
   _check_columns(subset, features, multiple_choice, info_path)
   description = {
       "inputs_pretokenized": tf.io.FixedLenFeature([], tf.string),
@@ -134,8 +138,15 @@ def _parquet_rows(files: list[str], multiple_choice: bool) -> Iterator[dict]:
 
 
 def _parse_parquet(subset: str, files: list[str], multiple_choice: bool) -> tf.data.Dataset:
+  import pyarrow  # pylint: disable=g-import-not-at-top
   import pyarrow.parquet as pq  # pylint: disable=g-import-not-at-top
-  _check_columns(subset, pq.ParquetFile(files[0]).schema_arrow.names, multiple_choice, files[0])
+  for path in files:  # Footers only: a truncated or foreign file fails here, named.
+    try:
+      columns = pq.ParquetFile(path).schema_arrow.names
+    except (pyarrow.ArrowException, OSError) as e:
+      raise P3FormatError(f"{path}: not a readable Parquet file ({e}); download the subset "
+                          f"again: {how_to_get(subset)}") from None
+    _check_columns(subset, columns, multiple_choice, path)
   signature = {"inputs_pretokenized": tf.TensorSpec([], tf.string),
                "targets_pretokenized": tf.TensorSpec([], tf.string)}
   if multiple_choice:

@@ -155,3 +155,19 @@ def test_file_without_instances_is_refused(tmp_path, monkeypatch):
   monkeypatch.setenv("FLAN_JAX_NIV2_DIR", str(tmp_path))
   with pytest.raises(niv2_source.Niv2FormatError, match="lacks \\['Instances'\\]"):
     list(niv2_source.records(TASK_A, "train"))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "not JSON"),
+    (b"\xff\xfe{}", "not UTF-8 text"),
+    (b"[1, 2]", "holds a JSON list"),
+    (json.dumps({"Definition": {"a": 1}, "Instances": []}).encode(),
+     "Definition is neither a string nor a list of strings"),
+    (json.dumps({"Definition": "x", "Instances": {}}).encode(), "Instances is a dict"),
+])
+def test_broken_task_files_are_one_error_naming_the_file(tmp_path, monkeypatch, content, message):
+  os.makedirs(tmp_path / "tasks")
+  (tmp_path / "tasks" / f"{TASK_A}.json").write_bytes(content)
+  monkeypatch.setenv("FLAN_JAX_NIV2_DIR", str(tmp_path))
+  with pytest.raises(niv2_source.Niv2FormatError, match=f"{TASK_A}.json: {message}"):
+    list(niv2_source.records(TASK_A, "train"))

@@ -163,6 +163,19 @@ def test_todays_hub_layout_one_parquet_folder_per_subset(tmp_path, monkeypatch):
       (b"Q: more or less?", b"more", [b"more", b"less"]), (b"x", b"less", [b"more", b"less"])]
 
 
+def test_broken_files_are_one_error_naming_the_file(tmp_path, monkeypatch):
+  os.makedirs(tmp_path / QA_SUBSET)
+  (tmp_path / QA_SUBSET / "train-00000-of-00001.parquet").write_bytes(b"<html>not parquet")
+  monkeypatch.setenv("FLAN_JAX_P3_DIR", str(tmp_path))
+  with pytest.raises(p3_source.P3FormatError, match="train-00000-of-00001.parquet: not a "
+                     "readable Parquet file.*hf download"):
+    p3_source.read_split(QA_SUBSET, "train", multiple_choice=False)
+  write_tfrecord_subset(str(tmp_path), SEPARATE_SUBSET, "train", SEPARATE_ROWS, with_choices=True)
+  (tmp_path / "data" / SEPARATE_SUBSET / "info.train.json").write_text("{")
+  with pytest.raises(p3_source.P3FormatError, match="info.train.json: not a P3 info file"):
+    p3_source.read_split(SEPARATE_SUBSET, "train", multiple_choice=True)
+
+
 def test_multiple_choice_subset_without_choices_is_refused(tmp_path, monkeypatch):
   write_tfrecord_subset(str(tmp_path), SEPARATE_SUBSET, "train", QA_ROWS, with_choices=False)
   monkeypatch.setenv("FLAN_JAX_P3_DIR", str(tmp_path))
