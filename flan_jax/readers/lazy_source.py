@@ -11,7 +11,13 @@ from typing import Callable, Sequence
 import seqio
 import tensorflow as tf
 
+from flan_jax import errors
+
 BuildFn = Callable[[str, bool, "int | None"], tf.data.Dataset]
+
+
+class UnknownSplitError(errors.FlanJaxError, ValueError):
+  """A split the source does not have (e.g. validation of CoT, which has only train)."""
 
 
 class LazyDataSource(seqio.DataSource):
@@ -35,7 +41,8 @@ class LazyDataSource(seqio.DataSource):
 
   def _check_split(self, split: str) -> None:
     if split not in self.splits:
-      raise ValueError(f"{self._name} has no split {split!r}; it has {list(self.splits)}.")
+      raise UnknownSplitError(f"{self._name} has no split {split!r}; it has "
+                              f"{list(self.splits)}: pass --split {self.splits[0]}.")
 
   def list_shards(self, split: str) -> list[str]:
     self._check_split(split)

@@ -18,6 +18,7 @@ from flan_jax.cli import export as export_cli
 from flan_jax.cli import mixtures as mixtures_cli
 from flan_jax.cli import tasks as tasks_cli
 from flan_jax.readers import cot as cot_reader
+from flan_jax.readers import lazy_source
 from flan_jax.readers import niv2 as niv2_reader
 from flan_jax_tasks import niv2
 from flan_jax_tasks.tables import niv2_tasks
@@ -96,6 +97,13 @@ def test_tasks_show_reads_cots_only_split(real_env):
   assert "Natalia sold clips to 48 of her friends in April" in out.getvalue()
   assert ("Natalia sold 48 / 2 = 24 clips in May. Natalia sold 48 + 24 = 72 clips altogether "
           "in April and May. Hence the answer is 72") in out.getvalue()
+
+
+def test_asking_cot_for_a_split_it_lacks_is_one_error(real_env):
+  with pytest.raises(lazy_source.UnknownSplitError,
+                     match=r"cot/gsm8k has no split 'validation'; it has \['train'\]: pass "
+                           "--split train"):
+    tasks_cli.main(["show", "cot.gsm8k:cot", "--split", "validation"])
 
 
 def test_show_skip_missing_notes_the_absent_cot_files(real_env):
