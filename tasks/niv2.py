@@ -9,7 +9,7 @@ per task id (1,551): the five ids that name two files register both files' tasks
 Files are `tasks/{file stem}.json`, the stem from the table (41 have hyphens).
 
 Sizes: with FLAN_JAX_NIV2_DIR pointing at the repository copy, each spec counts the train
-records of its task files (parsed once per process); otherwise, or when a file is missing,
+records of its task files (each file parsed once, its count cached on disk); otherwise, or when a file is missing,
 it assumes DEFAULT_TRAIN_EXAMPLES per file (the Flan 2022 per-task cap of NIv2, "at least
 the cap") and says so (`num_train_examples_estimated`).
 """

@@ -4,7 +4,8 @@
 used: `Definition` a list of strings or (older files) one string; `Positive Examples`
 ({input, output, explanation}); `Instances` ({id, input, output: [strings]}; older files have
 no id, the instance's position stands in). No TensorFlow: the catalog counts a task's
-examples with this module (`count_split`, `train_counts`) without building anything.
+examples with this module (`count_split`, `train_counts`, counts cached on disk) without
+building anything.
 """
 
 from __future__ import annotations
@@ -95,22 +96,52 @@ def count_split(path: str, task: str, split: str = "train") -> int:
 
 def train_counts(root: str, stems: Iterable[tuple[str, str]]) -> dict[str, int]:
   """{task: train records} for the (task, file stem) pairs whose file is under `root`/tasks;
-  tasks without a file are left out. Each file is parsed once per process (keyed by its
-  path, size and modification time)."""
-  out = {}
+  tasks without a file are left out. A file is parsed once: its count is kept in
+  $FLAN_JAX_CACHE_DIR/niv2_train_counts.json, keyed by its path, size and modification time,
+  so listing the catalog stays quick once the repository has been counted."""
+  cache_path = _counts_cache_path()
+  cache = _read_cache(cache_path)
+  out, changed = {}, False
   for task, stem in stems:
-    path = os.path.join(root, "tasks", f"{stem}.json")
-    if os.path.isfile(path):
+    path = os.path.abspath(os.path.join(root, "tasks", f"{stem}.json"))
+    try:
       stat = os.stat(path)
-      out[task] = _count_cached(path, task, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+      continue
+    key = [stat.st_size, stat.st_mtime_ns, task]
+    entry = cache.get(path)
+    if not (isinstance(entry, list) and entry[:3] == key):
+      entry = cache[path] = key + [count_split(path, task, "train")]
+      changed = True
+    out[task] = int(entry[3])
+  if changed:
+    _write_cache(cache_path, cache)
   return out
 
 
-_COUNTS: dict[tuple[str, str, int, int], int] = {}
+def _counts_cache_path() -> str:
+  # The folder of flan_jax.data.vocab.cache_dir(), without importing SeqIO.
+  root = os.environ.get("FLAN_JAX_CACHE_DIR") or os.path.join(
+      os.path.expanduser("~"), ".cache", "flan_jax")
+  return os.path.join(root, "niv2_train_counts.json")
 
 
-def _count_cached(path: str, task: str, size: int, mtime_ns: int) -> int:
-  key = (path, task, size, mtime_ns)
-  if key not in _COUNTS:
-    _COUNTS[key] = count_split(path, task, "train")
-  return _COUNTS[key]
+def _read_cache(path: str) -> dict:
+  try:
+    with open(path, encoding="utf-8") as f:
+      data = json.load(f)
+    return data if isinstance(data, dict) else {}
+  except (OSError, ValueError):
+    return {}
+
+
+def _write_cache(path: str, cache: dict) -> None:
+  """Atomically (temp file, then rename); a read-only cache folder only costs a recount."""
+  try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+      json.dump(cache, f)
+    os.replace(tmp, path)
+  except OSError:
+    pass

@@ -10,6 +10,7 @@ import pytest
 
 from flan_jax.readers import local_data
 from flan_jax.readers import niv2 as niv2_source
+from flan_jax.readers import niv2_files
 from flan_jax_tasks import niv2
 from flan_jax_tasks.tables import niv2_tasks
 from tests.tasks.conftest import rendered, exported
@@ -171,3 +172,22 @@ def test_broken_task_files_are_one_error_naming_the_file(tmp_path, monkeypatch, 
   monkeypatch.setenv("FLAN_JAX_NIV2_DIR", str(tmp_path))
   with pytest.raises(niv2_source.Niv2FormatError, match=f"{TASK_A}.json: {message}"):
     list(niv2_source.records(TASK_A, "train"))
+
+
+def test_counts_are_cached_on_disk_until_the_file_changes(tmp_path, monkeypatch):
+  root = tmp_path / "niv2"
+  write_task(str(root), TASK_A, "ALPHA", n=10)
+  monkeypatch.setenv("FLAN_JAX_CACHE_DIR", str(tmp_path / "cache"))
+  pairs = [(TASK_A, TASK_A), (TASK_B, TASK_B)]  # TASK_B has no file: left out
+  held = sum(zlib.crc32(f"{TASK_A}-{i}".encode()) % 20 == 0 for i in range(10))
+  assert niv2_files.train_counts(str(root), pairs) == {TASK_A: 10 - held}
+  assert (tmp_path / "cache" / "niv2_train_counts.json").is_file()
+
+  def no_parsing(*args):
+    raise AssertionError("parsed again")
+
+  monkeypatch.setattr(niv2_files, "count_split", no_parsing)
+  assert niv2_files.train_counts(str(root), pairs) == {TASK_A: 10 - held}  # from the cache
+  write_task(str(root), TASK_A, "ALPHA", n=12)  # a changed file (size) is counted again
+  with pytest.raises(AssertionError, match="parsed again"):
+    niv2_files.train_counts(str(root), pairs)
