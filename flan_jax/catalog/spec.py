@@ -64,6 +64,8 @@ class DatasetSpec:
   tasks: tuple[str, ...]                 # full task names, e.g. "flan2021.anli_r1:zs_opt"
   data: DataRequirement
   num_train_examples: int | None = None  # from the catalog facts; feeds mixture rates
-  num_train_examples_estimated: bool = False  # the count is a stand-in, not the data's own
   has_options: bool = False              # the dataset has answer choices
   held_out: bool = False                 # an evaluation-only dataset (never in training mixtures)
+  # num_train_examples is a stand-in (e.g. NIv2 before its files are read): rates use it as it
+  # is; preflight and `mixtures stats` say so.
+  num_train_examples_estimated: bool = False
