@@ -44,7 +44,8 @@ WRAPPERS = {
 def _requirement(subset: str) -> catalog_spec.DataRequirement:
   return catalog_spec.DataRequirement(
       kind=catalog_spec.HF, name=f"{source_layouts.P3_HUB_REPO}:{subset}",
-      local_key=source_layouts.P3_KEY,  # P3 has several layouts: the folder is checked.
+      local_key=source_layouts.P3_KEY,
+      files=(f"{subset}/*|data/{subset}/*",),  # today's hub layout, or the original one
       how_to_get=source_layouts.p3_how_to_get(subset))
 
 

@@ -76,17 +76,16 @@ def _listdir(folder: str) -> tuple[str, ...]:
 
 
 def missing_files(root: str, patterns: Iterable[str]) -> list[str]:
-  """The patterns (relative to root) that match no file; a folder is listed once."""
-  out = []
-  for pattern in patterns:
-    folder, base = os.path.split(pattern)
-    if glob.has_magic(folder):
-      found = glob.glob(os.path.join(root, pattern))
-    else:
-      found = fnmatch.filter(_listdir(os.path.join(root, folder)), base)
-    if not found:
-      out.append(pattern)
-  return out
+  """The patterns (relative to root) that match no file; a folder is listed once. A pattern
+  may list alternatives separated by `|` (one layout or another): any of them will do."""
+  return [p for p in patterns if not any(_matches(root, alt) for alt in p.split("|"))]
+
+
+def _matches(root: str, pattern: str) -> bool:
+  folder, base = os.path.split(pattern)
+  if glob.has_magic(folder):
+    return bool(glob.glob(os.path.join(root, pattern)))
+  return bool(fnmatch.filter(_listdir(os.path.join(root, folder)), base))
 
 
 def _local_dir(key: str, files: tuple[str, ...], environ: Mapping[str, str]

@@ -38,7 +38,8 @@ class DataRequirement:
   manual: bool = False   # needs a manual download step before it can be prepared
   how_to_get: str = ""   # the exact command or steps `flan-jax tasks preflight` prints
   # LOCAL_DIR (or an HF dataset's local copy): glob patterns, relative to the folder, each of
-  # which must match at least one file, e.g. ("tasks/task001_*.json",).
+  # which must match at least one file, e.g. ("tasks/task001_*.json",); "a/*|b/*" accepts
+  # either layout.
   files: tuple[str, ...] = ()
   # HF only: the LOCAL_DIR key (FLAN_JAX_<KEY>_DIR) of a local copy that may replace the hub.
   local_key: str = ""

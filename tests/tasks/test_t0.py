@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import tensorflow as tf
 
+from flan_jax.catalog import preflight
 from flan_jax.readers import local_data
 from flan_jax.readers import p3 as p3_source
 from flan_jax_tasks import t0
@@ -174,6 +175,19 @@ def test_broken_files_are_one_error_naming_the_file(tmp_path, monkeypatch):
   (tmp_path / "data" / SEPARATE_SUBSET / "info.train.json").write_text("{")
   with pytest.raises(p3_source.P3FormatError, match="info.train.json: not a P3 info file"):
     p3_source.read_split(SEPARATE_SUBSET, "train", multiple_choice=True)
+
+
+def test_preflight_finds_the_subset_in_either_layout(tmp_path, monkeypatch):
+  monkeypatch.setenv("HF_HOME", str(tmp_path / "no_hf_cache"))
+  empty, original, today = (tmp_path / n for n in ("empty", "original", "today"))
+  empty.mkdir()
+  write_tfrecord_subset(str(original), QA_SUBSET, "train", QA_ROWS, with_choices=False)
+  os.makedirs(today / QA_SUBSET)
+  (today / QA_SUBSET / "train-00000-of-00001.parquet").write_bytes(b"x")
+  for root, prepared in ((empty, False), (original, True), (today, True)):
+    monkeypatch.setenv("FLAN_JAX_P3_DIR", str(root))
+    assert preflight.check_spec(_spec(QA_SUBSET)).ok == prepared, root
+  assert not preflight.check_spec(_spec(SEPARATE_SUBSET)).ok  # not in `today`
 
 
 def test_multiple_choice_subset_without_choices_is_refused(tmp_path, monkeypatch):
