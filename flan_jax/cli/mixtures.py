@@ -34,13 +34,15 @@ def _parser() -> argparse.ArgumentParser:
   return parser
 
 
-def _estimated_tasks(name: str) -> set[str]:
-  """Tasks of a recipe mixture whose train count is a stand-in (its spec says so)."""
-  from flan_jax.mixtures import recipe  # pylint: disable=g-import-not-at-top
+def _estimated_tasks(name: str, stats_file: str | None) -> set[str]:
+  """Tasks of a recipe mixture rated on a stand-in count: their spec says so and no stats
+  file gives their real one."""
+  from flan_jax.mixtures import rates, recipe  # pylint: disable=g-import-not-at-top
   if name not in recipe.MIXTURE_NAMES:
     return set()
-  return {t for s in recipe.catalog_specs() if getattr(s, "num_train_examples_estimated", False)
-          for t in s.tasks}
+  given = set(rates.load_stats_file(stats_file)) if stats_file else set()
+  return {t for s in recipe.catalog_specs() if s.num_train_examples_estimated
+          for t in s.tasks} - given
 
 
 def _print_table(st, estimated: set[str] = frozenset()) -> None:
@@ -87,7 +89,7 @@ def main(argv: list[str]) -> int:
   if args.json:
     print(json.dumps(st.to_json(), indent=1, sort_keys=True))
   else:
-    _print_table(st, _estimated_tasks(args.name))
+    _print_table(st, _estimated_tasks(args.name, args.stats))
     if args.plot:
       print(f"# wrote {args.plot}")
   return 0
