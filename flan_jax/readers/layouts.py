@@ -31,7 +31,11 @@ def cot_file(dataset: str) -> str:
   return f"{dataset}_train.tsv"
 
 
+COT_REPO = "https://github.com/google-research/FLAN"
+
+
 def cot_how_to_get(dataset: str) -> str:
-  return (f"put `{cot_file(dataset)}` (tab-separated question, answer, rationale; one row per "
-          "line, no header; the Flan 2022 release's cot_data files have this form) in a folder "
-          f"and `export {local_data.env_var(COT_KEY)}=DIR`.")
+  return (f"put `{cot_file(dataset)}` (tab-separated question, answer, rationale, the form of "
+          f"google-research/FLAN's flan/v2/cot_data/: `git clone --depth 1 {COT_REPO} FLAN`) "
+          f"in a folder and `export {local_data.env_var(COT_KEY)}=DIR` (e.g. "
+          "FLAN/flan/v2/cot_data).")
