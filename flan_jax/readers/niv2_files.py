@@ -11,6 +11,7 @@ building anything.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zlib
 from typing import Iterable, Iterator
@@ -101,7 +102,7 @@ def train_counts(root: str, stems: Iterable[tuple[str, str]]) -> dict[str, int]:
   so listing the catalog stays quick once the repository has been counted."""
   cache_path = _counts_cache_path()
   cache = _read_cache(cache_path)
-  out, changed = {}, False
+  out, changed, told = {}, False, False
   for task, stem in stems:
     path = os.path.abspath(os.path.join(root, "tasks", f"{stem}.json"))
     try:
@@ -111,6 +112,10 @@ def train_counts(root: str, stems: Iterable[tuple[str, str]]) -> dict[str, int]:
     key = [stat.st_size, stat.st_mtime_ns, task]
     entry = cache.get(path)
     if not (isinstance(entry, list) and entry[:3] == key):
+      if not told:
+        logging.warning("Counting the NIv2 task files under %s (once: the counts are kept in "
+                        "%s).", root, cache_path)
+        told = True
       entry = cache[path] = key + [count_split(path, task, "train")]
       changed = True
     out[task] = int(entry[3])
