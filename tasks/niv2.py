@@ -9,9 +9,9 @@ per task id (1,551): the five ids that name two files register both files' tasks
 Files are `tasks/{file stem}.json`, the stem from the table (41 have hyphens).
 
 Sizes: with FLAN_JAX_NIV2_DIR pointing at the repository copy, each spec counts the train
-records of its task files (each file parsed once, its count cached on disk); otherwise, or when a file is missing,
-it assumes DEFAULT_TRAIN_EXAMPLES per file (the Flan 2022 per-task cap of NIv2, "at least
-the cap") and says so (`num_train_examples_estimated`).
+records of its task files (each file parsed once, its count cached on disk); otherwise, or
+when a file is missing, it assumes DEFAULT_TRAIN_EXAMPLES per file (the Flan 2022 per-task
+cap of NIv2, "at least the cap") and says so (`num_train_examples_estimated`).
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def real_train_counts(root: str | None = None) -> dict[str, int]:
       catalog_spec.local_dir_variable(source_layouts.NIV2_KEY), "")
   if not root or not os.path.isdir(os.path.join(root, "tasks")):
     return {}
-  return niv2_files.train_counts(root, ((t, niv2_tasks.file_stem(t)) for t, _, _ in niv2_tasks.TASKS))
+  stems = ((task, niv2_tasks.file_stem(task)) for task, _, _ in niv2_tasks.TASKS)
+  return niv2_files.train_counts(root, stems)
 
 
 @functools.lru_cache(maxsize=4)
