@@ -26,7 +26,8 @@ FLAG = "--mmlu_dir"
 LAYOUT = "{dev,val,test}/{subject}_{split}.csv (MMLU's data/ folder)"
 HOW_TO_GET = ("wget https://people.eecs.berkeley.edu/~hendrycks/data.tar && tar xf data.tar && "
               "export FLAN_JAX_MMLU_DIR=$PWD/data  (or pass --mmlu_dir to flan-jax eval)")
-# Our split names -> MMLU's file suffixes. Exemplars always come from dev.
+# Our split names -> MMLU's file suffixes, the reported split (test) first. Exemplars always
+# come from dev.
 SPLIT_FILES = {"test": "test", "validation": "val"}
 
 # Subject -> (subcategory, category), from MMLU's own categories.py (as listed in the project

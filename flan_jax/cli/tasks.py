@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="print rendered inputs and targets")
   show.add_argument("name", help="a task or mixture name.")
   show.add_argument("-n", "--num_examples", type=int, default=3, help="examples to print.")
-  show.add_argument("--split", default="validation", help="split to read.")
+  show.add_argument("--split", default=None,
+                    help="split to read; default: the one a held-out suite reports (test for "
+                         "BBH, MMLU, CoT eval), else validation")
   show.add_argument("--seed", type=int, default=0,
                     help="sampling seed: which tasks a mixture's rows come from")
   show.add_argument("--render_seed", type=int, default=None,
@@ -91,9 +93,12 @@ def _examples(task, split: str, n: int):
 
 def _print_example(i: int, task_name: str, ex: dict) -> None:
   from flan_jax.data import formats  # pylint: disable=g-import-not-at-top
-  fmt = ex["prompt_format"].decode()
-  desc = formats.describe(fmt, int(ex["num_exemplars"]) if "num_exemplars" in ex else None)
-  print(f"### {i}  task={task_name}  template={ex['template'].decode()}  format={fmt} ({desc})")
+  if "prompt_format" in ex:
+    fmt = ex["prompt_format"].decode()
+    desc = formats.describe(fmt, int(ex["num_exemplars"]) if "num_exemplars" in ex else None)
+    print(f"### {i}  task={task_name}  template={ex['template'].decode()}  format={fmt} ({desc})")
+  else:  # A held-out suite task: one fixed prompt, no template drawn.
+    print(f"### {i}  task={task_name}  idx={ex['idx'].decode() if 'idx' in ex else '-'}")
   print(f"--- inputs ({len(ex['inputs'])} tokens)")
   print(ex["inputs_pretokenized"].decode())
   print(f"--- targets ({len(ex['targets'])} tokens)")
@@ -107,6 +112,8 @@ def _show(args) -> int:
   from flan_jax.data import catalog, few_shot, rendering  # pylint: disable=g-import-not-at-top
   seed = rendering.DEFAULT_RENDER_SEED if args.render_seed is None else args.render_seed
   obj = catalog.get_mixture_or_task(args.name, render_seed=seed)
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
+  args.split = suite_tasks.split_or_default(obj, args.split, "validation")
   if isinstance(obj, seqio.Mixture):
     tasks = obj.tasks
     rates = np.array([obj.get_rate(t) for t in tasks], dtype=float)
