@@ -12,7 +12,9 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
   task_modules.add_task_module_flag(parser)
   parser.add_argument("--model_dir", required=True, help="a MODEL_DIR written by train.")
   parser.add_argument("--task", required=True, help="task or mixture name.")
-  parser.add_argument("--split", default="validation", help="split of the task to read.")
+  parser.add_argument("--split", default=None,
+                      help="split of the task to read; default: the one a held-out suite "
+                           "reports (test for BBH, MMLU, CoT eval), else validation")
   parser.add_argument("--num_examples", type=int, default=None,
                       help="per task; default: the whole split.")
   parser.add_argument("--checkpoint_step", type=int, default=None,
@@ -48,7 +50,9 @@ def main(argv: list[str]) -> int:
   from flan_jax.evaluation import infer as infer_lib
   infer_lib.use_run_vocabulary(args.model_dir)
   from flan_jax.data import catalog
-  catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading anything.
+  provider = catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading.
+  from flan_jax.evaluation import suite_tasks
+  args.split = suite_tasks.split_or_default(provider, args.split, "validation")
   loaded = load(args)
   from flan_jax.evaluation import infer
   count = infer.write_predictions(loaded, args.task, args.split, args.out,
