@@ -108,8 +108,9 @@ def _report(args, loaded, results, split) -> None:
   scalars = evaluator_lib.flatten_metrics(report["tasks"])
   scalars.update(evaluator_lib.flatten_metrics(
       {f"{args.task}/{c}": m for c, m in report.get("categories", {}).items()}))
-  if "average" in report:
-    scalars.update(evaluator_lib.flatten_metrics({f"{args.task}/average": report["average"]}))
+  for average in ("average", "average_over_questions"):
+    if average in report:
+      scalars.update(evaluator_lib.flatten_metrics({f"{args.task}/{average}": report[average]}))
   writer = metric_writers.create_default_writer(eval_dir)
   writer.write_scalars(loaded.step, scalars)
   writer.flush()
