@@ -51,7 +51,8 @@ def main(argv: list[str]) -> int:
   from flan_jax.evaluation import evaluator as evaluator_lib
   from flan_jax.evaluation import suite_tasks
   names = [t.name for t in evaluator_lib.subtasks(catalog.get_mixture_or_task(args.task))]
-  suite_tasks.check_files(names, evaluator_lib.eval_split(names, args.split))
+  args.split = evaluator_lib.eval_split(names, args.split)
+  suite_tasks.check_files(names, args.split)
   loaded = infer_cli.load(args)
   results, split = _evaluate(args, loaded)
   _report(args, loaded, results, split)

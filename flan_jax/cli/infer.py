@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 
 
+def _positive(text: str) -> int:
+  if not text.isdigit() or int(text) <= 0:
+    raise argparse.ArgumentTypeError(f"expected a positive number of tokens, got {text!r}")
+  return int(text)
+
+
 def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
   """Flags shared by `infer` and `eval`: which checkpoint, which data, which mesh."""
   from flan_jax.cli import task_modules
@@ -17,6 +23,9 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
                            "reports (test for BBH, MMLU, CoT eval), else validation")
   parser.add_argument("--num_examples", type=int, default=None,
                       help="per task; default: the whole split.")
+  parser.add_argument("--inputs_length", type=_positive, default=None,
+                      help="input tokens per example; default: the run's training input length "
+                           "(longer prompts are cut from the end, with a warning)")
   parser.add_argument("--checkpoint_step", type=int, default=None,
                       help="default: the latest checkpoint.")
   parser.add_argument("--batch_size", type=int, default=64,
@@ -27,11 +36,17 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace):
+  """The checkpoint on the mesh, at --inputs_length if given; warns of prompts it will cut."""
   from flan_jax.evaluation import infer
   from flan_jax.runtime import distributed, partitioning
   distributed.initialize(args)
   partition = partitioning.PartitionConfig(num_partitions=args.num_partitions)
-  return infer.load_model_dir(args.model_dir, partition, args.checkpoint_step)
+  loaded = infer.load_model_dir(args.model_dir, partition, args.checkpoint_step)
+  if args.inputs_length:
+    loaded.task_feature_lengths = {**loaded.task_feature_lengths, "inputs": args.inputs_length}
+  infer.warn_prompts_cut(args.task, args.split, loaded.task_feature_lengths["inputs"],
+                         args.num_examples)
+  return loaded
 
 
 def main(argv: list[str]) -> int:
