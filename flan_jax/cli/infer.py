@@ -58,7 +58,10 @@ def main(argv: list[str]) -> int:
   parser.add_argument("--out", required=True, help="JSONL file to write.")
   parser.add_argument("--overwrite", action="store_true",
                       help="replace an existing --out file (once the new one is complete).")
+  from flan_jax.cli import evaluate as evaluate_cli
+  evaluate_cli.add_suite_dir_arguments(parser)
   args = parser.parse_args(argv)
+  evaluate_cli.apply_suite_dirs(args)
   from flan_jax import output_files
   output_files.check_output_path(args.out, args.overwrite)  # Before loading anything.
   distributed.configure_before_jax(args)
