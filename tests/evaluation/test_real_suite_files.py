@@ -250,3 +250,18 @@ def test_mmlu_csv_reading_as_pandas_by_hand(tmp_path, monkeypatch):
     csv.writer(f).writerows(rows)
   assert mmlu.read_csv(str(path)) == [["Q1?", "nan", "7", "1.0", "x", "A"],
                                       ["Q2?", "nan", "3", "2.5", "nan", "B"]]
+
+
+def test_mmlu_2048_token_rule_on_long_prompts(mmlu_dir):
+  """high_school_european_history's passages are long: under T5's vocabulary and the 2,048
+  token rule, 118 of its 165 test prompts keep 3 exemplars and 47 keep 2 (as evaluate_flan.py's
+  loop gives them, checked with pandas and the same vocabulary)."""
+  import seqio
+  path = os.path.abspath(os.path.join(REAL, "..", "vocab", "t5_spiece.model"))
+  if not os.path.isfile(path):
+    pytest.skip(f"{path} (T5's SentencePiece vocabulary, beside the project) is absent")
+  vocab = seqio.SentencePieceVocabulary(path)
+  rows = mmlu.read_rows("high_school_european_history", "direct", "test",
+                        count_tokens=lambda text: len(vocab.encode(text)))
+  shots = [r["inputs"].count("\nAnswer: ") for r in rows]
+  assert (len(rows), shots.count(3), shots.count(2)) == (165, 118, 47)
