@@ -10,6 +10,8 @@ vocabulary. Two quirks of that script are kept on purpose, as its published figu
   `null`, an empty cell and pandas' other missing-value spellings print as `nan`; a column whose
   every cell is a number prints as pandas types it (all integers: `7` for `007`; otherwise
   floats: `3.0` for `3`, `nan` for a missing cell).
+One difference, at an edge no real file reaches: where the query alone is over the budget, the
+reference's loop goes on below zero exemplars; here the prompt keeps none and is left whole.
 Scored by rank classification over the letters A-D (the published protocol) and by generation
 (the first letter read). CoT: the same exemplars, the query asks to think step by step and the
 letter is read after "the answer is". Files come from $FLAN_JAX_MMLU_DIR in MMLU's own layout
