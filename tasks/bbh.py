@@ -66,10 +66,11 @@ def task_name(subtask: str, fmt: str) -> str:
 
 def datasets() -> list[catalog_spec.DatasetSpec]:
   """One spec per BBH file (27); cheap: no TensorFlow or SeqIO import."""
-  data = catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET)
-  return [catalog_spec.DatasetSpec(COLLECTION, s, tuple(task_name(s, f) for f in FORMATS), data,
-                                   num_train_examples=None, held_out=True)
-          for s in SUBTASKS]
+  return [catalog_spec.DatasetSpec(
+      COLLECTION, s, tuple(task_name(s, f) for f in FORMATS),
+      catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET,
+                                   files=(f"bbh/{s}.json", f"cot-prompts/{s}.txt")),
+      num_train_examples=None, held_out=True) for s in SUBTASKS]
 
 
 def parse_cot_prompts(text: str) -> tuple[str, list[tuple[str, str]]]:

@@ -61,7 +61,7 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
     how = (f"download {source} to $FLAN_JAX_COT_EVAL_DIR/{path} "
            f"(or pass {FLAG} to flan-jax eval)")
     data = catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, manual=True,
-                                        how_to_get=how)
+                                        how_to_get=how, files=(path,))
     specs.append(catalog_spec.DatasetSpec(COLLECTION, name, (task_name(name),), data,
                                           has_options=name == "commonsense_qa", held_out=True))
   return specs

@@ -111,10 +111,11 @@ def task_name(subject: str, fmt: str) -> str:
 
 def datasets() -> list[catalog_spec.DatasetSpec]:
   """One spec per subject (57); cheap: no TensorFlow or SeqIO import."""
-  data = catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET)
-  return [catalog_spec.DatasetSpec(COLLECTION, s, tuple(task_name(s, f) for f in FORMATS), data,
-                                   has_options=True, held_out=True)
-          for s in SUBJECTS]
+  return [catalog_spec.DatasetSpec(
+      COLLECTION, s, tuple(task_name(s, f) for f in FORMATS),
+      catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET,
+                                   files=(f"dev/{s}_dev.csv", f"test/{s}_test.csv")),
+      has_options=True, held_out=True) for s in SUBJECTS]
 
 
 def header(subject: str) -> str:

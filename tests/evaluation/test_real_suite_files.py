@@ -265,3 +265,14 @@ def test_mmlu_2048_token_rule_on_long_prompts(mmlu_dir):
                         count_tokens=lambda text: len(vocab.encode(text)))
   shots = [r["inputs"].count("\nAnswer: ") for r in rows]
   assert (len(rows), shots.count(3), shots.count(2)) == (165, 118, 47)
+
+
+def test_preflight_names_the_missing_mmlu_test_files(mmlu_dir):
+  """The copy holds dev and val of all 57 subjects but test files of 4: preflight says so."""
+  from flan_jax.data import preflight
+  rows = {r.dataset: r for r in preflight.check_name("mmlu_direct")}
+  assert len(rows) == 57
+  assert sorted(name for name, r in rows.items() if r.ok) == [
+      "mmlu.abstract_algebra", "mmlu.college_computer_science", "mmlu.college_physics",
+      "mmlu.high_school_european_history"]
+  assert "lacks test/virology_test.csv" in rows["mmlu.virology"].detail
