@@ -66,39 +66,48 @@ def task_name(subtask: str, fmt: str) -> str:
 
 def datasets() -> list[catalog_spec.DatasetSpec]:
   """One spec per BBH file (27); cheap: no TensorFlow or SeqIO import."""
-  data = catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET)
-  return [catalog_spec.DatasetSpec(COLLECTION, s, tuple(task_name(s, f) for f in FORMATS), data,
-                                   num_train_examples=None, held_out=True)
-          for s in SUBTASKS]
+  return [catalog_spec.DatasetSpec(
+      COLLECTION, s, tuple(task_name(s, f) for f in FORMATS),
+      catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET,
+                                   files=(f"bbh/{s}.json", f"cot-prompts/{s}.txt")),
+      num_train_examples=None, held_out=True) for s in SUBTASKS]
 
 
 def parse_cot_prompts(text: str) -> tuple[str, list[tuple[str, str]]]:
   """A cot-prompts file -> (task description, [(question, worked answer)] in file order).
 
-  Layout: a canary line, a line `-----`, the description, then exemplars
-  `Q: ...\\nA: Let's think step by step. ... So the answer is X.` separated by blank lines.
+  Layout: a canary line, a line `-----`, the description (one paragraph or more: snarks has
+  two), then exemplars `Q: ...\\nA: Let's think step by step. ... So the answer is X.`, each
+  starting after a blank line. Everything before the first such `Q: ` is the description.
   """
   lines = text.replace("\r\n", "\n").split("\n")
   if "-----" in [l.strip() for l in lines]:
     lines = lines[[l.strip() for l in lines].index("-----") + 1:]
   body = "\n".join(lines).strip()
-  description, _, rest = body.partition("\n")
-  exemplars = []
-  for block in _EXEMPLAR_BREAK.split("\n" + rest.strip()):
+  blocks = _EXEMPLAR_BREAK.split(body)
+  if blocks[0].startswith("Q: "):
+    raise ValueError("BBH prompt file has no task description before its first 'Q: ' exemplar.")
+  description, exemplars = blocks[0].strip(), []
+  for block in blocks[1:]:
     block = block.strip()
-    if not block:
-      continue
     if not block.startswith("Q: ") or "\nA:" not in block:
       raise ValueError(f"BBH prompt exemplar does not read 'Q: ...\\nA: ...': {block[:80]!r}")
     question, _, answer = block[3:].partition("\nA:")
     exemplars.append((question.strip(), answer.strip()))
-  return description.strip(), exemplars
+  return description, exemplars
 
 
 def render_prompt(description: str, exemplars: list[tuple[str, str]], question: str,
                   fmt: str) -> str:
-  """The 3-shot prompt: description, exemplars (CoT: worked; direct: answer only), the query."""
+  """The 3-shot prompt: description, exemplars (CoT: worked; direct: answer only), the query.
+
+  As the BBH authors' own prompts (their code-davinci-002-outputs `input` fields): the direct
+  prompt opens with the description's first paragraph only (snarks' second paragraph, a
+  definition of sarcasm, is in its CoT prompt alone).
+  """
   from flan_jax.evaluation import answer_extraction  # pylint: disable=g-import-not-at-top
+  if fmt != "cot":
+    description = description.split("\n\n")[0]
   shots = []
   for q, worked in exemplars:
     answer = worked if fmt == "cot" else answer_extraction.after_answer_phrase(worked)

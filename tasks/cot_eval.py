@@ -1,17 +1,22 @@
 """Chain-of-thought evaluation: GSM8K, StrategyQA, SVAMP, ASDiv, CommonsenseQA (`cot_eval.{d}:cot`).
 
 Zero-shot CoT prompts ("Q: ...\\nA: Let's think step by step."); the answer is read after
-"the answer is" and compared as the datasets are scored: the final number (GSM8K, SVAMP,
-ASDiv), yes/no (StrategyQA), the choice letter (CommonsenseQA, which also lists its choices
-for rank classification). Files are read, in each dataset's released layout, from
+"the answer is" and compared as the datasets are scored: the final number (GSM8K, SVAMP),
+ASDiv's answer (a number, `9 (apples)` -> 9, or text as written: `Yes`, `Mrs. Hilt`,
+`3:30 p.m.`; units in parentheses of a text answer are kept without them), yes/no (StrategyQA:
+its prompt ends with the line `Answer yes or no.`, added here since the question alone does not
+say the answer is a yes or a no), the choice letter (CommonsenseQA, which also lists its
+choices for rank classification). Files are read, in each dataset's released layout, from
 $FLAN_JAX_COT_EVAL_DIR when a dataset is built (never at registration):
 
     gsm8k/test.jsonl                   {"question", "answer": "... #### 72"}
     svamp/SVAMP.json                   [{"Body", "Question", "Answer": 8.0, ...}]
     asdiv/ASDiv.xml                    <Problem><Body/><Question/><Answer>9 (apples)</Answer>
     strategyqa/strategyqa_train.json   [{"question", "answer": true, ...}]  (labelled release)
-    commonsense_qa/dev_rand_split.jsonl {"question": {"stem", "choices": [{"label", "text"}]},
-                                         "answerKey"}
+    commonsense_qa/dev_rand_split.jsonl either layout, row by row:
+        original release  {"question": {"stem", "choices": [{"label", "text"}]}, "answerKey"}
+        Hugging Face      {"question": "...", "choices": {"label": [...], "text": [...]},
+                           "answerKey"}
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ DATASETS = {
     "gsm8k": ("gsm8k/test.jsonl", "number",
               "https://github.com/openai/grade-school-math (grade_school_math/data/test.jsonl)"),
     "svamp": ("svamp/SVAMP.json", "number", "https://github.com/arkilpatel/SVAMP (SVAMP.json)"),
-    "asdiv": ("asdiv/ASDiv.xml", "number",
+    "asdiv": ("asdiv/ASDiv.xml", "number_or_text",
               "https://github.com/chaochun/nlu-asdiv-dataset (dataset/ASDiv.xml)"),
     "strategyqa": ("strategyqa/strategyqa_train.json", "yes_no",
                    "https://allenai.org/data/strategyqa (strategyqa_dataset.zip)"),
@@ -56,7 +61,7 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
     how = (f"download {source} to $FLAN_JAX_COT_EVAL_DIR/{path} "
            f"(or pass {FLAG} to flan-jax eval)")
     data = catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, manual=True,
-                                        how_to_get=how)
+                                        how_to_get=how, files=(path,))
     specs.append(catalog_spec.DatasetSpec(COLLECTION, name, (task_name(name),), data,
                                           has_options=name == "commonsense_qa", held_out=True))
   return specs
@@ -89,13 +94,28 @@ def svamp_rows(text: str) -> list[dict]:
            "targets": _number(r["Answer"])} for r in json.loads(text)]
 
 
+_ASDIV_NUMBER = re.compile(r"\s*(-?[\d,]*\.?\d+)\s*(\([^()]*\))?\s*")
+
+
+def asdiv_target(answer: str, problem_id: str) -> str:
+  """`9 (apples)` -> '9'; a text answer as written, parentheses dropped ('3:30 p.m.',
+  `2 (hours) 30 (minutes)` -> '2 hours 30 minutes'); ValueError if empty."""
+  number = _ASDIV_NUMBER.fullmatch(answer)
+  if number:
+    return _number(number.group(1))
+  text = " ".join(re.sub(r"\(([^()]*)\)", r"\1", answer).split())
+  if not text:
+    raise ValueError(f"ASDiv problem {problem_id} has an empty <Answer>.")
+  return text
+
+
 def asdiv_rows(text: str) -> list[dict]:
   import xml.etree.ElementTree as ET  # pylint: disable=g-import-not-at-top
   rows = []
   for problem in ET.fromstring(text).iter("Problem"):
-    answer = (problem.findtext("Answer") or "").split("(")[0]
     question = f"{problem.findtext('Body', '').strip()} {problem.findtext('Question', '').strip()}"
-    rows.append({"inputs": prompt(question), "targets": _number(answer)})
+    rows.append({"inputs": prompt(question),
+                 "targets": asdiv_target(problem.findtext("Answer") or "", problem.get("ID"))})
   return rows
 
 
@@ -104,16 +124,29 @@ def strategyqa_rows(text: str) -> list[dict]:
            "targets": "yes" if r["answer"] else "no"} for r in json.loads(text)]
 
 
+def commonsense_qa_question(record: dict) -> tuple[str, list[tuple[str, str]]]:
+  """(question, [(label, text)]) of a row in either layout (see the module docstring)."""
+  question = record.get("question")
+  if isinstance(question, dict):  # Original release: choices nested under the question.
+    return question["stem"], [(c["label"], c["text"]) for c in question["choices"]]
+  choices = record.get("choices")
+  if isinstance(question, str) and isinstance(choices, dict):  # Hugging Face layout.
+    return question, list(zip(choices["label"], choices["text"]))
+  raise ValueError("a CommonsenseQA row has neither layout: expected 'question' {stem, "
+                   "choices} or 'question' text with 'choices' {label, text}; got keys "
+                   f"{sorted(record)}.")
+
+
 def commonsense_qa_rows(text: str) -> list[dict]:
   rows = []
   for line in text.splitlines():
     if not line.strip():
       continue
     record = json.loads(line)
-    choices = record["question"]["choices"]
-    listed = "\n".join(f"({c['label']}) {c['text']}" for c in choices)
-    rows.append({"inputs": prompt(f"{record['question']['stem']}\nAnswer Choices:\n{listed}"),
-                 "targets": record["answerKey"], "choices": [c["label"] for c in choices]})
+    stem, choices = commonsense_qa_question(record)
+    listed = "\n".join(f"({label}) {choice}" for label, choice in choices)
+    rows.append({"inputs": prompt(f"{stem}\nAnswer Choices:\n{listed}"),
+                 "targets": record["answerKey"], "choices": [label for label, _ in choices]})
   return rows
 
 
@@ -142,11 +175,14 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) ->
   del render_seed  # One fixed prompt per dataset: nothing is drawn.
   import functools  # pylint: disable=g-import-not-at-top
   from flan_jax.evaluation import answer_extraction, suite_tasks  # pylint: disable=g-import-not-at-top
+  kind = DATASETS[spec.name][1]
   extract = {"number": answer_extraction.last_number, "yes_no": answer_extraction.yes_no,
-             "letter": answer_extraction.choice_letter}[DATASETS[spec.name][1]]
+             "letter": answer_extraction.choice_letter,
+             "number_or_text": answer_extraction.answer_text}[kind]
+  metrics = ([answer_extraction.number_or_text_accuracy] if kind == "number_or_text" else None)
   return [suite_tasks.register_suite_task(
       task_name(spec.name), functools.partial(read_rows, spec.name), splits=(SPLIT,),
-      postprocess_fn=extract,
+      postprocess_fn=extract, metric_fns=metrics,
       info=suite_tasks.SuiteTaskInfo(COLLECTION, spec.name,
                                      files=functools.partial(files, spec.name)),
       with_choices=spec.has_options)]

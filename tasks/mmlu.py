@@ -1,17 +1,28 @@
 """MMLU as the Flan papers scored it: `mmlu_{subject}_direct` and `mmlu_{subject}_cot`, 57 subjects.
 
-Direct: 5-shot from the subject's dev split under a header line, the query ending "Answer:";
-exemplars are dropped from the end while the prompt (EOS included) is longer than
-PROMPT_TOKEN_BUDGET tokens of the task's vocabulary. Scored by rank classification over the
-letters A-D (the published protocol) and by generation (the first letter read). CoT: the same
-exemplars, the query asks to think step by step and the letter is read after "the answer is".
-Files come from $FLAN_JAX_MMLU_DIR in MMLU's own layout ({dev,val,test}/{subject}_{split}.csv).
+Direct prompts are byte-identical to the Flan MMLU script's (hendrycks/test `evaluate_flan.py`):
+a header line, 5 dev exemplars, the query ending "Answer:"; exemplars are dropped from the end
+while the prompt (EOS included) is longer than PROMPT_TOKEN_BUDGET tokens of the task's
+vocabulary. Two quirks of that script are kept on purpose, as its published figures saw them:
+- the header reads `about  abstract algebra.` (two spaces: its subject formatting puts a space
+  before every word);
+- cells are read as `pandas.read_csv(header=None)` reads them, column by column: `None`, `NA`,
+  `null`, an empty cell and pandas' other missing-value spellings print as `nan`; a column whose
+  every cell is a number prints as pandas types it (all integers: `7` for `007`; otherwise
+  floats: `3.0` for `3`, `nan` for a missing cell).
+One difference, at an edge no real file reaches: where the query alone is over the budget, the
+reference's loop goes on below zero exemplars; here the prompt keeps none and is left whole.
+Scored by rank classification over the letters A-D (the published protocol) and by generation
+(the first letter read). CoT: the same exemplars, the query asks to think step by step and the
+letter is read after "the answer is". Files come from $FLAN_JAX_MMLU_DIR in MMLU's own layout
+({dev,val,test}/{subject}_{split}.csv).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 
 from flan_jax.catalog import spec as catalog_spec
 
@@ -26,7 +37,8 @@ FLAG = "--mmlu_dir"
 LAYOUT = "{dev,val,test}/{subject}_{split}.csv (MMLU's data/ folder)"
 HOW_TO_GET = ("wget https://people.eecs.berkeley.edu/~hendrycks/data.tar && tar xf data.tar && "
               "export FLAN_JAX_MMLU_DIR=$PWD/data  (or pass --mmlu_dir to flan-jax eval)")
-# Our split names -> MMLU's file suffixes. Exemplars always come from dev.
+# Our split names -> MMLU's file suffixes, the reported split (test) first. Exemplars always
+# come from dev.
 SPLIT_FILES = {"test": "test", "validation": "val"}
 
 # Subject -> (subcategory, category), from MMLU's own categories.py (as listed in the project
@@ -99,15 +111,17 @@ def task_name(subject: str, fmt: str) -> str:
 
 def datasets() -> list[catalog_spec.DatasetSpec]:
   """One spec per subject (57); cheap: no TensorFlow or SeqIO import."""
-  data = catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET)
-  return [catalog_spec.DatasetSpec(COLLECTION, s, tuple(task_name(s, f) for f in FORMATS), data,
-                                   has_options=True, held_out=True)
-          for s in SUBJECTS]
+  return [catalog_spec.DatasetSpec(
+      COLLECTION, s, tuple(task_name(s, f) for f in FORMATS),
+      catalog_spec.DataRequirement(catalog_spec.LOCAL_DIR, ENV_KEY, how_to_get=HOW_TO_GET,
+                                   files=(f"dev/{s}_dev.csv", f"test/{s}_test.csv")),
+      has_options=True, held_out=True) for s in SUBJECTS]
 
 
 def header(subject: str) -> str:
-  return ("The following are multiple choice questions (with answers) about "
-          f"{subject.replace('_', ' ')}.")
+  """The reference header: a space before each word of the subject, after "about " (so two)."""
+  spaced = "".join(f" {word}" for word in subject.split("_"))
+  return f"The following are multiple choice questions (with answers) about {spaced}."
 
 
 def format_question(row: list[str], answer: str | None) -> str:
@@ -130,15 +144,37 @@ def render_prompt(subject: str, exemplars: list[list[str]], query: list[str], fm
     shots.pop()
 
 
+# The cells pandas.read_csv reads as missing by default (its na_values); they print as "nan".
+PANDAS_MISSING = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+_INTEGER = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|Inf|INF)")
+
+
+def as_pandas_prints(column: list[str]) -> list[str]:
+  """A CSV column's cells as `"{}".format(cell)` prints them after pandas.read_csv: missing
+  cells `nan`; an all-integer column as int64; another all-numeric column as float64."""
+  present = [cell for cell in column if cell not in PANDAS_MISSING]
+  missing = len(present) < len(column)
+  if present and not missing and all(_INTEGER.fullmatch(c) for c in present):
+    return [str(int(c)) for c in column]
+  if present and all(_INTEGER.fullmatch(c) or _FLOAT.fullmatch(c) for c in present):
+    return ["nan" if c in PANDAS_MISSING else str(float(c)) for c in column]
+  return ["nan" if c in PANDAS_MISSING else c for c in column]
+
+
 def read_csv(path: str) -> list[list[str]]:
-  """MMLU CSV rows (no header): question, A, B, C, D, answer letter."""
+  """MMLU CSV rows (no header): question, A, B, C, D, answer letter; each column's cells as the
+  reference script prints them (see as_pandas_prints)."""
   with open(path, encoding="utf-8", newline="") as f:
     rows = [r for r in csv.reader(f) if r]
   for number, row in enumerate(rows, 1):
     if len(row) != 6 or row[5].strip() not in LETTERS:
       raise ValueError(f"{path}:{number}: expected 6 columns (question, A, B, C, D, answer "
                        f"letter A-D), got {row!r}.")
-  return rows
+  columns = [as_pandas_prints([row[i] for row in rows]) for i in range(5)]
+  return [[column[n] for column in columns] + [row[5]] for n, row in enumerate(rows)]
 
 
 def files(subject: str, split: str) -> list[str]:

@@ -51,7 +51,8 @@ def main(argv: list[str]) -> int:
   from flan_jax.evaluation import evaluator as evaluator_lib
   from flan_jax.evaluation import suite_tasks
   names = [t.name for t in evaluator_lib.subtasks(catalog.get_mixture_or_task(args.task))]
-  suite_tasks.check_files(names, evaluator_lib.eval_split(names, args.split))
+  args.split = evaluator_lib.eval_split(names, args.split)
+  suite_tasks.check_files(names, args.split)
   loaded = infer_cli.load(args)
   results, split = _evaluate(args, loaded)
   _report(args, loaded, results, split)
@@ -108,8 +109,9 @@ def _report(args, loaded, results, split) -> None:
   scalars = evaluator_lib.flatten_metrics(report["tasks"])
   scalars.update(evaluator_lib.flatten_metrics(
       {f"{args.task}/{c}": m for c, m in report.get("categories", {}).items()}))
-  if "average" in report:
-    scalars.update(evaluator_lib.flatten_metrics({f"{args.task}/average": report["average"]}))
+  for average in ("average", "average_over_questions"):
+    if average in report:
+      scalars.update(evaluator_lib.flatten_metrics({f"{args.task}/{average}": report[average]}))
   writer = metric_writers.create_default_writer(eval_dir)
   writer.write_scalars(loaded.step, scalars)
   writer.flush()

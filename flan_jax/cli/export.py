@@ -17,7 +17,9 @@ def _parser() -> argparse.ArgumentParser:
   parser.add_argument("--out", required=True, help="output .jsonl or .jsonl.gz")
   parser.add_argument("--overwrite", action="store_true",
                       help="replace an existing --out file (once the new one is complete)")
-  parser.add_argument("--split", default="train", help="split of every task to read.")
+  parser.add_argument("--split", default=None,
+                      help="split of every task to read; default: train, or the split a "
+                           "held-out suite reports (test for BBH, MMLU, CoT eval)")
   parser.add_argument("--num-examples", "--num_examples", type=int, default=None,
                       help="rows to write over all shards (required for mixtures; "
                            "default for a task: one epoch)")
@@ -60,8 +62,9 @@ def main(argv: list[str]) -> int:
   if args.skip_missing:
     if not _register_available(args.name, render_seed):
       return 0
-  else:
-    catalog.get_mixture_or_task(args.name, render_seed=render_seed)  # export keeps this seed.
+  provider = catalog.get_mixture_or_task(args.name, render_seed=render_seed)  # Keeps this seed.
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
+  args.split = suite_tasks.split_or_default(provider, args.split, "train")
   index, num = export.parse_shard(args.shard)
   cfg = export.ExportConfig(name=args.name, out=args.out, split=args.split,
                             num_examples=args.num_examples, seed=args.seed,

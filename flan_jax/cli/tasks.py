@@ -31,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
   show.add_argument("name", help="a task or mixture name.")
   show.add_argument("-n", "--num_examples", type=int, default=3, help="examples to print.")
   show.add_argument("--split", default=None,
-                    help="split to read (default: validation, or the task's only split, "
-                         "e.g. train for CoT)")
+                    help="split to read; default: the one a held-out suite reports (test for "
+                         "BBH, MMLU, CoT eval), else validation, or the task's only split "
+                         "(train for CoT)")
   show.add_argument("--skip_missing", action="store_true",
                     help="leave out (with a note) the datasets whose data is not in place")
   show.add_argument("--seed", type=int, default=0,
@@ -105,12 +106,15 @@ def _examples(task, split: str | None, n: int):
 
 def _print_example(i: int, task_name: str, ex: dict) -> None:
   from flan_jax.data import formats, registration  # pylint: disable=g-import-not-at-top
-  fmt = ex["prompt_format"].decode()
-  desc = formats.describe(fmt, int(ex["num_exemplars"]) if "num_exemplars" in ex else None)
-  info = registration.task_info(task_name)
-  if "num_exemplars" not in ex and info and info.description:
-    desc = info.description  # A collection's own form of the format (NIv2's fs_noopt).
-  print(f"### {i}  task={task_name}  template={ex['template'].decode()}  format={fmt} ({desc})")
+  if "prompt_format" not in ex:  # A held-out suite task: one fixed prompt, no template drawn.
+    print(f"### {i}  task={task_name}  idx={ex['idx'].decode() if 'idx' in ex else '-'}")
+  else:
+    fmt = ex["prompt_format"].decode()
+    desc = formats.describe(fmt, int(ex["num_exemplars"]) if "num_exemplars" in ex else None)
+    info = registration.task_info(task_name)
+    if "num_exemplars" not in ex and info and info.description:
+      desc = info.description  # A collection's own form of the format (NIv2's fs_noopt).
+    print(f"### {i}  task={task_name}  template={ex['template'].decode()}  format={fmt} ({desc})")
   print(f"--- inputs ({len(ex['inputs'])} tokens)")
   print(ex["inputs_pretokenized"].decode())
   print(f"--- targets ({len(ex['targets'])} tokens)")
@@ -134,6 +138,8 @@ def _show(args) -> int:
     obj = preflight.resolve_available(args.name, render_seed=seed, skip_missing=True)
   else:
     obj = catalog.get_mixture_or_task(args.name, render_seed=seed)
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
+  args.split = suite_tasks.split_or_default(obj, args.split, None)  # None: default_split below.
   if isinstance(obj, seqio.Mixture):
     tasks = obj.tasks
     rates = np.array([obj.get_rate(t) for t in tasks], dtype=float)

@@ -77,3 +77,32 @@ def yes_no(text, example=None, is_target=False) -> str:
   text = as_text(text) if is_target else after_answer_phrase(text)
   first = text.split()[0].strip(".,!").lower() if text.split() else ""
   return {"yes": "yes", "true": "yes", "no": "no", "false": "no"}.get(first, "")
+
+
+def answer_text(text, example=None, is_target=False) -> str:
+  """Postprocess for answers that are numbers or text (ASDiv): targets trimmed, predictions
+  read after "the answer is"; number_or_text_accuracy compares them."""
+  del example
+  return as_text(text) if is_target else after_answer_phrase(text)
+
+
+def _same_text(a: str, b: str) -> bool:
+  """Case, spacing and a final period ignored: 'Mrs. Hilt' == 'mrs.  hilt.'."""
+  norm = lambda t: " ".join(t.lower().split()).rstrip(".").strip()
+  return norm(a) == norm(b)
+
+
+def number_or_text_accuracy(targets, predictions) -> dict[str, float]:
+  """Accuracy in percent: a numeric target matches the prediction's last number (as
+  last_number reads it); a text target ('3:30 p.m.', 'Mrs. Hilt') matches the answer text."""
+  if len(targets) != len(predictions):
+    raise ValueError(f"{len(targets)} targets but {len(predictions)} predictions.")
+  hits = 0
+  for target, prediction in zip(targets, predictions):
+    target = as_text(target)
+    if _NUMBER_RE.fullmatch(target):
+      hits += last_number(prediction, is_target=True) == last_number(target, is_target=True)
+    else:
+      hits += _same_text(target, as_text(prediction))
+  return {"accuracy": 100.0 * hits / len(targets) if targets else 0.0,
+          "num_examples": float(len(targets))}

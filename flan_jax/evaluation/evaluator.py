@@ -60,10 +60,15 @@ def subtasks(provider: seqio.Task | seqio.Mixture) -> list[seqio.Task]:
 
 
 def eval_split(task_names: Sequence[str], requested: str | None) -> str:
-  """The split to evaluate: the requested one, else 'validation' when every task has it, else
-  'test' when every task has it (the held-out suites ship test sets only)."""
+  """The split to evaluate: the requested one, else the one the suites report (see
+  suite_tasks.default_split: `test` for BBH, MMLU, CoT eval), else 'validation' when every task
+  has it, else 'test' when every task has it."""
+  from flan_jax.evaluation import suite_tasks  # pylint: disable=g-import-not-at-top
   if requested:
     return requested
+  suite_split = suite_tasks.default_split(task_names)
+  if suite_split:
+    return suite_split
   splits = [set(seqio.TaskRegistry.get(name).splits) for name in task_names]
   for candidate in ("validation", "test"):
     if splits and all(candidate in s for s in splits):

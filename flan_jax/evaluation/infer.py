@@ -74,6 +74,38 @@ def iterate_examples(name: str, split: str, lengths: Mapping[str, int],
       yield task.name, example
 
 
+def prompts_cut(name: str, split: str, input_length: int,
+                num_examples: int | None = None) -> dict[str, tuple[int, int, int]]:
+  """{task: (prompts longer than input_length, prompts read, longest)} for the tasks of a task
+  or mixture whose prompts (EOS included) do not fit: eval and infer cut those from the end."""
+  provider = catalog.get_mixture_or_task(name)
+  tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
+  scans = few_shot.SharedScans()
+  out = {}
+  for task in tasks:
+    if split not in task.splits:
+      continue
+    with few_shot.shared_pool_scans(scans):
+      ds = task.get_dataset(None, split=split, shuffle=False, num_epochs=1)
+    if num_examples:
+      ds = ds.take(num_examples)
+    lengths = [len(example["inputs"]) for example in ds.as_numpy_iterator()]
+    over = sum(length > input_length for length in lengths)
+    if over:
+      out[task.name] = (over, len(lengths), max(lengths))
+  return out
+
+
+def warn_prompts_cut(name: str, split: str, input_length: int,
+                     num_examples: int | None = None) -> None:
+  """Prints one warning line per task whose prompts are longer than the run's input length."""
+  import sys  # pylint: disable=g-import-not-at-top
+  for task, (over, total, longest) in prompts_cut(name, split, input_length, num_examples).items():
+    print(f"flan-jax: warning: {over} of {total} prompts of {task} are longer than the run's "
+          f"input length ({longest} > {input_length} tokens) and are cut from the end, losing "
+          "their question: pass --inputs_length to read them whole.", file=sys.stderr)
+
+
 def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,
                       num_examples: int | None = None, batch_size: int = 64,
                       overwrite: bool = False) -> int:

@@ -1,8 +1,11 @@
 """Per-task, per-category and suite-average figures of an eval, as a table and as JSON.
 
-Averages are macro averages over tasks (BBH: over the 27 files; MMLU: over subjects, and per
-category over that category's subjects), the way the Flan papers report the suites. Every row
-says how many examples it scored.
+Two averages, both named: "average" is the macro average over tasks (BBH: over the 27 files,
+as the BBH and Flan papers report it; MMLU: over the 57 subjects, and per category over that
+category's subjects); "average_over_questions" weighs each task by its number of examples, as
+MMLU's reference scripts (hendrycks/test `evaluate.py`, `evaluate_flan.py`, the one published
+for Flan-T5) print it: compare that one with published Flan-T5 MMLU figures. Every row says how
+many examples it scored.
 """
 
 from __future__ import annotations
@@ -26,12 +29,24 @@ def _summary(per_task: Mapping[str, Mapping[str, float]], names: Sequence[str]) 
   return out
 
 
+def _over_questions(per_task: Mapping[str, Mapping[str, float]], names: Sequence[str]) -> dict:
+  """Every shared metric averaged over examples (each task weighed by its num_examples)."""
+  shared = set.intersection(*(set(per_task[n]) for n in names)) - {NUM_EXAMPLES}
+  total = sum(per_task[n].get(NUM_EXAMPLES, 0.0) for n in names)
+  out = {m: sum(per_task[n][m] * per_task[n].get(NUM_EXAMPLES, 0.0) for n in names) / total
+         for m in sorted(shared)} if total else {}
+  out[NUM_EXAMPLES] = float(total)
+  out["num_tasks"] = float(len(names))
+  return out
+
+
 def build_report(results: Mapping[str, Mapping[str, float]],
                  category_of: Callable[[str], str | None] = lambda name: None) -> dict:
-  """{"tasks": {task: metrics}, "categories": {category: summary}, "average": summary}.
+  """{"tasks": {task: metrics}, "categories": {category: summary}, "average": summary,
+  "average_over_questions": summary}.
 
-  "average" (over all tasks) is present when there are two tasks or more; "categories" when
-  `category_of` names a category for some task.
+  The averages are present when there are two tasks or more; "categories" when `category_of`
+  names a category for some task.
   """
   tasks = {name: dict(results[name]) for name in sorted(results)}
   report: dict = {"tasks": tasks}
@@ -44,6 +59,7 @@ def build_report(results: Mapping[str, Mapping[str, float]],
     report["categories"] = {c: _summary(tasks, names) for c, names in sorted(groups.items())}
   if len(tasks) > 1:
     report["average"] = _summary(tasks, list(tasks))
+    report["average_over_questions"] = _over_questions(tasks, list(tasks))
   return report
 
 
@@ -60,6 +76,8 @@ def format_table(report: Mapping, label: Callable[[str], str] = lambda name: nam
   rows += [(f"[{c}]", m) for c, m in report.get("categories", {}).items()]
   if "average" in report:
     rows.append((f"average ({int(report['average']['num_tasks'])} tasks)", report["average"]))
+  if "average_over_questions" in report:
+    rows.append(("average over questions", report["average_over_questions"]))
   width = max([len(title)] + [len(r[0]) for r in rows])
   lines = [f"{title:<{width}}  {'n':>6}  " + "  ".join(f"{c:>13}" for c in columns)]
   for name, metrics in rows:

@@ -37,10 +37,27 @@ class SuiteTaskInfo:
 
 
 _INFO: dict[str, SuiteTaskInfo] = {}
+_DEFAULT_SPLIT: dict[str, str] = {}  # task -> the split its suite reports (first registered).
 
 
 def suite_task_info(task_name: str) -> SuiteTaskInfo | None:
   return _INFO.get(task_name)
+
+
+def default_split(task_names: Sequence[str]) -> str | None:
+  """The split the suites report when every task named is a registered suite task and they
+  agree on one (BBH, MMLU, CoT eval: `test`; held_in: `validation`); else None."""
+  splits = {_DEFAULT_SPLIT.get(name) for name in task_names}
+  return splits.pop() if len(splits) == 1 and None not in splits else None
+
+
+def split_or_default(provider: seqio.Task | seqio.Mixture, requested: str | None,
+                     fallback: str) -> str:
+  """`requested`, else the split a held-out suite reports (default_split), else `fallback`."""
+  if requested:
+    return requested
+  tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
+  return default_split([t.name for t in tasks]) or fallback
 
 
 def output_features() -> dict[str, seqio.Feature]:
@@ -113,9 +130,13 @@ def register_suite_task(name: str, rows: Rows, *, splits: Sequence[str],
                         with_choices: bool = False,
                         metric_fns: Sequence[Callable] | None = None,
                         num_input_examples: Mapping[str, int] | None = None) -> str:
-  """Registers one eval task (skipped if already registered); returns its name."""
+  """Registers one eval task (skipped if already registered); returns its name.
+
+  `splits[0]` is the split the suite reports, read by default by eval, infer, show and export.
+  """
   from flan_jax.data import metrics  # pylint: disable=g-import-not-at-top
   _INFO[name] = info
+  _DEFAULT_SPLIT[name] = splits[0]
   if name in seqio.TaskRegistry.names():
     return name
   source = seqio.FunctionDataSource(_RowsDatasetFn(rows, with_choices), splits=tuple(splits),

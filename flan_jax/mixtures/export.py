@@ -116,10 +116,15 @@ def _row_fn(task: seqio.Task, task_id: int, spec: dict):
 def task_rows(task: seqio.Task, task_id: int, cfg: ExportConfig, repeat: bool) -> tf.data.Dataset:
   """One task's rows, shuffled with the seed and restricted to the config's shard."""
   shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
-  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=True, seed=cfg.seed,
+  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=_shuffles(task), seed=cfg.seed,
                         shard_info=shard, num_epochs=None if repeat else 1,
                         trim_output_features=False)
   return ds.map(_row_fn(task, task_id, ds.element_spec), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _shuffles(task: seqio.Task) -> bool:
+  """False for a task that forbids shuffling (the held-out suites: rows in file order)."""
+  return getattr(task, "_shuffle_buffer_size", None) is not None
 
 
 def export_shuffle_buffer(task: seqio.Task, rows: int) -> int | None:
@@ -239,7 +244,7 @@ def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
                      out: spill_lib.PositionSpill, bar: Any) -> None:
   """Renders len(positions) rows of `task` and spills row j at output position positions[j]."""
   shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
-  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=True, seed=cfg.seed,
+  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=_shuffles(task), seed=cfg.seed,
                         shard_info=shard, num_epochs=None, trim_output_features=False,
                         shuffle_buffer_size=export_shuffle_buffer(task, len(positions)))
   decode = _row_decoder(task, ds.element_spec)

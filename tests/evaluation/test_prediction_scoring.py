@@ -43,7 +43,7 @@ def test_mixture_rows_name_their_task_and_average_is_macro(tmp_path, capsys):
   final = json.loads(out.strip().splitlines()[-1])
   assert final["accuracy"] == 75.0  # (50 + 100) / 2 over the two subtasks present.
   assert final["num_examples"] == 3.0 and final["num_tasks"] == 2.0
-  assert "bbh_navigate_direct       2" in out.replace("  ", "  ")
+  assert ["bbh_navigate_direct", "2", "50.00"] in [line.split() for line in out.splitlines()]
 
 
 def test_mmlu_generation_letters(tmp_path, capsys):
@@ -65,3 +65,33 @@ def test_bad_rows_name_file_and_line(tmp_path, capsys):
   code, _, err = _run(["evaluate-predictions", "--task", "bbh_direct", "--predictions", path],
                       capsys)
   assert code == 2 and "q.jsonl:1" in err and "'task'" in err
+
+
+def test_unreadable_predictions_files_are_one_line_errors(tmp_path, capsys):
+  bad = tmp_path / "latin1.jsonl"
+  bad.write_bytes(b'{"prediction": "caf\xe9", "target": "x"}\n')
+  for path, says in ((tmp_path / "absent.jsonl", "does not exist"), (tmp_path, "is a folder"),
+                     (bad, "latin1.jsonl:1: not UTF-8")):
+    code, _, err = _run(["evaluate-predictions", "--task", "bbh_navigate_direct",
+                         "--predictions", str(path)], capsys)
+    assert code == 2 and says in err and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("flan-jax: error: ")
+
+
+def test_row_of_another_task_is_refused(tmp_path, capsys):
+  path = _write(tmp_path / "p.jsonl", [{"prediction": "Yes", "target": "Yes"},
+                                       {"task": "bbh_snarks_direct", "prediction": "(A)",
+                                        "target": "(A)"}])
+  code, _, err = _run(["evaluate-predictions", "--task", "bbh_navigate_direct",
+                       "--predictions", path], capsys)
+  assert code == 2 and "p.jsonl:2" in err and "'bbh_snarks_direct'" in err
+
+
+def test_mixture_with_some_tasks_says_how_many_are_missing(tmp_path, capsys):
+  rows = [{"task": "bbh_navigate_direct", "prediction": "Yes", "target": "Yes"}]
+  path = _write(tmp_path / "p.jsonl", rows)
+  code, out, err = _run(["evaluate-predictions", "--task", "bbh_direct", "--predictions", path],
+                        capsys)
+  assert code == 0
+  assert "holds predictions for 1 of the 27 tasks of bbh_direct" in err
+  assert json.loads(out.strip().splitlines()[-1])["num_tasks_missing"] == 26.0

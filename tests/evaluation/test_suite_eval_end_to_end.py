@@ -57,3 +57,27 @@ def test_eval_mmlu_subject_adds_rank_classification(model_dir, tmp_path, capsys)
   assert metrics["num_examples"] == 2.0
   assert metrics["rank_accuracy"] in (0.0, 50.0, 100.0)
   assert "rank_accuracy" in out
+
+
+def test_prompt_longer_than_the_run_input_length_warns(model_dir, tmp_path, capsys):
+  """The run trained at 96 input tokens; the 3-shot BBH prompt is longer: eval says so."""
+  root = suite_files.write_bbh(tmp_path / "BBH", "navigate", suite_files.BBH_EXAMPLES[:2])
+  argv = ["eval", f"--model_dir={model_dir}", "--task=bbh_navigate_cot", f"--bbh_dir={root}",
+          "--batch_size=8", f"--metrics_json={tmp_path / 'm.json'}"]
+  assert cli.main(argv) == 0
+  err = capsys.readouterr().err
+  assert "warning: 2 of 2 prompts of bbh_navigate_cot are longer than the run's input length" in err
+  assert "> 96 tokens" in err and "--inputs_length" in err
+  assert cli.main(argv + ["--inputs_length=4096"]) == 0
+  assert "warning" not in capsys.readouterr().err
+
+
+def test_infer_reads_the_suite_test_split_by_default(model_dir, tmp_path, capsys):
+  root = suite_files.write_bbh(tmp_path / "BBH", "navigate", suite_files.BBH_EXAMPLES[:2])
+  out = tmp_path / "preds.jsonl"
+  assert cli.main(["infer", f"--model_dir={model_dir}", "--task=bbh_navigate_direct",
+                   f"--bbh_dir={root}", "--batch_size=8", "--inputs_length=512",
+                   f"--out={out}"]) == 0
+  rows = [json.loads(line) for line in out.read_text().splitlines()]
+  assert [r["targets"] for r in rows] == ["False", "True"]  # The file's two examples.
+  assert "warning" not in capsys.readouterr().err  # 512 tokens hold these prompts whole.

@@ -26,7 +26,17 @@ def test_table_rows_then_categories_then_average_last():
   assert lines[0].split() == ["task", "n", "accuracy", "rank_accuracy"]
   assert lines[1].split() == ["mmlu_a_direct", "10", "50.00", "60.00"]
   assert lines[4].split() == ["[STEM]", "110", "35.00", "45.00"]
-  assert lines[-1].split() == ["average", "(3", "tasks)", "114", "50.00", "60.00"]
+  assert lines[-2].split() == ["average", "(3", "tasks)", "114", "50.00", "60.00"]
+  # Over questions: (50 * 10 + 20 * 100 + 80 * 4) / 114 = 24.74; (60*10+30*100+90*4)/114 = 34.74.
+  assert lines[-1].split() == ["average", "over", "questions", "114", "24.74", "34.74"]
+
+
+def test_average_over_questions_by_hand():
+  report = suite_report.build_report(RESULTS, CATEGORY.get)
+  over = report["average_over_questions"]
+  assert over["accuracy"] == (500 + 2000 + 320) / 114
+  assert over["rank_accuracy"] == (600 + 3000 + 360) / 114
+  assert over["num_examples"] == 114.0 and over["num_tasks"] == 3.0
 
 
 def test_single_task_has_no_average():

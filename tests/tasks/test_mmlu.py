@@ -14,7 +14,8 @@ def _shot(i):
   return f"Dev question {i}?\nA. a{i}\nB. b{i}\nC. c{i}\nD. d{i}\nAnswer: {'ABCDA'[i]}"
 
 
-HEADER = "The following are multiple choice questions (with answers) about abstract algebra."
+# Two spaces before the subject, as evaluate_flan.py's header has them.
+HEADER = "The following are multiple choice questions (with answers) about  abstract algebra."
 
 
 def test_57_subjects_in_four_categories():
