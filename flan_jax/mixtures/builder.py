@@ -28,6 +28,9 @@ from flan_jax.data import formats as formats_lib
 from flan_jax.mixtures import rates
 
 CAP_MODES = ("rate", "truncate")
+# "flan": as FLAN's released code mixes (`rates.flan_code_rates`); "balanced": our earlier
+# rule (`rates.submix_rates`: split renormalized per dataset, inversion on top).
+RULES = ("flan", "balanced")
 FOUR_WAY = {"zs_opt": 0.25, "fs_opt": 0.25, "zs_noopt": 0.25, "fs_noopt": 0.25}
 TWO_WAY = {"zs": 0.5, "fs": 0.5}
 INVERTED_RATE = 0.3
@@ -42,6 +45,7 @@ class Submix:
   members: tuple[str, ...] = ()  # fnmatch patterns over task names, e.g. "flan2021.*".
   format_split: Mapping[str, float] = dataclasses.field(default_factory=lambda: dict(TWO_WAY))
   formats: tuple[str, ...] | None = None  # Prompt formats admitted (None: all).
+  stated_counts: bool = False  # FLAN rule: few-shot variants count n - their exemplars.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,11 +56,14 @@ class MixtureSpec:
   cap_mode: str = "rate"
   inverted_rate: float = INVERTED_RATE
   split: str = "train"
+  rule: str = "balanced"
 
   def validate(self) -> None:
     """Raises ConfigError naming the bad field."""
     if self.cap_mode not in CAP_MODES:
       raise errors.ConfigError(f"cap_mode must be one of {CAP_MODES}, got {self.cap_mode!r}.")
+    if self.rule not in RULES:
+      raise errors.ConfigError(f"rule must be one of {RULES}, got {self.rule!r}.")
     if self.inverted_rate < 0:
       raise errors.ConfigError(f"inverted_rate must be >= 0, got {self.inverted_rate}.")
     seen = set()
@@ -118,7 +125,8 @@ class TaskRate:
   submix: str
   group: str
   num_examples: int
-  rate: float  # Weight inside its submix: min(n, cap) x format fraction (x inverted_rate).
+  rate: float  # Weight inside its submix ("balanced": min(n, cap) x format fraction (x
+  # inverted_rate); "flan": its fraction of the submix).
   share: float  # Expected fraction of sampled examples of the whole mixture.
 
 
@@ -187,9 +195,14 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
       raw.append((task, sub.name, group, int(n), fmt))
   members: dict[str, list[rates.Member]] = {s.name: [] for s in spec.submixes}
   for task, sub, group, n, fmt in raw:
-    members[sub].append(rates.Member(task, _dataset(task), group, n, is_inverted(fmt)))
-  task_rates = {s.name: rates.submix_rates(members[s.name], s.format_split, s.cap,
-                                           spec.inverted_rate) for s in spec.submixes}
+    members[sub].append(rates.Member(task, _dataset(task), group, n, is_inverted(fmt), fmt))
+  if spec.rule == "flan":
+    task_rates = {s.name: rates.flan_code_rates(members[s.name], s.format_split, s.cap,
+                                                spec.inverted_rate, s.stated_counts)
+                  for s in spec.submixes}
+  else:
+    task_rates = {s.name: rates.submix_rates(members[s.name], s.format_split, s.cap,
+                                             spec.inverted_rate) for s in spec.submixes}
   shares = rates.mixture_shares({s.name: s.weight for s in spec.submixes}, task_rates)
   rows = [TaskRate(task, sub, group, n, task_rates[sub][task], shares[sub][task])
           for task, sub, group, n, _ in raw]
