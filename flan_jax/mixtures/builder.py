@@ -34,6 +34,7 @@ RULES = ("flan", "balanced")
 FOUR_WAY = {"zs_opt": 0.25, "fs_opt": 0.25, "zs_noopt": 0.25, "fs_noopt": 0.25}
 TWO_WAY = {"zs": 0.5, "fs": 0.5}
 INVERTED_RATE = 0.3
+BY_KEYS = ("submix", "format", "dataset")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +146,22 @@ class MixturePlan:
     out: dict[str, float] = {}
     for r in self.rows:
       out[r.submix] = out.get(r.submix, 0.0) + r.share
+    return out
+
+  def shares_by(self, keys: Sequence[str]) -> dict[tuple[str, ...], float]:
+    """Shares summed by any of "submix", "format", "dataset" (in the order given)."""
+    bad = [k for k in keys if k not in BY_KEYS]
+    if bad or not keys:
+      raise errors.ConfigError(
+          f"--by takes a comma-separated list of {', '.join(BY_KEYS)}; got {','.join(keys)!r}.")
+    out: dict[tuple[str, ...], float] = {}
+    for r in self.rows:
+      if r.share <= 0:
+        continue
+      fields = {"submix": r.submix, "format": r.task.rsplit(":", 1)[1],
+                "dataset": _dataset(r.task)}
+      key = tuple(fields[k] for k in keys)
+      out[key] = out.get(key, 0.0) + r.share
     return out
 
   def flat_rates(self) -> list[tuple[str, float]]:
