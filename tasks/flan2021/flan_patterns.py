@@ -34,6 +34,8 @@ PATTERN_NAMES = {
     "para_crawl_enes": "para_crawl",
     **{f"wmt16_translate_{p}_en": "wmt16_translate" for p in ("cs", "de", "fi", "ro", "ru", "tr")},
 }
+_TRANSLATION = {"sent1": "source", "sent2": "target", "lang1": "source_language",
+                "lang2": "target_language"}
 # Per dataset, FLAN's field name -> ours, where they differ (same names map as they are).
 FIELD_NAMES = {
     "aeslc": {"body": "email", "subject": "answer"},
@@ -49,6 +51,16 @@ FIELD_NAMES = {
     "wic": {"sentence1": "first", "sentence2": "second"},
     "wsc": {"context": "sentence", "text1": "noun", "text2": "pronoun"},
     "record": {"passage": "context", "query": "question"},
+    "quac": {"title": "topic"},  # Ours is "title, section title".
+    "glue_mrpc": {"sentence1": "first", "sentence2": "second"},
+    "paws_wiki": {"sentence1": "first", "sentence2": "second"},
+    "glue_qqp": {"question1": "first", "question2": "second"},
+    "true_case": {"lower": "text"},
+    "fix_punct": {"no_punct": "text"},
+    "word_segment": {"no_space": "text"},
+    **{name: _TRANSLATION for name in (
+        "wmt14_enfr", "para_crawl_enes",
+        *(f"wmt16_translate_{p}_en" for p in ("cs", "de", "fi", "ro", "ru", "tr")))},
 }
 
 
