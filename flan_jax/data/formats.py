@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import re
+
+from flan_jax import errors
 
 from flan_jax.data import templates as templates_lib
 
@@ -35,6 +38,12 @@ class PromptFormat:
   template_mix: bool = False
   cot: bool = False
   inversion: str | None = None  # "templates" (researcher-written) or "cot" (arrangements).
+  # How many exemplars a prompt asks for (the budget may keep fewer, down to min(shots)):
+  # 0 draws one of `shots`; N > 0 is FLAN's x-shot, N candidates of which those whose
+  # (uniformly drawn) template is the query's are kept, at most max(shots); template-mix
+  # formats of the "flan" style ask for max(shots) (`ask_max`).
+  x_shot_candidates: int = 0
+  ask_max: bool = False
 
   @property
   def few_shot(self) -> bool:
@@ -44,18 +53,49 @@ class PromptFormat:
 # Exemplar counts of every few-shot format (Flan: 2, 3 or 5; the reference allowed 5 for CoT).
 SHOT_COUNTS = (2, 3, 5)
 
+# Few-shot construction, FLAN_JAX_FEW_SHOT (read at import): "paper" (default): 2, 3 or 5
+# exemplars, as the Flan papers describe; "flan": as FLAN's released code (flan/v2 tasks.py,
+# few_shot.py) builds them: query-template formats are x-shot (25 candidates, those sharing
+# the query's template kept: about 25 / number of templates; a query with none is dropped,
+# as FLAN's filter does), template-mix formats ask for 5; both pruned to the token budget.
+FEW_SHOT_ENV = "FLAN_JAX_FEW_SHOT"
+FEW_SHOT_STYLES = ("paper", "flan")
+X_SHOT_CANDIDATES = 25
+X_SHOT_MOST = 8  # Most exemplars an x-shot prompt keeps (each count is one encode per query).
+MIX_SHOTS = 5
+
+
+def few_shot_style() -> str:
+  style = os.environ.get(FEW_SHOT_ENV, "paper") or "paper"
+  if style not in FEW_SHOT_STYLES:
+    raise errors.ConfigError(f"{FEW_SHOT_ENV}={style!r}: choose one of {FEW_SHOT_STYLES}.")
+  return style
+
+
+def few_shot_fields(style: str, template_mix: bool) -> dict:
+  """The PromptFormat fields a few-shot format gets under `style`."""
+  if style == "paper":
+    return {"shots": SHOT_COUNTS}
+  if template_mix:
+    return {"shots": tuple(range(1, MIX_SHOTS + 1)), "ask_max": True}
+  return {"shots": tuple(range(1, X_SHOT_MOST + 1)), "x_shot_candidates": X_SHOT_CANDIDATES}
+
+
+_QUERY = few_shot_fields(few_shot_style(), template_mix=False)
+_MIX = few_shot_fields(few_shot_style(), template_mix=True)
+
 FORMATS = {f.name: f for f in (
     PromptFormat("zs_opt", "zero-shot, answer choices listed (randomized list style)", options=True),
     PromptFormat("zs_noopt", "zero-shot, same instructions without the choices"),
     PromptFormat("fs_opt", "few-shot (query's template), fixed choice list",
-                 options=True, random_options=False, shots=SHOT_COUNTS),
-    PromptFormat("fs_noopt", "few-shot (query's template), no choices", shots=SHOT_COUNTS),
+                 options=True, random_options=False, **_QUERY),
+    PromptFormat("fs_noopt", "few-shot (query's template), no choices", **_QUERY),
     PromptFormat("fsmix_opt", "few-shot, each exemplar in its own template, fixed choice list",
-                 options=True, random_options=False, shots=SHOT_COUNTS, template_mix=True),
+                 options=True, random_options=False, template_mix=True, **_MIX),
     PromptFormat("fsmix_noopt", "few-shot, each exemplar in its own template, no choices",
-                 shots=SHOT_COUNTS, template_mix=True),
+                 template_mix=True, **_MIX),
     PromptFormat("cot", "zero-shot chain-of-thought: rationale, fixed phrase, answer", cot=True),
-    PromptFormat("fs_cot", "few-shot chain-of-thought", cot=True, shots=SHOT_COUNTS),
+    PromptFormat("fs_cot", "few-shot chain-of-thought", cot=True, **_QUERY),
     PromptFormat("inv", "input inversion with the dataset's inverted templates",
                  inversion="templates"),
     PromptFormat("cot_inv", "CoT inversion: every question/rationale/answer arrangement",
