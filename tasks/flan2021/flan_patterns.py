@@ -34,8 +34,13 @@ PATTERN_NAMES = {
     "para_crawl_enes": "para_crawl",
     **{f"wmt16_translate_{p}_en": "wmt16_translate" for p in ("cs", "de", "fi", "ro", "ru", "tr")},
 }
-_TRANSLATION = {"sent1": "source", "sent2": "target", "lang1": "source_language",
-                "lang2": "target_language"}
+# FLAN's sent1/lang1 is always English; ours is the source side of the pair's direction.
+_EN_FIRST = {"sent1": "source", "sent2": "target", "lang1": "source_language",
+             "lang2": "target_language"}
+_EN_SECOND = {"sent1": "target", "sent2": "source", "lang1": "target_language",
+              "lang2": "source_language"}
+_DATA = {"concepts": "data", "tripleset": "data", "meaning_representation": "data",
+         "input_string": "data", "target": "answer"}
 # Per dataset, FLAN's field name -> ours, where they differ (same names map as they are).
 FIELD_NAMES = {
     "aeslc": {"body": "email", "subject": "answer"},
@@ -58,9 +63,16 @@ FIELD_NAMES = {
     "true_case": {"lower": "text"},
     "fix_punct": {"no_punct": "text"},
     "word_segment": {"no_space": "text"},
-    **{name: _TRANSLATION for name in (
-        "wmt14_enfr", "para_crawl_enes",
-        *(f"wmt16_translate_{p}_en" for p in ("cs", "de", "fi", "ro", "ru", "tr")))},
+    "wmt14_enfr": _EN_FIRST, "para_crawl_enes": _EN_FIRST,
+    **{f"wmt16_translate_{p}_en": _EN_SECOND for p in ("cs", "de", "fi", "ro", "ru", "tr")},
+    "common_gen": _DATA, "dart": _DATA, "e2e_nlg": _DATA, "web_nlg_en": _DATA,
+    "wiki_lingua_english_en": {"source": "text", "target": "answer"},
+    "openbookqa": {"fact": "context"},
+    "wnli": {"sentence1": "premise", "sentence2": "hypothesis"},
+    "stsb": {"sentence1": "first", "sentence2": "second"},
+    "piqa": {"goal": "context"},
+    "sst2": {"sentence": "text"},
+    "trec": {"text": "question"},
 }
 
 

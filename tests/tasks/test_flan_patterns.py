@@ -110,3 +110,16 @@ def test_without_the_variable_our_templates_stay(monkeypatch):
   monkeypatch.delenv(flan_patterns.ENV, raising=False)
   ts = flan2021.template_set_for("rte")
   assert ts.templates == flan2021.adapter_for("rte").template_set.templates
+
+
+def test_translation_sides_follow_the_pair_direction(checkout):
+  """FLAN's sent1/lang1 is English in every pair; ours is the source of the pair's direction:
+  en->fr for wmt14_enfr, de->en for wmt16_translate_de_en."""
+  (checkout / "flan" / "v2" / "templates.py").write_text(TEMPLATES_PY.replace(
+      "PATTERNS = {", 'PATTERNS = {\n    "wmt16_translate": [("{sent2} in {lang1}?", "{sent1}")],\n'
+      '    "wmt14_enfr": [("{sent2} in {lang1}?", "{sent1}")],'))
+  flan_patterns.load_patterns.cache_clear()
+  de = flan2021.template_set_for("wmt16_translate_de_en").templates[0]
+  assert (de.input, de.target) == ("{source} in {target_language}?", "{target}")
+  fr = flan2021.template_set_for("wmt14_enfr").templates[0]
+  assert (fr.input, fr.target) == ("{target} in {source_language}?", "{source}")
