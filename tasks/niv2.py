@@ -70,7 +70,8 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
   return list(_specs())
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers the task file(s) of one id (idempotent); files are read only by get_dataset."""
   from flan_jax.data import niv2_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
@@ -83,5 +84,5 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
     names += registration.register_template_tasks(
         COLLECTION, dataclasses.replace(NIV2_TEMPLATES, name=task),
         niv2_source.niv2_source(task), t5_features.output_features(),
-        prompt_formats=FORMATS, seed=render_seed)
+        prompt_formats=FORMATS, seed=render_seed, few_shot=few_shot)
   return names

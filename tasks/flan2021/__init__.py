@@ -103,7 +103,8 @@ def tfds_source(row: datasets_table.DatasetRow):
       row.tfds_name, splits={"train": row.train, "validation": row.validation})
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers the dataset's tasks (one per format in spec.tasks); idempotent; reads no data."""
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   row = datasets_table.BY_NAME.get(spec.name)
@@ -113,5 +114,5 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
   prompt_formats = [formats_lib.parse_task_name(t)[2] for t in spec.tasks]
   return registration.register_template_tasks(
       COLLECTION, template_set_for(row.name), tfds_source(row), output_features(),
-      prompt_formats=prompt_formats, seed=render_seed,
+      prompt_formats=prompt_formats, seed=render_seed, few_shot=few_shot,
       pre_render=[functools.partial(adapters_lib.map_records, adapter=adapter)])
