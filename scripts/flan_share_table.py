@@ -10,7 +10,9 @@ variants `SETTING_VARIANTS` names, each at seqio.mixing_rate_num_examples(maximu
 i.e. min(n, cap); the five submixes weigh 0.4/0.32/0.2/0.05/0.03 (run_example.py, niv2
 included). seqio normalizes each level. The datasets, their sizes and whether they have
 answer options come from our catalog; a dataset of unknown size counts at its cap (both
-sides); the CoT files state their sizes, so FLAN's few-shot CoT variants count n - shots.
+sides); where FLAN states a variant's count (`flan_counts.STATED_COUNTS`, FLAN's
+T_NAME_TO_NUM_CASES: zero-shot, x-shot, five-shot) that count is used; otherwise the CoT
+files state their sizes, so FLAN's few-shot CoT variants count n - shots.
 A variant is shown under the prompt format it renders as (a choice-less dataset's "opt"
 variants render without options).
 
@@ -24,6 +26,7 @@ import argparse
 import collections
 import sys
 
+from flan_jax.mixtures import flan_counts
 from flan_jax.mixtures import recipe
 
 SUBMIXES = {  # ours -> (FLAN key, weight, cap, settings, has an -II group)
@@ -34,12 +37,12 @@ SUBMIXES = {  # ours -> (FLAN key, weight, cap, settings, has an -II group)
     "dialog": ("Dialog", 0.03, 200_000, ("zsopt", "fsopt"), True),
 }
 # FLAN's task variants per setting (mixtures_utils.ZS_OPT_TEMPLATES, ...): (variant,
-# exemplars its few-shot source subtracts from a stated count).
+# exemplars its few-shot source subtracts from a stated count, its T_NAME_TO_NUM_CASES key).
 SETTING_VARIANTS = {
-    "zsopt": (("zero_shot", 0),),
-    "zsnoopt": (("no_opt_zero_shot", 0),),
-    "fsopt": (("mix_five_shot", 5), ("x_shot", 25)),
-    "fsnoopt": (("no_opt_x_shot", 25),),
+    "zsopt": (("zero_shot", 0, "zero_shot"),),
+    "zsnoopt": (("no_opt_zero_shot", 0, "zero_shot"),),
+    "fsopt": (("mix_five_shot", 5, "five_shot"), ("x_shot", 25, "x_shot")),
+    "fsnoopt": (("no_opt_x_shot", 25, "x_shot"),),
 }
 MARK_BEGIN = "<!-- share table: scripts/flan_share_table.py -->"
 MARK_END = "<!-- end share table -->"
@@ -84,8 +87,9 @@ def flan_shares(specs) -> dict[tuple[str, str], float]:
         rates = []
         for ds in members:
           n = cap if ds.num_train_examples is None else ds.num_train_examples
-          for variant, shots in SETTING_VARIANTS[setting]:
-            count = n - shots if sub == "cot" else n
+          stated = flan_counts.STATED_COUNTS.get(f"{ds.collection}.{ds.name}", {})
+          for variant, shots, kind in SETTING_VARIANTS[setting]:
+            count = stated.get(kind, n - shots if sub == "cot" else n)
             rates.append((renders_as(sub, variant, ds.has_options, inverted), min(count, cap)))
         total = sum(r for _, r in rates)
         for fmt, r in rates:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from flan_jax import errors
 
@@ -89,22 +89,31 @@ FLAN_SLOTS["zs"], FLAN_SLOTS["fs"] = FLAN_SLOTS["zs_opt"], FLAN_SLOTS["fs_opt"]
 FLAN_INVERTED_FORMATS = ("inv", "cot_inv")
 
 
+# Which of FLAN's stated counts (`flan_counts.VARIANT_KINDS`) a variant is rated with.
+VARIANT_KIND = {"0to10_zero_shot": "zero_shot", "0to10_no_opt_zero_shot": "zero_shot",
+                "template_mix_five_shot": "five_shot", "0to10_x_shot": "x_shot",
+                "0to10_no_opt_x_shot": "x_shot"}
+# stated(task, kind) -> FLAN's stated count of that task's `kind` variants, or None.
+StatedCount = Callable[[str, str], "int | None"]
+
+
 def _slot_tasks(tasks: Mapping[str, Member], group: str, inverted: bool):
-  """(task, exemplars) filling each FLAN variant of `group` for one dataset's tasks."""
+  """(task, exemplars, variant kind) filling each FLAN variant of `group` for one dataset."""
   by_fmt = {m.fmt: m for m in tasks.values() if m.inverted == inverted}
   out = []
-  for _, shots, candidates in FLAN_SLOTS[group]:
+  for variant, shots, candidates in FLAN_SLOTS[group]:
     if inverted:
       candidates = FLAN_INVERTED_FORMATS
     hit = next((by_fmt[f] for f in candidates if f in by_fmt), None)
     if hit is not None:
-      out.append((hit, shots))
+      out.append((hit, shots, VARIANT_KIND[variant]))
   return out
 
 
 def flan_code_rates(members: Sequence[Member], format_split: Mapping[str, float],
                     cap: int | None, inverted_rate: float,
-                    stated_counts: bool = False) -> dict[str, float]:
+                    stated_counts: bool = False,
+                    stated: StatedCount | None = None) -> dict[str, float]:
   """Each member's weight inside its submix as FLAN's released code mixes it.
 
   Per setting (group of `format_split`): every dataset's variants (`FLAN_SLOTS`) get
@@ -113,7 +122,8 @@ def flan_code_rates(members: Sequence[Member], format_split: Mapping[str, float]
   mixture of mixtures). Settings are weighted by `format_split`, renormalized over the
   settings with members. `stated_counts`: a few-shot variant counts count - its exemplars
   (FLAN's few-shot source over a source that states its size, e.g. the CoT files). A task
-  standing in for several variants sums their weights.
+  standing in for several variants sums their weights. `stated(task, kind)`: FLAN's own
+  count of that variant kind (`flan_counts`), used as is where it gives one.
   """
   datasets: dict[str, dict[str, Member]] = {}
   for m in members:
@@ -123,8 +133,10 @@ def flan_code_rates(members: Sequence[Member], format_split: Mapping[str, float]
   for group in format_split:
     for tasks in datasets.values():
       for inverted in (False, True):
-        for m, shots in _slot_tasks(tasks, group, inverted):
-          n = max(m.num_examples - shots, 0) if stated_counts else m.num_examples
+        for m, shots, kind in _slot_tasks(tasks, group, inverted):
+          n = stated(m.task, kind) if stated is not None else None
+          if n is None:
+            n = max(m.num_examples - shots, 0) if stated_counts else m.num_examples
           parts.setdefault(group, {}).setdefault(inverted, []).append(
               (m.task, capped_rate(n, cap)))
   present = {g: p for g, p in parts.items() if sum(r for _, r in p.get(False, [])) > 0}

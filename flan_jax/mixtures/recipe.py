@@ -37,6 +37,7 @@ FLAN_2022 = builder.MixtureSpec(
                        NON_COT_FORMATS),
     ),
     rule="flan",
+    counts="flan",
 )
 SUBMIX_NAMES = tuple(s.name for s in FLAN_2022.submixes)
 
@@ -69,12 +70,15 @@ def recipe_spec(name: str = FLAN_2022.name, *,
                 split: str = "train",
                 recipe: builder.MixtureSpec = FLAN_2022,
                 rule: str | None = None,
-                flan2021_inversion: bool | None = None) -> builder.MixtureSpec:
+                flan2021_inversion: bool | None = None,
+                counts: str | None = None) -> builder.MixtureSpec:
   """The recipe with a new name and any submix members, weights or caps overridden.
 
   `rule`: "flan" (FLAN's released code, the default) or "balanced" (our earlier rule, with
   its formats: inversion in every non-CoT submix). `flan2021_inversion` adds (True) or
-  removes (False) flan2021's `inv` tasks; by default only "balanced" has them.
+  removes (False) flan2021's `inv` tasks; by default only "balanced" has them. `counts`:
+  "flan" (FLAN's stated per-variant counts where it states them, `flan_counts`) or
+  "catalog" (the catalog's or a stats file's count for every variant); default: the recipe's.
   """
   spec = recipe.replace_submixes(weights=weights, caps=caps, members=members)
   rule = spec.rule if rule is None else rule
@@ -89,7 +93,8 @@ def recipe_spec(name: str = FLAN_2022.name, *,
       formats = tuple(f for f in formats if f != "inv") + (("inv",) if flan2021_inversion else ())
     subs.append(dataclasses.replace(sub, formats=formats))
   spec = builder.MixtureSpec(name, tuple(subs), cap_mode=cap_mode,
-                             inverted_rate=inverted_rate, split=split, rule=rule)
+                             inverted_rate=inverted_rate, split=split, rule=rule,
+                             counts=spec.counts if counts is None else counts)
   spec.validate()
   return spec
 
@@ -139,7 +144,8 @@ def plan_from_specs(spec: builder.MixtureSpec, specs: Sequence[catalog_spec.Data
           'file ({"task": {"train": N}}) with --stats.')
     return int(ds.num_train_examples)
 
-  return builder.plan_mixture(spec, by_task, count)
+  in_stats = lambda task: bool(stats) and spec.split in stats.get(task, {})
+  return builder.plan_mixture(spec, by_task, count, builder.flan_stated_counts(in_stats))
 
 
 def recipe_plan(name: str, specs: Sequence[catalog_spec.DatasetSpec],
@@ -194,14 +200,21 @@ def build_recipe_mixture(name: str = FLAN_2022.name, *,
                          split: str = "train",
                          overwrite: bool = True,
                          rule: str | None = None,
-                         flan2021_inversion: bool | None = None) -> str:
+                         flan2021_inversion: bool | None = None,
+                         counts: str | None = None,
+                         few_shot: str | None = None) -> str:
   """Registers the Flan 2022 recipe (with overrides) over the registered tasks; returns
-  its name. Registers the catalog first, so member patterns see every catalog task."""
+  its name. Registers the catalog first, so member patterns see every catalog task.
+
+  `few_shot`: how the catalog's few-shot prompts are built, "flan" (as FLAN's released code:
+  x-shot and template-mix five-shot, the recipe collections' default) or "paper" (2, 3 or 5
+  exemplars, the Flan papers' description); None keeps what is registered.
+  """
   from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
-  catalog.register_catalog()
+  catalog.register_catalog(few_shot=few_shot)
   spec = recipe_spec(name, members=members, weights=weights, caps=caps, cap_mode=cap_mode,
                      inverted_rate=inverted_rate, split=split, rule=rule,
-                     flan2021_inversion=flan2021_inversion)
+                     flan2021_inversion=flan2021_inversion, counts=counts)
   return builder.register_mixture(spec, stats_file=stats_file, overwrite=overwrite)
 
 
