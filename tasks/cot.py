@@ -49,7 +49,8 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
   return list(_specs())
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers the dataset's cot / fs_cot / cot_inv tasks (idempotent)."""
   from flan_jax.readers import cot as cot_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
@@ -60,4 +61,4 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
   return registration.register_template_tasks(
       COLLECTION, dataclasses.replace(COT_TEMPLATES, name=spec.name),
       cot_source.cot_source(spec.name, rows[spec.name]), t5_features.output_features(),
-      prompt_formats=FORMATS, seed=render_seed)
+      prompt_formats=FORMATS, seed=render_seed, few_shot=few_shot)

@@ -87,7 +87,8 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
   return list(_specs())
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers zs_noopt / fs_noopt / inv of one dialog dataset (idempotent)."""
   from flan_jax.readers import dialog as dialog_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
@@ -101,4 +102,4 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
               else dialog_source.qrecc_turns)
   return registration.register_template_tasks(
       COLLECTION, d.templates, source, t5_features.output_features(),
-      prompt_formats=FORMATS, seed=render_seed, pre_render=(to_turns,))
+      prompt_formats=FORMATS, seed=render_seed, few_shot=few_shot, pre_render=(to_turns,))

@@ -119,7 +119,8 @@ def datasets() -> list[catalog_spec.DatasetSpec]:
   return list(_specs(os.environ.get(catalog_spec.local_dir_variable(source_layouts.NIV2_KEY), "")))
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers the task file(s) of one id (idempotent); files are read only by get_dataset."""
   from flan_jax.readers import niv2 as niv2_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
@@ -132,8 +133,10 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
     source = niv2_source.niv2_source(task, niv2_tasks.file_stem(task))
     names += registration.register_template_tasks(
         COLLECTION, dataclasses.replace(NIV2_TEMPLATES, name=task), source,
-        t5_features.output_features(), prompt_formats=("zs_noopt",), seed=render_seed)
+        t5_features.output_features(), prompt_formats=("zs_noopt",), seed=render_seed,
+        few_shot=few_shot)
     names += registration.register_template_tasks(
         COLLECTION, dataclasses.replace(NIV2_INLINE_EXAMPLE_TEMPLATES, name=task), source,
-        t5_features.output_features(), prompt_formats=(INLINE_FEW_SHOT,), seed=render_seed)
+        t5_features.output_features(), prompt_formats=(INLINE_FEW_SHOT,), seed=render_seed,
+        few_shot=few_shot)
   return names

@@ -74,7 +74,8 @@ def _row(subset: str) -> tuple:
   raise KeyError(f"{subset!r} is not a T0-SF subset (see tasks/tables/t0_subsets.py).")
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers the subset's tasks (idempotent); its files are read only by get_dataset."""
   from flan_jax.readers import p3 as p3_source  # pylint: disable=g-import-not-at-top
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
@@ -85,7 +86,7 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
   source = p3_source.p3_source(subset, multiple_choice=wrapper != t0_subsets.QA, sizes=sizes)
   return registration.register_template_tasks(
       COLLECTION, dataclasses.replace(base, name=subset), source,
-      t5_features.output_features(), prompt_formats=fmts, seed=render_seed,
+      t5_features.output_features(), prompt_formats=fmts, seed=render_seed, few_shot=few_shot,
       # P3's rendered targets occasionally differ from every listed choice (spacing,
       # casing of the hub's templates): such records are counted and dropped, not fatal.
       answer_not_in_options="drop")

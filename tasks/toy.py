@@ -53,14 +53,15 @@ def output_features():
           "targets": seqio.Feature(toy_vocab, add_eos=True)}
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "paper") -> list[str]:
   """Registers one family in every format it supports, rendered with `render_seed`."""
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   from flan_jax.data.toy import source as toy_source  # pylint: disable=g-import-not-at-top
   ts = _SETS[spec.name]
   return registration.register_template_tasks(
       COLLECTION, ts, toy_source.toy_source(ts.name), output_features(),
-      seed=render_seed, token_budget=TOKEN_BUDGET, pool_size=POOL_SIZE,
+      seed=render_seed, few_shot=few_shot, token_budget=TOKEN_BUDGET, pool_size=POOL_SIZE,
       shuffle_buffer_size=SHUFFLE_BUFFER_SIZE)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import sys
 from typing import Any, Iterable
 
@@ -56,6 +57,8 @@ class _Index:
 
 _STATE: dict[str, Any] = {"index": None, "user_modules": []}
 _REGISTERED_SEED: dict[tuple[str, str], int] = {}   # (collection, dataset) -> its render seed
+# (collection, dataset) -> the few-shot construction asked for (None: its module's default).
+_REGISTERED_FEW_SHOT: dict[tuple[str, str], str | None] = {}
 _OUR_MIXTURES: set[str] = set()                     # mixtures we registered (and nested ones)
 _TRUNCATED: set[str] = set()                        # `{task}#cap{N}` tasks over catalog tasks
 
@@ -295,19 +298,30 @@ def _wanted_seed(key: tuple[str, str], render_seed: int | None) -> int:
   return _REGISTERED_SEED.get(key, DEFAULT_RENDER_SEED)
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, render_seed: int | None = None) -> list[str]:
-  """Registers one dataset's tasks with the wanted render seed (idempotent); its names."""
+def register_dataset(spec: catalog_spec.DatasetSpec, render_seed: int | None = None,
+                     few_shot: str | None = None) -> list[str]:
+  """Registers one dataset's tasks with the wanted render seed and few-shot construction
+  (idempotent); its names. `few_shot` ("flan" / "paper", see formats.FEW_SHOT_STYLES): None
+  keeps the dataset's current one (its module's default for a new one: "flan" for the Flan
+  2022 recipe's collections, "paper" for the toy demo); another re-registers its tasks."""
   import seqio  # pylint: disable=g-import-not-at-top
+  if few_shot is not None:
+    from flan_jax.data import formats as formats_lib  # pylint: disable=g-import-not-at-top
+    formats_lib.check_few_shot_style(few_shot)
   key = (spec.collection, spec.name)
   seed = _wanted_seed(key, render_seed)
+  style = _REGISTERED_FEW_SHOT.get(key) if few_shot is None else few_shot
   registry = seqio.TaskRegistry.names()
-  if _REGISTERED_SEED.get(key) == seed and all(t in registry for t in spec.tasks):
+  if (_REGISTERED_SEED.get(key) == seed and _REGISTERED_FEW_SHOT.get(key) == style
+      and all(t in registry for t in spec.tasks)):
     return list(spec.tasks)
-  if key in _REGISTERED_SEED:  # Another seed: drop the old tasks and what was built on them.
+  if key in _REGISTERED_SEED:  # Another seed or style: drop the old tasks and their mixtures.
     _forget_tasks(spec.tasks)
   module = _index().modules[spec.collection]
   try:
-    names = list(module.register_dataset(spec, render_seed=seed))
+    takes_style = "few_shot" in inspect.signature(module.register_dataset).parameters
+    names = list(module.register_dataset(
+        spec, render_seed=seed, **({"few_shot": style} if style and takes_style else {})))
   except errors.FlanJaxError:
     raise
   except Exception as e:
@@ -319,6 +333,7 @@ def register_dataset(spec: catalog_spec.DatasetSpec, render_seed: int | None = N
         f"{module.__name__}.register_dataset({spec.name!r}) did not register {missing[:3]}, "
         "which its datasets() declares; make the two agree.")
   _REGISTERED_SEED[key] = seed
+  _REGISTERED_FEW_SHOT[key] = style
   return names
 
 
@@ -391,8 +406,9 @@ def register_names(names: Iterable[str], render_seed: int | None = None) -> None
     get_mixture_or_task(name, render_seed)
 
 
-def register_catalog(render_seed: int | None = None) -> list[str]:
+def register_catalog(render_seed: int | None = None, few_shot: str | None = None) -> list[str]:
   """Registers every dataset of every collection and the collection mixtures; their names.
+  `few_shot`: see register_dataset.
 
   For processes that need everything at once (Beam workers, benchmarks). Fails naming
   any module that could not be read.
@@ -400,7 +416,7 @@ def register_catalog(render_seed: int | None = None) -> list[str]:
   require_modules()
   names = []
   for spec in dataset_specs():
-    names += register_dataset(spec, render_seed)
+    names += register_dataset(spec, render_seed, few_shot)
   for mixture in _index().mixtures:
     _ensure_mixture(mixture, render_seed)
     names.append(mixture)

@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="JSON {task: {split: count}}: counts that replace the catalog's "
                           "(re-plans a recipe mixture's rates)")
   stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+  stats.add_argument("--by", default=None, metavar="KEYS",
+                     help="recipe mixtures: shares summed by submix, format and/or dataset, "
+                          "e.g. --by submix,format")
+  stats.add_argument("--rule", default=None, choices=("flan", "balanced"),
+                     help="recipe mixtures: plan with FLAN's released-code rule (flan2022's "
+                          "default) or our earlier balanced rule")
   stats.add_argument("--plot", default=None, metavar="FILE.png",
                      help="also draw the composition (needs matplotlib)")
   task_modules.add_task_module_flag(stats)
@@ -62,16 +68,35 @@ def _print_table(st, estimated: set[str] = frozenset()) -> None:
           "in place, e.g. NIv2 without FLAN_JAX_NIV2_DIR: 5,000 per task file).")
 
 
-def _stats(name: str, split: str, stats_file: str | None):
+def _recipe_plan(name: str, split: str, table, rule: str | None):
+  from flan_jax.mixtures import recipe  # pylint: disable=g-import-not-at-top
+  spec = recipe.mixture_spec(name)
+  if split != spec.split or rule is not None:
+    spec = recipe.recipe_spec(name, split=split, recipe=spec, cap_mode=spec.cap_mode, rule=rule)
+  return recipe.plan_from_specs(spec, recipe.catalog_specs(), table)
+
+
+def _print_by(plan, by: str) -> None:
+  keys = [k.strip() for k in by.split(",") if k.strip()]
+  shares = plan.shares_by(keys)
+  widths = [max([len(k)] + [len(key[i]) for key in shares]) for i, k in enumerate(keys)]
+  print(f"# {plan.spec.name} ({plan.spec.split}, rule {plan.spec.rule}): shares by {','.join(keys)}")
+  print("  ".join(f"{k:<{w}}" for k, w in zip(keys, widths)) + f"  {'share':>8}")
+  for key, share in sorted(shares.items()):
+    print("  ".join(f"{v:<{w}}" for v, w in zip(key, widths)) + f"  {100 * share:>7.3f}%")
+
+
+def _stats(name: str, split: str, stats_file: str | None, rule: str | None = None):
   """A recipe mixture is planned from the catalog's specs (no SeqIO, a stats file re-plans
   its rates); any other name is looked up in SeqIO."""
   from flan_jax.mixtures import rates, recipe  # pylint: disable=g-import-not-at-top
   table = rates.load_stats_file(stats_file) if stats_file else None
   if name in recipe.MIXTURE_NAMES:
-    spec = recipe.mixture_spec(name)
-    if split != spec.split:
-      spec = recipe.recipe_spec(name, split=split, recipe=spec, cap_mode=spec.cap_mode)
-    return rates.plan_stats(recipe.plan_from_specs(spec, recipe.catalog_specs(), table))
+    return rates.plan_stats(_recipe_plan(name, split, table, rule))
+  if rule is not None:
+    raise errors.ConfigError(
+        f"--rule re-plans recipe mixtures ({', '.join(recipe.MIXTURE_NAMES)}); {name!r} has "
+        "fixed seqio rates. Drop --rule.")
   if table is not None:
     raise errors.ConfigError(
         f"--stats re-plans the rates of recipe mixtures ({', '.join(recipe.MIXTURE_NAMES)}); "
@@ -82,7 +107,16 @@ def _stats(name: str, split: str, stats_file: str | None):
 
 def main(argv: list[str]) -> int:
   args = _parser().parse_args(argv)
-  st = _stats(args.name, args.split, args.stats)
+  if args.by is not None:
+    from flan_jax.mixtures import rates, recipe  # pylint: disable=g-import-not-at-top
+    if args.name not in recipe.MIXTURE_NAMES:
+      raise errors.ConfigError(
+          f"--by sums a recipe mixture's plan ({', '.join(recipe.MIXTURE_NAMES)}); {args.name!r} "
+          "is not one. Drop --by.")
+    table = rates.load_stats_file(args.stats) if args.stats else None
+    _print_by(_recipe_plan(args.name, args.split, table, args.rule), args.by)
+    return 0
+  st = _stats(args.name, args.split, args.stats, args.rule)
   if args.plot:
     from flan_jax.mixtures import plotting  # pylint: disable=g-import-not-at-top
     plotting.plot_composition(st, args.plot)

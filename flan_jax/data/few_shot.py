@@ -261,8 +261,15 @@ class _Draws:
 def _draw(spec: rendering.RenderSpec, lay: _Layout, key: tf.Tensor) -> _Draws:
   fmt, prefix = spec.fmt, spec.prefix()
   template = rendering.draw_template(spec, prefix, key)
-  wanted = tf.gather(tf.constant(fmt.shots, tf.int64),
-                     seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
+  if fmt.x_shot_candidates:  # FLAN's x-shot: candidates whose template is the query's.
+    same = seeding.draw_uniforms(prefix, key, "x_shot", fmt.x_shot_candidates) < (
+        1.0 / len(spec.templates))
+    wanted = tf.minimum(tf.reduce_sum(tf.cast(same, tf.int64)), max(fmt.shots))
+  elif fmt.ask_max:
+    wanted = tf.constant(max(fmt.shots), tf.int64)
+  else:
+    wanted = tf.gather(tf.constant(fmt.shots, tf.int64),
+                       seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
   separator = seeding.pick(formats_lib.EXEMPLAR_SEPARATORS, seeding.hash_index(
       prefix, key, "separator", len(formats_lib.EXEMPLAR_SEPARATORS)))
   lead = seeding.pick(layout.ANSWER_LEADS,

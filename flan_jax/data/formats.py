@@ -10,6 +10,8 @@ import dataclasses
 import itertools
 import re
 
+from flan_jax import errors
+
 from flan_jax.data import templates as templates_lib
 
 # Chain-of-thought target: rationale, this fixed phrase, then the answer.
@@ -35,14 +37,59 @@ class PromptFormat:
   template_mix: bool = False
   cot: bool = False
   inversion: str | None = None  # "templates" (researcher-written) or "cot" (arrangements).
+  # How many exemplars a prompt asks for (the budget may keep fewer, down to min(shots)):
+  # 0 draws one of `shots`; N > 0 is FLAN's x-shot, N candidates of which those whose
+  # (uniformly drawn) template is the query's are kept, at most max(shots); template-mix
+  # formats of the "flan" style ask for max(shots) (`ask_max`).
+  x_shot_candidates: int = 0
+  ask_max: bool = False
 
   @property
   def few_shot(self) -> bool:
     return bool(self.shots)
 
 
-# Exemplar counts of every few-shot format (Flan: 2, 3 or 5; the reference allowed 5 for CoT).
+# Exemplar counts of every few-shot format under "paper" (2, 3 or 5), the formats' base.
 SHOT_COUNTS = (2, 3, 5)
+
+# Few-shot construction, a choice of whoever registers the tasks (`registration.
+# register_template_tasks(few_shot=...)`; the Flan 2022 recipe's collections default to
+# "flan", the toy demo and users' own collections to "paper"):
+# "paper": 2, 3 or 5 exemplars, as the Flan papers describe; "flan": as FLAN's released code
+# (flan/v2 tasks.py, few_shot.py) builds them: query-template formats are x-shot (25
+# candidates, those sharing the query's template kept: about 25 / number of templates; a
+# query with none is dropped, as FLAN's filter does), template-mix formats ask for 5; both
+# pruned to the token budget.
+FEW_SHOT_STYLES = ("flan", "paper")
+X_SHOT_CANDIDATES = 25
+X_SHOT_MOST = 8  # Most exemplars an x-shot prompt keeps (each count is one encode per query).
+MIX_SHOTS = 5
+
+
+def check_few_shot_style(style: str) -> str:
+  """`style` if it is one of FEW_SHOT_STYLES, else a ConfigError naming the choices."""
+  if style not in FEW_SHOT_STYLES:
+    raise errors.ConfigError(f"few_shot={style!r}: choose one of {FEW_SHOT_STYLES}.")
+  return style
+
+
+def few_shot_fields(style: str, template_mix: bool) -> dict:
+  """The PromptFormat fields a few-shot format gets under `style`."""
+  if check_few_shot_style(style) == "paper":
+    return {"shots": SHOT_COUNTS, "x_shot_candidates": 0, "ask_max": False}
+  if template_mix:
+    return {"shots": tuple(range(1, MIX_SHOTS + 1)), "x_shot_candidates": 0, "ask_max": True}
+  return {"shots": tuple(range(1, X_SHOT_MOST + 1)), "x_shot_candidates": X_SHOT_CANDIDATES,
+          "ask_max": False}
+
+
+def styled(fmt: "PromptFormat", style: str) -> "PromptFormat":
+  """`fmt` with its few-shot construction under `style` (other formats unchanged)."""
+  check_few_shot_style(style)
+  if not fmt.few_shot:
+    return fmt
+  return dataclasses.replace(fmt, **few_shot_fields(style, fmt.template_mix))
+
 
 FORMATS = {f.name: f for f in (
     PromptFormat("zs_opt", "zero-shot, answer choices listed (randomized list style)", options=True),
@@ -51,9 +98,9 @@ FORMATS = {f.name: f for f in (
                  options=True, random_options=False, shots=SHOT_COUNTS),
     PromptFormat("fs_noopt", "few-shot (query's template), no choices", shots=SHOT_COUNTS),
     PromptFormat("fsmix_opt", "few-shot, each exemplar in its own template, fixed choice list",
-                 options=True, random_options=False, shots=SHOT_COUNTS, template_mix=True),
+                 options=True, random_options=False, template_mix=True, shots=SHOT_COUNTS),
     PromptFormat("fsmix_noopt", "few-shot, each exemplar in its own template, no choices",
-                 shots=SHOT_COUNTS, template_mix=True),
+                 template_mix=True, shots=SHOT_COUNTS),
     PromptFormat("cot", "zero-shot chain-of-thought: rationale, fixed phrase, answer", cot=True),
     PromptFormat("fs_cot", "few-shot chain-of-thought", cot=True, shots=SHOT_COUNTS),
     PromptFormat("inv", "input inversion with the dataset's inverted templates",

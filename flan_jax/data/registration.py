@@ -104,6 +104,7 @@ def register_template_tasks(
     metric_fns: Sequence[Callable] = (metrics.accuracy,),
     shuffle_buffer_size: int | None = seqio.SHUFFLE_BUFFER_SIZE,
     answer_not_in_options: str = "error",
+    few_shot: str = "paper",
 ) -> list[str]:
   """Registers `{collection}.{dataset}:{format}` tasks; returns their names.
 
@@ -115,8 +116,11 @@ def register_template_tasks(
   (`rendering.answers_not_in_options(task)`). A `PromptFormat` object in `prompt_formats`
   replaces the built-in format of that name for this set (e.g. NIv2's fs_noopt, whose
   templates hold the task's own example inline, so it renders without drawn exemplars).
+  `few_shot`: how few-shot prompts are built, "paper" (2, 3 or 5 exemplars) or "flan"
+  (FLAN's code: x-shot and template-mix five-shot; see `formats.FEW_SHOT_STYLES`).
   """
   template_set.validate()
+  formats_lib.check_few_shot_style(few_shot)
   _output_features_check(output_features)
   supported = {f.name: f for f in formats_lib.formats_for(template_set)}
   wanted = list(prompt_formats) if prompt_formats is not None else list(supported)
@@ -129,7 +133,7 @@ def register_template_tasks(
         f"it supports {sorted(supported)}.")
   names = []
   for fmt_name in wanted:
-    fmt = supported[fmt_name]
+    fmt = formats_lib.styled(supported[fmt_name], few_shot)
     name = formats_lib.task_name(collection, template_set.name, fmt_name)
     names.append(name)
     if name in seqio.TaskRegistry.names():

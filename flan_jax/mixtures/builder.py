@@ -25,12 +25,20 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from flan_jax import errors
 from flan_jax.data import formats as formats_lib
+from flan_jax.mixtures import flan_counts
 from flan_jax.mixtures import rates
 
 CAP_MODES = ("rate", "truncate")
+# "flan": as FLAN's released code mixes (`rates.flan_code_rates`); "balanced": our earlier
+# rule (`rates.submix_rates`: split renormalized per dataset, inversion on top).
+RULES = ("flan", "balanced")
+# Example counts under rule "flan": "flan" rates a variant with FLAN's stated count of it
+# (`flan_counts`) where FLAN states one, else the task's count; "catalog": the task's count.
+COUNTS = ("flan", "catalog")
 FOUR_WAY = {"zs_opt": 0.25, "fs_opt": 0.25, "zs_noopt": 0.25, "fs_noopt": 0.25}
 TWO_WAY = {"zs": 0.5, "fs": 0.5}
 INVERTED_RATE = 0.3
+BY_KEYS = ("submix", "format", "dataset")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Submix:
   members: tuple[str, ...] = ()  # fnmatch patterns over task names, e.g. "flan2021.*".
   format_split: Mapping[str, float] = dataclasses.field(default_factory=lambda: dict(TWO_WAY))
   formats: tuple[str, ...] | None = None  # Prompt formats admitted (None: all).
+  stated_counts: bool = False  # FLAN rule: few-shot variants count n - their exemplars.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,11 +61,17 @@ class MixtureSpec:
   cap_mode: str = "rate"
   inverted_rate: float = INVERTED_RATE
   split: str = "train"
+  rule: str = "balanced"
+  counts: str = "catalog"
 
   def validate(self) -> None:
     """Raises ConfigError naming the bad field."""
     if self.cap_mode not in CAP_MODES:
       raise errors.ConfigError(f"cap_mode must be one of {CAP_MODES}, got {self.cap_mode!r}.")
+    if self.rule not in RULES:
+      raise errors.ConfigError(f"rule must be one of {RULES}, got {self.rule!r}.")
+    if self.counts not in COUNTS:
+      raise errors.ConfigError(f"counts must be one of {COUNTS}, got {self.counts!r}.")
     if self.inverted_rate < 0:
       raise errors.ConfigError(f"inverted_rate must be >= 0, got {self.inverted_rate}.")
     seen = set()
@@ -118,7 +133,8 @@ class TaskRate:
   submix: str
   group: str
   num_examples: int
-  rate: float  # Weight inside its submix: min(n, cap) x format fraction (x inverted_rate).
+  rate: float  # Weight inside its submix ("balanced": min(n, cap) x format fraction (x
+  # inverted_rate); "flan": its fraction of the submix).
   share: float  # Expected fraction of sampled examples of the whole mixture.
 
 
@@ -137,6 +153,22 @@ class MixturePlan:
     out: dict[str, float] = {}
     for r in self.rows:
       out[r.submix] = out.get(r.submix, 0.0) + r.share
+    return out
+
+  def shares_by(self, keys: Sequence[str]) -> dict[tuple[str, ...], float]:
+    """Shares summed by any of "submix", "format", "dataset" (in the order given)."""
+    bad = [k for k in keys if k not in BY_KEYS]
+    if bad or not keys:
+      raise errors.ConfigError(
+          f"--by takes a comma-separated list of {', '.join(BY_KEYS)}; got {','.join(keys)!r}.")
+    out: dict[tuple[str, ...], float] = {}
+    for r in self.rows:
+      if r.share <= 0:
+        continue
+      fields = {"submix": r.submix, "format": r.task.rsplit(":", 1)[1],
+                "dataset": _dataset(r.task)}
+      key = tuple(fields[k] for k in keys)
+      out[key] = out.get(key, 0.0) + r.share
     return out
 
   def flat_rates(self) -> list[tuple[str, float]]:
@@ -164,10 +196,25 @@ def _members(sub: Submix, parsed: Mapping[str, str], taken: set[str]) -> list[tu
           and pattern.match(name)]
 
 
+def flan_stated_counts(own_count: Callable[[str], bool] = lambda task: False
+                       ) -> rates.StatedCount:
+  """FLAN's stated count of a task's variant kind, except for tasks `own_count` says have
+  their own (e.g. listed in a stats file)."""
+  def stated(task: str, kind: str) -> int | None:
+    return None if own_count(task) else flan_counts.stated_count(_dataset(task), kind)
+  return stated
+
+
 def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
-                 count: Callable[[str], int]) -> MixturePlan:
-  """Computes every task's rate and share; `count(task)` gives its example count."""
+                 count: Callable[[str], int],
+                 stated: rates.StatedCount | None = None) -> MixturePlan:
+  """Computes every task's rate and share; `count(task)` gives its example count; under
+  `counts="flan"`, `stated` (default: `flan_stated_counts()`) FLAN's per-variant counts."""
   spec.validate()
+  if spec.counts == "flan" and stated is None:
+    stated = flan_stated_counts()
+  if spec.counts != "flan":
+    stated = None
   parsed = {}
   for name in sorted(set(task_names)):
     fields = formats_lib.parse_task_name(name)
@@ -187,9 +234,14 @@ def plan_mixture(spec: MixtureSpec, task_names: Iterable[str],
       raw.append((task, sub.name, group, int(n), fmt))
   members: dict[str, list[rates.Member]] = {s.name: [] for s in spec.submixes}
   for task, sub, group, n, fmt in raw:
-    members[sub].append(rates.Member(task, _dataset(task), group, n, is_inverted(fmt)))
-  task_rates = {s.name: rates.submix_rates(members[s.name], s.format_split, s.cap,
-                                           spec.inverted_rate) for s in spec.submixes}
+    members[sub].append(rates.Member(task, _dataset(task), group, n, is_inverted(fmt), fmt))
+  if spec.rule == "flan":
+    task_rates = {s.name: rates.flan_code_rates(members[s.name], s.format_split, s.cap,
+                                                spec.inverted_rate, s.stated_counts, stated)
+                  for s in spec.submixes}
+  else:
+    task_rates = {s.name: rates.submix_rates(members[s.name], s.format_split, s.cap,
+                                             spec.inverted_rate) for s in spec.submixes}
   shares = rates.mixture_shares({s.name: s.weight for s in spec.submixes}, task_rates)
   rows = [TaskRate(task, sub, group, n, task_rates[sub][task], shares[sub][task])
           for task, sub, group, n, _ in raw]
@@ -245,5 +297,7 @@ def register_mixture(spec: MixtureSpec, task_names: Iterable[str] | None = None,
   stats = rates.load_stats_file(stats_file) if stats_file else None
   names = list(seqio.TaskRegistry.names()) if task_names is None else list(task_names)
   names = [n for n in names if formats_lib.CAP_MARK not in n]
-  plan = plan_mixture(spec, names, lambda t: rates.num_examples(t, spec.split, stats))
+  in_stats = lambda t: bool(stats) and spec.split in stats.get(t, {})
+  plan = plan_mixture(spec, names, lambda t: rates.num_examples(t, spec.split, stats),
+                      flan_stated_counts(in_stats))
   return register_plan(plan, overwrite=overwrite)

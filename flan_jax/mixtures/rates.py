@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from flan_jax import errors
 
@@ -34,6 +34,7 @@ class Member:
   group: str  # Format group of its submix's format split (zs/fs or zs_opt, ...).
   num_examples: int
   inverted: bool
+  fmt: str = ""  # Prompt format (the FLAN-code rule places tasks by it).
 
 
 def submix_rates(members: Sequence[Member], format_split: Mapping[str, float],
@@ -64,6 +65,93 @@ def submix_rates(members: Sequence[Member], format_split: Mapping[str, float],
     rates[m.task] = (capped_rate(m.num_examples, cap) * fraction
                      * (inverted_rate if m.inverted else 1.0))
   return rates
+
+
+# The FLAN-code rule (google-research/FLAN flan/v2 mixtures_utils.py): each submix is a
+# mixture of one sub-mixture per prompt setting (zs/fs x opt/noopt), and each setting's
+# sub-mixture holds, per dataset, the task variants below, each rated min(count, cap) and
+# normalized inside the setting alone. A slot names the FLAN variant and our formats that
+# can stand for it, first present wins: a choice-less dataset's "opt" variants render
+# without options in FLAN too, so its no-options formats fill them; CoT has only `fs_cot`
+# for both few-shot variants.
+FLAN_SLOTS: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {
+    # (FLAN variant, exemplars it subtracts from a stated count, our formats in order)
+    "zs_opt": (("0to10_zero_shot", 0, ("zs_opt", "zs_noopt", "cot")),),
+    "zs_noopt": (("0to10_no_opt_zero_shot", 0, ("zs_noopt", "cot")),),
+    "fs_opt": (("template_mix_five_shot", 5, ("fsmix_opt", "fsmix_noopt", "fs_opt", "fs_noopt",
+                                              "fs_cot")),
+               ("0to10_x_shot", 25, ("fs_opt", "fs_noopt", "fs_cot"))),
+    "fs_noopt": (("0to10_no_opt_x_shot", 25, ("fs_noopt", "fs_cot")),),
+}
+FLAN_SLOTS["zs"], FLAN_SLOTS["fs"] = FLAN_SLOTS["zs_opt"], FLAN_SLOTS["fs_opt"]
+# The inverted (-II) sub-mixture of every setting: FLAN has zero- and few-shot variants of
+# it; we render the few-shot ones with the zero-shot inverted format (no few-shot inversion).
+FLAN_INVERTED_FORMATS = ("inv", "cot_inv")
+
+
+# Which of FLAN's stated counts (`flan_counts.VARIANT_KINDS`) a variant is rated with.
+VARIANT_KIND = {"0to10_zero_shot": "zero_shot", "0to10_no_opt_zero_shot": "zero_shot",
+                "template_mix_five_shot": "five_shot", "0to10_x_shot": "x_shot",
+                "0to10_no_opt_x_shot": "x_shot"}
+# stated(task, kind) -> FLAN's stated count of that task's `kind` variants, or None.
+StatedCount = Callable[[str, str], "int | None"]
+
+
+def _slot_tasks(tasks: Mapping[str, Member], group: str, inverted: bool):
+  """(task, exemplars, variant kind) filling each FLAN variant of `group` for one dataset."""
+  by_fmt = {m.fmt: m for m in tasks.values() if m.inverted == inverted}
+  out = []
+  for variant, shots, candidates in FLAN_SLOTS[group]:
+    if inverted:
+      candidates = FLAN_INVERTED_FORMATS
+    hit = next((by_fmt[f] for f in candidates if f in by_fmt), None)
+    if hit is not None:
+      out.append((hit, shots, VARIANT_KIND[variant]))
+  return out
+
+
+def flan_code_rates(members: Sequence[Member], format_split: Mapping[str, float],
+                    cap: int | None, inverted_rate: float,
+                    stated_counts: bool = False,
+                    stated: StatedCount | None = None) -> dict[str, float]:
+  """Each member's weight inside its submix as FLAN's released code mixes it.
+
+  Per setting (group of `format_split`): every dataset's variants (`FLAN_SLOTS`) get
+  min(count, cap) and are normalized inside the setting; the inverted variants form their
+  own sub-mixture, weighted `inverted_rate` against 1.0 for the regular ones (seqio's
+  mixture of mixtures). Settings are weighted by `format_split`, renormalized over the
+  settings with members. `stated_counts`: a few-shot variant counts count - its exemplars
+  (FLAN's few-shot source over a source that states its size, e.g. the CoT files). A task
+  standing in for several variants sums their weights. `stated(task, kind)`: FLAN's own
+  count of that variant kind (`flan_counts`), used as is where it gives one.
+  """
+  datasets: dict[str, dict[str, Member]] = {}
+  for m in members:
+    if m.num_examples > 0:
+      datasets.setdefault(m.dataset, {})[m.task] = m
+  parts: dict[str, dict[bool, list[tuple[str, float]]]] = {}
+  for group in format_split:
+    for tasks in datasets.values():
+      for inverted in (False, True):
+        for m, shots, kind in _slot_tasks(tasks, group, inverted):
+          n = stated(m.task, kind) if stated is not None else None
+          if n is None:
+            n = max(m.num_examples - shots, 0) if stated_counts else m.num_examples
+          parts.setdefault(group, {}).setdefault(inverted, []).append(
+              (m.task, capped_rate(n, cap)))
+  present = {g: p for g, p in parts.items() if sum(r for _, r in p.get(False, [])) > 0}
+  split_total = sum(format_split[g] for g in present)
+  out = {m.task: 0.0 for m in members}
+  for group, by_kind in present.items():
+    kinds = {False: 1.0, True: inverted_rate if by_kind.get(True) else 0.0}
+    kind_total = sum(kinds.values())
+    for inverted, rated in by_kind.items():
+      total = sum(r for _, r in rated)
+      if total <= 0 or kinds[inverted] <= 0:
+        continue
+      for task, r in rated:
+        out[task] += format_split[group] / split_total * kinds[inverted] / kind_total * r / total
+  return out
 
 
 def mixture_shares(weights: Mapping[str, float],

@@ -20,18 +20,24 @@ from flan_jax.mixtures import builder
 
 COT_FORMATS = ("cot", "fs_cot", "cot_inv")
 NON_COT_FORMATS = ("zs_opt", "fs_opt", "zs_noopt", "fs_noopt", "fsmix_opt", "fsmix_noopt", "inv")
+# FLAN's flan2021, t0 and niv2 have no inverted tasks (only CoT-II and Dialog-II do).
+NON_INVERTED_FORMATS = tuple(f for f in NON_COT_FORMATS if f != "inv")
 
 FLAN_2022 = builder.MixtureSpec(
     name="flan2022",
     submixes=(
         builder.Submix("flan2021", 0.40, 30_000, ("flan2021.*",), builder.FOUR_WAY,
-                       NON_COT_FORMATS),
-        builder.Submix("t0", 0.32, 20_000, ("t0.*",), builder.FOUR_WAY, NON_COT_FORMATS),
-        builder.Submix("niv2", 0.20, 5_000, ("niv2.*",), builder.TWO_WAY, NON_COT_FORMATS),
-        builder.Submix("cot", 0.05, 100_000, ("cot.*",), builder.TWO_WAY, COT_FORMATS),
+                       NON_INVERTED_FORMATS),
+        builder.Submix("t0", 0.32, 20_000, ("t0.*",), builder.FOUR_WAY, NON_INVERTED_FORMATS),
+        builder.Submix("niv2", 0.20, 5_000, ("niv2.*",), builder.TWO_WAY, NON_INVERTED_FORMATS),
+        # The CoT files state their line counts, so FLAN's few-shot CoT tasks count n - shots.
+        builder.Submix("cot", 0.05, 100_000, ("cot.*",), builder.TWO_WAY, COT_FORMATS,
+                       stated_counts=True),
         builder.Submix("dialog", 0.03, 200_000, ("dialog.*",), builder.TWO_WAY,
                        NON_COT_FORMATS),
     ),
+    rule="flan",
+    counts="flan",
 )
 SUBMIX_NAMES = tuple(s.name for s in FLAN_2022.submixes)
 
@@ -62,11 +68,33 @@ def recipe_spec(name: str = FLAN_2022.name, *,
                 cap_mode: str = "rate",
                 inverted_rate: float = builder.INVERTED_RATE,
                 split: str = "train",
-                recipe: builder.MixtureSpec = FLAN_2022) -> builder.MixtureSpec:
-  """The recipe with a new name and any submix members, weights or caps overridden."""
+                recipe: builder.MixtureSpec = FLAN_2022,
+                rule: str | None = None,
+                flan2021_inversion: bool | None = None,
+                counts: str | None = None) -> builder.MixtureSpec:
+  """The recipe with a new name and any submix members, weights or caps overridden.
+
+  `rule`: "flan" (FLAN's released code, the default) or "balanced" (our earlier rule, with
+  its formats: inversion in every non-CoT submix). `flan2021_inversion` adds (True) or
+  removes (False) flan2021's `inv` tasks; by default only "balanced" has them. `counts`:
+  "flan" (FLAN's stated per-variant counts where it states them, `flan_counts`) or
+  "catalog" (the catalog's or a stats file's count for every variant); default: the recipe's.
+  """
   spec = recipe.replace_submixes(weights=weights, caps=caps, members=members)
-  spec = builder.MixtureSpec(name, spec.submixes, cap_mode=cap_mode,
-                             inverted_rate=inverted_rate, split=split)
+  rule = spec.rule if rule is None else rule
+  if flan2021_inversion is None:
+    flan2021_inversion = rule == "balanced"
+  subs = []
+  for sub in spec.submixes:
+    formats = sub.formats
+    if rule == "balanced" and formats == NON_INVERTED_FORMATS:
+      formats = NON_COT_FORMATS
+    if sub.name == "flan2021" and formats is not None:
+      formats = tuple(f for f in formats if f != "inv") + (("inv",) if flan2021_inversion else ())
+    subs.append(dataclasses.replace(sub, formats=formats))
+  spec = builder.MixtureSpec(name, tuple(subs), cap_mode=cap_mode,
+                             inverted_rate=inverted_rate, split=split, rule=rule,
+                             counts=spec.counts if counts is None else counts)
   spec.validate()
   return spec
 
@@ -78,11 +106,12 @@ def mixture_spec(name: str) -> builder.MixtureSpec:
   for sub in FLAN_2022.submixes:
     if name == f"{FLAN_2022.name}_{sub.name}":
       return dataclasses.replace(FLAN_2022, name=name, submixes=(sub,))
+  # The toy demos keep the balanced rule: the smoke run's published figures depend on them.
   if name == TOY_MIXTURE:
-    return recipe_spec(TOY_MIXTURE, members=TOY_MEMBERS)
+    return recipe_spec(TOY_MIXTURE, members=TOY_MEMBERS, rule="balanced")
   if name == TOY_TRUNCATED_MIXTURE:
     return recipe_spec(TOY_TRUNCATED_MIXTURE, members=TOY_MEMBERS, caps=TOY_TRUNCATION_CAPS,
-                       cap_mode="truncate")
+                       cap_mode="truncate", rule="balanced")
   raise errors.unknown_name("recipe mixture", name, MIXTURE_NAMES)
 
 
@@ -115,23 +144,30 @@ def plan_from_specs(spec: builder.MixtureSpec, specs: Sequence[catalog_spec.Data
           'file ({"task": {"train": N}}) with --stats.')
     return int(ds.num_train_examples)
 
-  return builder.plan_mixture(spec, by_task, count)
+  in_stats = lambda task: bool(stats) and spec.split in stats.get(task, {})
+  return builder.plan_mixture(spec, by_task, count, builder.flan_stated_counts(in_stats))
 
 
 def recipe_plan(name: str, specs: Sequence[catalog_spec.DatasetSpec],
-                stats: Mapping[str, Mapping[str, int]] | None = None) -> builder.MixturePlan:
-  """The plan (rows with submix, group, count, rate, share) of one of MIXTURE_NAMES."""
-  return plan_from_specs(mixture_spec(name), specs, stats)
+                stats: Mapping[str, Mapping[str, int]] | None = None,
+                rule: str | None = None) -> builder.MixturePlan:
+  """The plan (rows with submix, group, count, rate, share) of one of MIXTURE_NAMES;
+  `rule` ("flan" / "balanced") replaces the mixture's rule (and its formats, see recipe_spec)."""
+  spec = mixture_spec(name)
+  if rule is not None:
+    spec = recipe_spec(name, recipe=spec, rule=rule, cap_mode=spec.cap_mode)
+  return plan_from_specs(spec, specs, stats)
 
 
 def recipe_rates(name: str, specs: Sequence[catalog_spec.DatasetSpec],
-                 stats: Mapping[str, Mapping[str, int]] | None = None) -> list[tuple[str, float]]:
+                 stats: Mapping[str, Mapping[str, int]] | None = None,
+                 rule: str | None = None) -> list[tuple[str, float]]:
   """Flat (task, rate) pairs of one of MIXTURE_NAMES; rates are expected shares (sum 1).
 
   Truncated mixtures name `{task}#capN` tasks: register the base task, then
   `builder.register_flat_mixture(name, pairs)` registers the truncated ones and the mixture.
   """
-  plan = recipe_plan(name, specs, stats)
+  plan = recipe_plan(name, specs, stats, rule)
   if not plan.flat_rates():
     raise errors.ConfigError(
         f"Mixture {name!r} has no member dataset among the {len(specs)} given (its submixes "
@@ -162,13 +198,23 @@ def build_recipe_mixture(name: str = FLAN_2022.name, *,
                          inverted_rate: float = builder.INVERTED_RATE,
                          stats_file: str | None = None,
                          split: str = "train",
-                         overwrite: bool = True) -> str:
+                         overwrite: bool = True,
+                         rule: str | None = None,
+                         flan2021_inversion: bool | None = None,
+                         counts: str | None = None,
+                         few_shot: str | None = None) -> str:
   """Registers the Flan 2022 recipe (with overrides) over the registered tasks; returns
-  its name. Registers the catalog first, so member patterns see every catalog task."""
+  its name. Registers the catalog first, so member patterns see every catalog task.
+
+  `few_shot`: how the catalog's few-shot prompts are built, "flan" (as FLAN's released code:
+  x-shot and template-mix five-shot, the recipe collections' default) or "paper" (2, 3 or 5
+  exemplars, the Flan papers' description); None keeps what is registered.
+  """
   from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
-  catalog.register_catalog()
+  catalog.register_catalog(few_shot=few_shot)
   spec = recipe_spec(name, members=members, weights=weights, caps=caps, cap_mode=cap_mode,
-                     inverted_rate=inverted_rate, split=split)
+                     inverted_rate=inverted_rate, split=split, rule=rule,
+                     flan2021_inversion=flan2021_inversion, counts=counts)
   return builder.register_mixture(spec, stats_file=stats_file, overwrite=overwrite)
 
 

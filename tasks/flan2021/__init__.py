@@ -1,4 +1,5 @@
-"""The flan2021 collection: 71 classic NLP datasets read through TFDS, with our templates.
+"""The flan2021 collection: 71 classic NLP datasets read through TFDS, with our templates
+(or FLAN's own, loaded from a checkout FLAN_JAX_FLAN_DIR names: `flan_patterns`).
 
 Catalog contract (flan_jax/catalog/spec.py): `datasets()` lists the 71 datasets
 without importing TensorFlow or SeqIO; `register_dataset(spec, render_seed=...)` registers
@@ -7,6 +8,7 @@ without importing TensorFlow or SeqIO; `register_dataset(spec, render_seed=...)`
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 
@@ -47,8 +49,24 @@ def adapter_for(name: str) -> adapters_lib.Adapter:
   return table[name]
 
 
+def template_set_for(name: str):
+  """The dataset's template set: ours, or FLAN's patterns (mapped to our fields) when
+  FLAN_JAX_FLAN_DIR names a checkout of google-research/FLAN (see `flan_patterns`)."""
+  from flan_jax_tasks.flan2021 import flan_patterns  # pylint: disable=g-import-not-at-top
+  ours = adapter_for(name).template_set_for(name)
+  root = flan_patterns.flan_dir()
+  if root is None:
+    return ours
+  return flan_patterns.flan_template_set(name, ours, flan_patterns.load_patterns(root))
+
+
 def _spec(row: datasets_table.DatasetRow) -> catalog_spec.DatasetSpec:
+  from flan_jax_tasks.flan2021 import flan_patterns  # pylint: disable=g-import-not-at-top
   template_set = adapter_for(row.name).template_set_for(row.name)
+  if flan_patterns.flan_dir() is not None:
+    # FLAN's patterns hold their inverted ones among the rest: no `inv` tasks. Listing does
+    # not read FLAN's file; registering the dataset does.
+    template_set = dataclasses.replace(template_set, inverted=())
   tasks = tuple(formats_lib.task_name(COLLECTION, row.name, fmt.name)
                 for fmt in formats_lib.formats_for(template_set))
   data = catalog_spec.DataRequirement(
@@ -60,13 +78,15 @@ def _spec(row: datasets_table.DatasetRow) -> catalog_spec.DatasetSpec:
 
 
 @functools.lru_cache(maxsize=None)
-def _specs() -> tuple[catalog_spec.DatasetSpec, ...]:
+def _specs(flan_dir: str | None) -> tuple[catalog_spec.DatasetSpec, ...]:
+  del flan_dir  # The cache key: template_set_for reads it from the environment.
   return tuple(_spec(row) for row in datasets_table.ROWS)
 
 
 def datasets() -> list[catalog_spec.DatasetSpec]:
   """The 71 flan2021 datasets as DatasetSpecs (cheap: no TensorFlow, no SeqIO)."""
-  return list(_specs())
+  from flan_jax_tasks.flan2021 import flan_patterns  # pylint: disable=g-import-not-at-top
+  return list(_specs(flan_patterns.flan_dir()))
 
 
 def output_features():
@@ -83,7 +103,8 @@ def tfds_source(row: datasets_table.DatasetRow):
       row.tfds_name, splits={"train": row.train, "validation": row.validation})
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int,
+                     few_shot: str = "flan") -> list[str]:
   """Registers the dataset's tasks (one per format in spec.tasks); idempotent; reads no data."""
   from flan_jax.data import registration  # pylint: disable=g-import-not-at-top
   row = datasets_table.BY_NAME.get(spec.name)
@@ -92,6 +113,6 @@ def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int) -> lis
   adapter = adapter_for(row.name)
   prompt_formats = [formats_lib.parse_task_name(t)[2] for t in spec.tasks]
   return registration.register_template_tasks(
-      COLLECTION, adapter.template_set_for(row.name), tfds_source(row), output_features(),
-      prompt_formats=prompt_formats, seed=render_seed,
+      COLLECTION, template_set_for(row.name), tfds_source(row), output_features(),
+      prompt_formats=prompt_formats, seed=render_seed, few_shot=few_shot,
       pre_render=[functools.partial(adapters_lib.map_records, adapter=adapter)])

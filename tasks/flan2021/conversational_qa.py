@@ -13,17 +13,21 @@ QUAC_NO_ANSWER = "CANNOTANSWER"
 NO_ANSWER_TEXT = "The text does not say."
 
 SECTION_QA = TemplateSet(
-    name="section_qa", fields=("topic", "context", "question", "answer"),
+    name="section_qa", fields=("topic", "background", "context", "question", "answer"),
     templates=(
-        Template("about", "{context}\n\nThe text above is about {topic}. {question}"),
-        Template("topic_first", "Topic: {topic}\n\n{context}\n\nQ: {question}\nA:"),
+        Template("about", "{background}\n\n{context}\n\nThe text above is about {topic}. "
+                          "{question}"),
+        Template("topic_first", "Topic: {topic}\nBackground: {background}\n\n{context}\n\n"
+                                "Q: {question}\nA:"),
         Template("answer_from_section", "Answer the question from this part of an article on "
                                         "{topic}.\n\n{context}\n\nQuestion: {question}"),
-        Template("chat", "We are talking about {topic}. Here is what the article says:\n"
-                         "{context}\n\nSo, {question}"),
+        Template("chat", "We are talking about {topic}. {background}\nHere is what the "
+                         "article says:\n{context}\n\nSo, {question}"),
         Template("quote", "{context}\n\nQuote the part of the text that answers: {question}"),
         Template("section", "Section on {topic}:\n{context}\n\n{question}\nIf the text does not "
                             "say, reply \"" + NO_ANSWER_TEXT + "\""),
+        Template("context_first", "Some background: {background}\n\nNow read this section on "
+                                  "{topic}:\n{context}\n\nAnswer: {question}"),
     ),
     inverted=(
         Template("ask", "{context}\n\nAsk a question about {topic} that this text answers with "
@@ -56,8 +60,8 @@ def _quac(ex):
   answer = ex["orig_answer"]["text"]
   answer = tf.where(tf.equal(answer, QUAC_NO_ANSWER), NO_ANSWER_TEXT, answer)
   topic = tf.strings.join([ex["title"], ex["section_title"]], separator=", ")
-  return {"topic": topic, "context": ex["context"], "question": ex["question"],
-          "answer": answer}
+  return {"topic": topic, "background": ex["background"], "context": ex["context"],
+          "question": ex["question"], "answer": answer}
 
 
 def _coqa(ex):

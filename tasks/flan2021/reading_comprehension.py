@@ -40,6 +40,64 @@ EXTRACTIVE_QA = TemplateSet(
     ),
 )
 
+# SQuAD: a Wikipedia paragraph under its article's title.
+TITLED_EXTRACTIVE_QA = TemplateSet(
+    name="titled_extractive_qa", fields=("title", "context", "question", "answer"),
+    templates=(
+        Template("read_answer", "Read this passage about {title} and answer the "
+                                "question.\n\n{context}\n\n{question}"),
+        Template("title_passage", "Title: {title}\n\n{context}\n\nQuestion: {question}\n"
+                                  "Answer:"),
+        Template("question_first", "{question}\n\nFind the answer in this paragraph from the "
+                                   "article \"{title}\".\n\n{context}"),
+        Template("using_the_text", "Using only the text below, answer: {question}\n\nText:\n"
+                                   "{context}"),
+        Template("topic", "Here is a paragraph on {title}:\n{context}\n\nBased on it, "
+                          "{question}"),
+        Template("short_answer", "{context}\n\nGive a short answer to this question about "
+                                 "the passage: {question}"),
+        Template("quiz", "Reading quiz on {title}.\n\n{context}\n\nQ: {question}\nA:"),
+        Template("look_up", "Look up the answer in the passage.\nQuestion: {question}\n"
+                            "Passage ({title}): {context}"),
+        Template("answer_from_context", "Context: {context}\nQ: {question}\nReply with the "
+                                        "answer from the context."),
+        Template("encyclopedia", "From an encyclopedia article on {title}:\n\n{context}\n\n"
+                                 "{question}"),
+    ),
+    inverted=(
+        Template("ask_for_answer", "{context}\n\nWrite a question about {title} that this "
+                                   "passage answers with \"{answer}\".", "{question}"),
+        Template("question_writer", "Answer: {answer}\n\nRead the text and write the question "
+                                    "this answer responds to.\n\n{context}", "{question}"),
+    ),
+)
+
+# BoolQ: a Wikipedia passage with its page title, a yes/no question.
+TITLED_YES_NO = TemplateSet(
+    name="titled_yes_no", fields=("title", "context", "question", "options", "answer"),
+    options_field="options",
+    templates=(
+        Template("read_choose", "{title}\n\n{context}\n\nQuestion: {question}?\n{options}"),
+        Template("passage_then_q", "Passage about {title}:\n{context}\n\nBased on the "
+                                   "passage, {question}?\n{options}"),
+        Template("q_first", "{question}?\n\nUse this text on {title} to answer:\n{context}\n"
+                            "{options}"),
+        Template("true_or_not", "{context}\n\nIs it true that {question}?\n{options}"),
+        Template("answer_this", "Read the text and answer the question.\n\n{title}: "
+                                "{context}\n\n{question}?\n{options}"),
+        Template("can_we_conclude", "{context}\n\nCan we conclude that {question}?\n"
+                                    "{options}"),
+        Template("yes_or_no", "Article: {title}\n{context}\nQuestion: {question}? Answer yes "
+                              "or no.\n{options}"),
+        Template("check", "Check the passage, then answer.\n{context}\n{question}?\n"
+                          "{options}"),
+    ),
+    inverted=(
+        Template("write_question", "{title}\n\n{context}\n\nWrite a yes/no question about "
+                                   "this text whose answer is \"{answer}\".", "{question}"),
+    ),
+)
+
 PASSAGE_CHOICE_QA = TemplateSet(
     name="passage_choice_qa", fields=("context", "question", "options", "answer"),
     options_field="options",
@@ -104,9 +162,16 @@ def _squad(unanswerable_text=None):
   v1 rows without an answer are dropped."""
   def to_record(ex):
     answer = F.first_or(ex["answers"]["text"], unanswerable_text or "")
-    return {"context": ex["context"], "question": ex["question"], "answer": answer}
+    return {"title": _wiki_title(ex["title"]), "context": ex["context"], "question": ex["question"],
+            "answer": answer}
   keep = None if unanswerable_text else (lambda ex: _has_items(ex["answers"]["text"]))
-  return Adapter(EXTRACTIVE_QA, to_record, keep=keep)
+  return Adapter(TITLED_EXTRACTIVE_QA, to_record, keep=keep)
+
+
+def _wiki_title(title):
+  """SQuAD titles are page names (`University_of_Notre_Dame`): underscores become spaces."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return tf.strings.regex_replace(title, "_", " ")
 
 
 def _has_items(seq):
@@ -153,8 +218,8 @@ ADAPTERS = {
         keep=lambda ex: F.label_in_range(ex["label"], 0, 2)),
     "openbookqa": Adapter(PASSAGE_CHOICE_QA, _openbookqa),
     "bool_q": Adapter(
-        PASSAGE_CHOICE_QA,
-        lambda ex: {"context": ex["passage"], "question": ex["question"],
+        TITLED_YES_NO,
+        lambda ex: {"title": ex["title"], "context": ex["passage"], "question": ex["question"],
                     "options": F.choices(YES_NO), "answer": F.pick(YES_NO, ex["answer"])}),
     "record": Adapter(CLOZE, _record, keep=lambda ex: _has_items(ex["answers"])),
     "cosmos_qa": Adapter(PASSAGE_CHOICE_QA, _cosmos,

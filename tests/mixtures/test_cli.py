@@ -102,3 +102,17 @@ def test_export_render_seed_decides_the_prompt_bytes(tmp_path):
     catalog.get_mixture_or_task("toy.category:zs_opt", render_seed=catalog.DEFAULT_RENDER_SEED)
   assert first == again and len(first) == 12
   assert sum(a != b for a, b in zip(first, other)) >= 3
+
+
+def test_stats_by_submix_and_format(capsys):
+  """flan2022 on the catalog, FLAN's rule: cot_inv is 0.3 / 1.3 of cot's 5% (1.154%),
+  flan2021 has no inv row; --rule balanced gives cot_inv 13.0% of cot (0.652%)."""
+  assert cli.main(["mixtures", "stats", "flan2022", "--by", "submix,format"]) == 0
+  out = capsys.readouterr().out
+  assert f"cot       cot_inv      {100 * 0.05 * 0.3 / 1.3:>7.3f}%" in out
+  assert "flan2021  inv" not in out
+  assert cli.main(["mixtures", "stats", "flan2022", "--by", "submix,format",
+                   "--rule", "balanced"]) == 0
+  assert "flan2021  inv" in capsys.readouterr().out
+  assert cli.main(["mixtures", "stats", "flan2022", "--by", "nope"]) == 2
+  assert "flan-jax: error: --by takes" in capsys.readouterr().err

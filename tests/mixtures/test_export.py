@@ -21,7 +21,7 @@ TASK = "toy.category:zs_noopt"
 FLAN2021_MIX = "test_export_flan2021"
 TWO_TASK_MIX = "test_export_two"
 TWO_TASKS = ("two.a:zs_noopt", "two.b:zs_noopt")
-# Weights by hand (hand_catalog.FLAN2021): opt10 2,500 per format, noopt10 5,000 per format,
+# Weights by hand under the balanced rule (hand_catalog.FLAN2021): opt10 2,500 per format, noopt10 5,000 per format,
 # big 7,500 per format and 0.3 x 7,500 for inv.
 HAND_WEIGHTS = {
     **{f"flan2021.opt10:{f}": 2_500 for f in hand_catalog.FOUR},
@@ -36,7 +36,8 @@ def registered():
   recipe.register()
   plain_tasks.register_text_tasks([t for ds in hand_catalog.FLAN2021 for t in ds.tasks])
   builder.register_flat_mixture(
-      FLAN2021_MIX, recipe.recipe_rates("flan2022_flan2021", hand_catalog.FLAN2021))
+      FLAN2021_MIX, recipe.recipe_rates("flan2022_flan2021", hand_catalog.FLAN2021,
+                                        rule="balanced"))
   plain_tasks.register_text_tasks(TWO_TASKS)
   builder.register_flat_mixture(TWO_TASK_MIX, [(TWO_TASKS[0], 1.0), (TWO_TASKS[1], 3.0)])
 

@@ -11,8 +11,8 @@ from flan_jax.data import truncation
 from flan_jax.mixtures import rates, recipe
 from tests.mixtures.hand_catalog import FLAN2021, FLAN2021_TOTAL, OTHERS, dataset
 
-def test_choice_less_dataset_gets_the_share_of_one_with_choices():
-  got = dict(recipe.recipe_rates("flan2022_flan2021", FLAN2021))
+def test_balanced_rule_choice_less_dataset_gets_the_share_of_one_with_choices():
+  got = dict(recipe.recipe_rates("flan2022_flan2021", FLAN2021, rule="balanced"))
   opt10 = sum(v for k, v in got.items() if k.startswith("flan2021.opt10:"))
   noopt10 = sum(v for k, v in got.items() if k.startswith("flan2021.noopt10:"))
   assert opt10 == pytest.approx(10_000 / FLAN2021_TOTAL)
@@ -24,8 +24,8 @@ def test_choice_less_dataset_gets_the_share_of_one_with_choices():
   assert len(got) == 11
 
 
-def test_flan2022_by_hand():
-  got = dict(recipe.recipe_rates("flan2022", FLAN2021 + OTHERS))
+def test_balanced_rule_flan2022_by_hand():
+  got = dict(recipe.recipe_rates("flan2022", FLAN2021 + OTHERS, rule="balanced"))
   assert sum(got.values()) == pytest.approx(1.0)
   assert got["flan2021.noopt10:zs_noopt"] == pytest.approx(0.40 * 5_000 / FLAN2021_TOTAL)
   assert got["t0.qa:zs_noopt"] == pytest.approx(0.32 * 0.5)
@@ -37,7 +37,8 @@ def test_flan2022_by_hand():
 
 
 def test_submix_mixture_and_empty_submixes_renormalize():
-  got = dict(recipe.recipe_rates("flan2022", FLAN2021 + OTHERS[:1]))  # flan2021 + t0 only
+  got = dict(recipe.recipe_rates("flan2022", FLAN2021 + OTHERS[:1],  # flan2021 + t0 only
+                                 rule="balanced"))
   assert got["t0.qa:fs_noopt"] == pytest.approx(0.32 / 0.72 * 0.5)
   assert set(dict(recipe.recipe_rates("flan2022_t0", FLAN2021 + OTHERS))) == {
       "t0.qa:zs_noopt", "t0.qa:fs_noopt"}
@@ -45,14 +46,15 @@ def test_submix_mixture_and_empty_submixes_renormalize():
 
 def test_stats_file_counts_replan_the_rates():
   stats = {f"flan2021.noopt10:{f}": {"train": 40_000} for f in ("zs_noopt", "fs_noopt")}
-  got = dict(recipe.recipe_rates("flan2022_flan2021", FLAN2021, stats))
+  got = dict(recipe.recipe_rates("flan2022_flan2021", FLAN2021, stats, rule="balanced"))
   # noopt10 now capped at 30k: 2 x 15,000; total 10,000 + 30,000 + 32,250 = 72,250.
   assert got["flan2021.noopt10:zs_noopt"] == pytest.approx(15_000 / 72_250)
   assert got["flan2021.opt10:zs_opt"] == pytest.approx(2_500 / 72_250)
 
 
 def test_truncated_recipe_names_capped_tasks():
-  spec = recipe.recipe_spec("t", cap_mode="truncate", caps={"flan2021": 8_000})
+  spec = recipe.recipe_spec("t", cap_mode="truncate", caps={"flan2021": 8_000},
+                            flan2021_inversion=True)
   names = dict(recipe.plan_from_specs(spec, FLAN2021).flat_rates())
   assert "flan2021.big:inv#cap8000" in names and "flan2021.opt10:zs_opt#cap8000" in names
 
@@ -144,4 +146,7 @@ def test_gin_binds_the_builder(toy_mixtures):
   got = rates.normalized(rates.task_rates(seqio.MixtureRegistry.get("gin_flan2022")))
   cot = sum(v for k, v in got.items() if k.endswith(":cot"))
   assert cot == pytest.approx(0.5)  # flan2021 and cot weigh 1.0 each; the rest is empty.
-  assert got["toy.category:zs_opt"] == pytest.approx(0.5 * 0.25 / 1.075)
+  # FLAN's rule (the builder's default): category is flan2021's only dataset, so its zs_opt
+  # task is the whole zs_opt setting (a quarter of the submix); flan2021 has no inversion.
+  assert got["toy.category:zs_opt"] == pytest.approx(0.5 * 0.25)
+  assert "toy.category:inv" not in got
