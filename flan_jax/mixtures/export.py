@@ -37,7 +37,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import seqio
@@ -128,7 +128,8 @@ def export_shuffle_buffer(task: seqio.Task, rows: int) -> int | None:
   return None if own is None else min(int(own), max(_MIN_SHUFFLE_BUFFER, 4 * rows))
 
 
-def _sample_seed(cfg: ExportConfig) -> int:
+def sample_seed(cfg: ExportConfig) -> int:
+  """The seed of a mixture's task draws for this config's shard (export and premix)."""
   digest = hashlib.sha256(f"{cfg.seed}/{cfg.shard_index}/{cfg.num_shards}".encode()).digest()
   return int.from_bytes(digest[:7], "little")
 
@@ -146,15 +147,19 @@ def task_draws(rates: Sequence[float], count: int, seed: int) -> Iterator[np.nda
     yield np.minimum(np.searchsorted(cdf, uniforms, side="right"), len(cdf) - 1)
 
 
+# (task, element_spec) -> a function from one numpy example to its spilled line.
+RowEncoder = Callable[[seqio.Task, Mapping[str, Any]], Callable[[dict], bytes]]
+
+
 @dataclasses.dataclass(frozen=True)
-class _Plan:
+class Plan:
   """The validated export: the tasks, their rates (mixtures only) and the row count."""
   tasks: list[seqio.Task]
   rates: list[float] | None
   count: int | None
 
 
-def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
+def plan_rows(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> Plan:
   """Checks the config against the task or mixture before anything is built or written."""
   if cfg.num_examples is not None and cfg.num_examples < 0:
     raise errors.ConfigError(f"--num-examples must be >= 0, got {cfg.num_examples}.")
@@ -162,7 +167,7 @@ def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
            if cfg.num_examples is not None else None)
   if isinstance(provider, seqio.Task):
     _check_split(provider, cfg.split)
-    return _Plan([provider], None, count)
+    return Plan([provider], None, count)
   if count is None:
     raise errors.ConfigError(
         f"{provider.name!r} is a mixture: pass --num-examples (a mixture never ends).")
@@ -171,7 +176,7 @@ def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
   pairs = [(t, r) for t, r in pairs if r > 0]
   if not pairs:
     raise errors.ConfigError(f"No task of {provider.name!r} has a {cfg.split!r} split.")
-  return _Plan([t for t, _ in pairs], [r for _, r in pairs], count)
+  return Plan([t for t, _ in pairs], [r for _, r in pairs], count)
 
 
 def _check_split(task: seqio.Task, split: str) -> None:
@@ -202,7 +207,7 @@ def _task_lines(task: seqio.Task, cfg: ExportConfig, count: int | None) -> Itera
     yield [_encode_line(r) for r in rows]
 
 
-def _task_chunks(plan: _Plan, cfg: ExportConfig, bar: Any) -> Iterator[tuple[bytes, int]]:
+def _task_chunks(plan: Plan, cfg: ExportConfig, bar: Any) -> Iterator[tuple[bytes, int]]:
   """A single task's rows streamed straight to the output."""
   for lines in _task_lines(plan.tasks[0], cfg, plan.count):
     bar.update(len(lines))
@@ -236,13 +241,13 @@ def _row_decoder(task: seqio.Task, element_spec: Mapping[str, Any]):
 
 
 def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
-                     out: spill_lib.PositionSpill, bar: Any) -> None:
+                     out: spill_lib.PositionSpill, bar: Any, encoder: RowEncoder) -> None:
   """Renders len(positions) rows of `task` and spills row j at output position positions[j]."""
   shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
   ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=True, seed=cfg.seed,
                         shard_info=shard, num_epochs=None, trim_output_features=False,
                         shuffle_buffer_size=export_shuffle_buffer(task, len(positions)))
-  decode = _row_decoder(task, ds.element_spec)
+  decode = encoder(task, ds.element_spec)
   written, lines = 0, []
   for ex in ds.take(len(positions)).as_numpy_iterator():
     lines.append(decode(ex))
@@ -260,16 +265,19 @@ def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
         f"{cfg.split!r} split (is the split empty?).")
 
 
-def _mixture_chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
-                    bar: Any) -> Iterator[tuple[bytes, int]]:
+def mixture_chunks(plan: Plan, cfg: ExportConfig, spill_dir: str, bar: Any,
+                   encoder: RowEncoder | None = None) -> Iterator[tuple[bytes, int]]:
   """Draws every row's task, renders the drawn tasks one pipeline at a time into a
   position-keyed spill, and yields the rows in drawn order as soon as they are complete.
+
+  `encoder(task, element_spec)` gives the function that turns one numpy example of `task`
+  into its line (one line ending in a newline); default: the export's JSON line.
 
   Tasks are rendered in the order of their first drawn row, so once the tasks of the first
   k rows are done those rows are written (the first, small buckets after a handful of
   tasks), while the remaining tasks are still being built.
   """
-  ids = drawn_tasks(plan.rates, plan.count, _sample_seed(cfg))
+  ids = drawn_tasks(plan.rates, plan.count, sample_seed(cfg))
   # Positions grouped by task, ascending within one (int32: 4 bytes a row).
   order = np.argsort(ids, kind="stable").astype(np.int32)
   ends = np.cumsum(np.bincount(ids, minlength=len(plan.tasks)))
@@ -280,7 +288,8 @@ def _mixture_chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
                                 first_bucket_rows=_FIRST_BUCKET_ROWS)
   collector = _GraphCollector()
   for k, i in enumerate(drawn):
-    _spill_task_rows(plan.tasks[i], cfg, order[starts[i]:ends[i]], out, bar)
+    _spill_task_rows(plan.tasks[i], cfg, order[starts[i]:ends[i]], out, bar,
+                     encoder or _row_decoder)
     collector.maybe_collect()
     # Every row before the next task's first draw now has its line.
     complete_below = int(order[starts[drawn[k + 1]]]) if k + 1 < len(drawn) else plan.count
@@ -317,11 +326,11 @@ class _GraphCollector:
       self._level = _resident_bytes()
 
 
-def _chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
+def _chunks(plan: Plan, cfg: ExportConfig, spill_dir: str,
             bar: Any) -> Iterator[tuple[bytes, int]]:
   if plan.rates is None:
     return _task_chunks(plan, cfg, bar)
-  return _mixture_chunks(plan, cfg, spill_dir, bar)
+  return mixture_chunks(plan, cfg, spill_dir, bar)
 
 
 def _spill_dir(out: str | None) -> tempfile.TemporaryDirectory:
@@ -331,7 +340,7 @@ def _spill_dir(out: str | None) -> tempfile.TemporaryDirectory:
 
 def iter_rows(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> Iterator[dict]:
   """Rows as dicts with ROW_KEYS, in export order."""
-  plan = _plan(provider, cfg)
+  plan = plan_rows(provider, cfg)
   with _spill_dir(None) as spill_dir:
     for chunk, _ in _chunks(plan, cfg, spill_dir, _NoBar()):
       yield from (json.loads(line) for line in chunk.splitlines())
@@ -359,7 +368,7 @@ def export(cfg: ExportConfig, progress: bool = True) -> int:
   """Writes the rows to cfg.out (.jsonl or .jsonl.gz) atomically; returns the row count."""
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
   from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
-  plan = _plan(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
+  plan = plan_rows(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
   written = 0
   with _spill_dir(cfg.out) as spill_dir, \
       tqdm(total=plan.count, unit="rows", disable=not progress, file=sys.stderr,
