@@ -265,6 +265,26 @@ def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
         f"{cfg.split!r} split (is the split empty?).")
 
 
+def render_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray, out: Any,
+                     encoder: RowEncoder) -> None:
+  """The rows `mixture_chunks` renders for `task` at `positions`, handed to
+  `out.add(positions, lines)` (a distributed build renders each task on its own worker)."""
+  _spill_task_rows(task, cfg, positions, out, _NoBar(), encoder)
+
+
+def task_positions(plan: Plan, cfg: ExportConfig) -> Iterator[tuple[int, np.ndarray]]:
+  """(task index, its output positions, ascending) for every drawn task, in the order
+  `mixture_chunks` renders them (by first drawn position)."""
+  ids = drawn_tasks(plan.rates, plan.count, sample_seed(cfg))
+  order = np.argsort(ids, kind="stable").astype(np.int32)
+  counts = np.bincount(ids, minlength=len(plan.tasks))
+  ends = np.cumsum(counts)
+  starts = ends - counts
+  drawn = sorted((i for i in range(len(plan.tasks)) if counts[i]), key=lambda i: order[starts[i]])
+  for i in drawn:
+    yield i, order[starts[i]:ends[i]]
+
+
 def mixture_chunks(plan: Plan, cfg: ExportConfig, spill_dir: str, bar: Any,
                    encoder: RowEncoder | None = None) -> Iterator[tuple[bytes, int]]:
   """Draws every row's task, renders the drawn tasks one pipeline at a time into a
@@ -277,22 +297,15 @@ def mixture_chunks(plan: Plan, cfg: ExportConfig, spill_dir: str, bar: Any,
   k rows are done those rows are written (the first, small buckets after a handful of
   tasks), while the remaining tasks are still being built.
   """
-  ids = drawn_tasks(plan.rates, plan.count, sample_seed(cfg))
-  # Positions grouped by task, ascending within one (int32: 4 bytes a row).
-  order = np.argsort(ids, kind="stable").astype(np.int32)
-  ends = np.cumsum(np.bincount(ids, minlength=len(plan.tasks)))
-  starts = ends - np.bincount(ids, minlength=len(plan.tasks))
-  drawn = [i for i in range(len(plan.tasks)) if ends[i] > starts[i]]
-  drawn.sort(key=lambda i: order[starts[i]])  # By first drawn position.
+  drawn = list(task_positions(plan, cfg))  # Views of one int32 array: 4 bytes a row.
   out = spill_lib.PositionSpill(spill_dir, plan.count, _BUCKET_ROWS, _SPILL_BUFFER_BYTES,
                                 first_bucket_rows=_FIRST_BUCKET_ROWS)
   collector = _GraphCollector()
-  for k, i in enumerate(drawn):
-    _spill_task_rows(plan.tasks[i], cfg, order[starts[i]:ends[i]], out, bar,
-                     encoder or _row_decoder)
+  for k, (i, positions) in enumerate(drawn):
+    _spill_task_rows(plan.tasks[i], cfg, positions, out, bar, encoder or _row_decoder)
     collector.maybe_collect()
     # Every row before the next task's first draw now has its line.
-    complete_below = int(order[starts[drawn[k + 1]]]) if k + 1 < len(drawn) else plan.count
+    complete_below = int(drawn[k + 1][1][0]) if k + 1 < len(drawn) else plan.count
     yield from out.ready_chunks(complete_below)
   yield from out.ordered_chunks()
 
