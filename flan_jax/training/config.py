@@ -61,6 +61,6 @@ class TrainConfig:
   # A folder written by `flan-jax premix` for this mixture (gin PREMIXED_DIR): training reads
   # its tokenized rows as one source instead of one SeqIO pipeline per task.
   premixed_dir: str | None = None
-  # Without a premix, a mixture of more than MAX_PER_TASK_PIPELINES tasks is refused at
+  # Without a premix, a mixture of more than MAX_PER_TASK_PIPELINES (256) tasks is refused at
   # start-up (its start takes minutes and GiBs); True builds the per-task pipelines anyway.
   force_per_task_pipelines: bool = False

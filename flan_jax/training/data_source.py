@@ -19,7 +19,7 @@ import numpy as np
 from flan_jax import errors
 
 # Most tasks a mixture may have on the per-task path unless TrainConfig says otherwise.
-MAX_PER_TASK_PIPELINES = 300
+MAX_PER_TASK_PIPELINES = 256
 # Measured start-up cost of one task's pipeline (issue 21's table, docs/BENCHMARKS.md).
 SECONDS_PER_TASK = 0.8
 MIB_PER_TASK = 15
