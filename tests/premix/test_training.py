@@ -75,6 +75,35 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, premix_dir):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+# The run both settings make: two data shards fix the global batches.
+TWO_HOSTS = {"data_shards": 2, "train_steps": 4, "log_period": 1, "checkpoint_period": 4}
+
+
+def test_two_processes_train_like_one_on_the_premix(tmp_path, premix_dir):
+  """Each process reads its own files (data shard = process) and the losses are one host's."""
+  from tests.training import test_multihost  # pylint: disable=g-import-not-at-top
+  port = test_multihost._free_port()  # pylint: disable=protected-access
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+  workers = [subprocess.Popen(
+      [sys.executable, "-m", "tests.premix.multihost_worker", str(i), str(port),
+       str(tmp_path / "two"), premix_dir, str(tmp_path / f"summary_{i}.json")],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+      for i in range(2)]
+  outputs = [w.communicate(timeout=900)[0] for w in workers]
+  for worker, output in zip(workers, outputs):
+    assert worker.returncode == 0, output[-4000:]
+  single = run_training(str(tmp_path / "one"), premix_dir, **TWO_HOSTS)
+  for i in range(2):
+    with open(tmp_path / f"summary_{i}.json") as f:
+      multi = json.load(f)
+    assert multi["processes"] == 2
+    steps_multi, losses_multi = zip(*multi["loss_history"])
+    steps_single, losses_single = zip(*single["loss_history"])
+    assert steps_multi == steps_single == (1, 2, 3, 4)
+    np.testing.assert_allclose(losses_multi, losses_single, rtol=1e-4)
+
+
 def _batches(premix_dir, count, data_shards, monkeypatch=None, process=None):
   if process is not None:
     monkeypatch.setattr(input_pipeline.jax, "process_count", lambda: 2)
