@@ -1,10 +1,10 @@
 """Which input path a run uses, checked at start-up: a premix (one source) or one SeqIO
 pipeline per task, refused for mixtures too large for it.
 
-Per-task cost (docs/BENCHMARKS.md, "Pre-mixed stream"): building a mixture's per-task
-pipelines takes ~0.8 s and ~15 MiB per task before the first batch, on every host at every
-restart, and the steady stream slows as tasks are added; a premix's start does not grow
-with the number of tasks.
+Per-task cost (docs/BENCHMARKS.md, "Pre-mixed stream", scripts/bench_premix.py): toy_flan's
+51 per-task pipelines took 104 s and 1.96 GiB to the first packed batch, against 7.1 s and
+0.99 GiB from its premix in the same run (2 shared cores at load ~10): ~2 s and ~19 MiB more
+per task, on every host at every restart; a premix's start does not grow with the tasks.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from flan_jax import errors
 
 # Most tasks a mixture may have on the per-task path unless TrainConfig says otherwise.
 MAX_PER_TASK_PIPELINES = 256
-# Measured start-up cost of one task's pipeline (issue 21's table, docs/BENCHMARKS.md).
-SECONDS_PER_TASK = 0.8
-MIB_PER_TASK = 15
+# Measured start-up cost of one task's pipeline: (104.3 s - 7.1 s) / 51 and
+# (1,959 - 991 MiB) / 51 (docs/BENCHMARKS.md, "Pre-mixed stream"; load ~10 on 2 cores).
+SECONDS_PER_TASK = 1.9
+MIB_PER_TASK = 19
 
 
 def num_tasks(provider: Any) -> int:
@@ -40,8 +41,8 @@ def check_per_task_scale(config: Any, provider: Any) -> None:
   raise errors.ConfigError(
       f"{name!r} mixes {count:,} tasks: without a premix the trainer builds one SeqIO "
       f"pipeline per task before the first batch (measured ~{SECONDS_PER_TASK} s and "
-      f"~{MIB_PER_TASK} MiB per task: ~{minutes:,.0f} min and ~{gib:,.0f} GiB on every host "
-      f"at every restart; docs/BENCHMARKS.md). Build the stream once with `flan-jax premix "
+      f"~{MIB_PER_TASK} MiB per task on 2 busy cores: ~{minutes:,.0f} min and ~{gib:,.0f} GiB "
+      f"on every host at every restart; docs/BENCHMARKS.md). Build the stream once with `flan-jax premix "
       f"{name} --out DIR --num-examples N` and train with --gin.PREMIXED_DIR=\"'DIR'\", or "
       "set TrainConfig.force_per_task_pipelines=True to build the per-task pipelines anyway.")
 
