@@ -172,7 +172,7 @@ def _export_child(scale: int, rows: int, out: str, progress: str) -> None:
   with open(progress + ".ready", "w", encoding="utf-8") as f:
     f.write(f"{time.time()}\n")
   cfg = export.ExportConfig("bench_flan2022", out, num_examples=rows, seed=0)
-  plan = export._plan(seqio.MixtureRegistry.get("bench_flan2022"), cfg)  # pylint: disable=protected-access
+  plan = export.plan_rows(seqio.MixtureRegistry.get("bench_flan2022"), cfg)
   with tempfile.TemporaryDirectory(dir=os.path.dirname(out)) as spill_dir, open(out, "wb") as f:
     for chunk, _ in export._chunks(plan, cfg, spill_dir, _ProgressFile(progress)):  # pylint: disable=protected-access
       f.write(chunk)

@@ -22,6 +22,8 @@ COMMANDS = {
     "tasks": ("flan_jax.cli.tasks", "list tasks and mixtures, show prompts, preflight data"),
     "mixtures": ("flan_jax.cli.mixtures", "inspect mixture rates and shares"),
     "export": ("flan_jax.cli.export", "stream a task or mixture to JSONL"),
+    "premix": ("flan_jax.cli.premix",
+               "render and tokenize a mixture once into a pre-mixed training stream"),
     "cache": ("flan_jax.cli.cache", "cache tasks with SeqIO's Apache Beam pipeline"),
     "convert": ("flan_jax.cli.convert", "convert checkpoints (Hugging Face, T5X, flan_jax)"),
     "plan": ("flan_jax.cli.plan", "per-device memory and FLOPs of a config on a target mesh"),

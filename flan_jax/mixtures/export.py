@@ -37,7 +37,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import seqio
@@ -116,7 +116,8 @@ def _row_fn(task: seqio.Task, task_id: int, spec: dict):
 def task_rows(task: seqio.Task, task_id: int, cfg: ExportConfig, repeat: bool) -> tf.data.Dataset:
   """One task's rows, shuffled with the seed and restricted to the config's shard."""
   shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
-  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=_shuffles(task), seed=cfg.seed,
+  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=_shuffles(task),
+                        seed=cfg.seed,
                         shard_info=shard, num_epochs=None if repeat else 1,
                         trim_output_features=False)
   return ds.map(_row_fn(task, task_id, ds.element_spec), num_parallel_calls=tf.data.AUTOTUNE)
@@ -133,7 +134,8 @@ def export_shuffle_buffer(task: seqio.Task, rows: int) -> int | None:
   return None if own is None else min(int(own), max(_MIN_SHUFFLE_BUFFER, 4 * rows))
 
 
-def _sample_seed(cfg: ExportConfig) -> int:
+def sample_seed(cfg: ExportConfig) -> int:
+  """The seed of a mixture's task draws for this config's shard (export and premix)."""
   digest = hashlib.sha256(f"{cfg.seed}/{cfg.shard_index}/{cfg.num_shards}".encode()).digest()
   return int.from_bytes(digest[:7], "little")
 
@@ -151,15 +153,19 @@ def task_draws(rates: Sequence[float], count: int, seed: int) -> Iterator[np.nda
     yield np.minimum(np.searchsorted(cdf, uniforms, side="right"), len(cdf) - 1)
 
 
+# (task, element_spec) -> a function from one numpy example to its spilled line.
+RowEncoder = Callable[[seqio.Task, Mapping[str, Any]], Callable[[dict], bytes]]
+
+
 @dataclasses.dataclass(frozen=True)
-class _Plan:
+class Plan:
   """The validated export: the tasks, their rates (mixtures only) and the row count."""
   tasks: list[seqio.Task]
   rates: list[float] | None
   count: int | None
 
 
-def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
+def plan_rows(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> Plan:
   """Checks the config against the task or mixture before anything is built or written."""
   if cfg.num_examples is not None and cfg.num_examples < 0:
     raise errors.ConfigError(f"--num-examples must be >= 0, got {cfg.num_examples}.")
@@ -167,7 +173,7 @@ def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
            if cfg.num_examples is not None else None)
   if isinstance(provider, seqio.Task):
     _check_split(provider, cfg.split)
-    return _Plan([provider], None, count)
+    return Plan([provider], None, count)
   if count is None:
     raise errors.ConfigError(
         f"{provider.name!r} is a mixture: pass --num-examples (a mixture never ends).")
@@ -176,7 +182,7 @@ def _plan(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> _Plan:
   pairs = [(t, r) for t, r in pairs if r > 0]
   if not pairs:
     raise errors.ConfigError(f"No task of {provider.name!r} has a {cfg.split!r} split.")
-  return _Plan([t for t, _ in pairs], [r for _, r in pairs], count)
+  return Plan([t for t, _ in pairs], [r for _, r in pairs], count)
 
 
 def _check_split(task: seqio.Task, split: str) -> None:
@@ -207,7 +213,7 @@ def _task_lines(task: seqio.Task, cfg: ExportConfig, count: int | None) -> Itera
     yield [_encode_line(r) for r in rows]
 
 
-def _task_chunks(plan: _Plan, cfg: ExportConfig, bar: Any) -> Iterator[tuple[bytes, int]]:
+def _task_chunks(plan: Plan, cfg: ExportConfig, bar: Any) -> Iterator[tuple[bytes, int]]:
   """A single task's rows streamed straight to the output."""
   for lines in _task_lines(plan.tasks[0], cfg, plan.count):
     bar.update(len(lines))
@@ -241,13 +247,14 @@ def _row_decoder(task: seqio.Task, element_spec: Mapping[str, Any]):
 
 
 def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
-                     out: spill_lib.PositionSpill, bar: Any) -> None:
+                     out: spill_lib.PositionSpill, bar: Any, encoder: RowEncoder) -> None:
   """Renders len(positions) rows of `task` and spills row j at output position positions[j]."""
   shard = seqio.ShardInfo(cfg.shard_index, cfg.num_shards) if cfg.num_shards > 1 else None
-  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=_shuffles(task), seed=cfg.seed,
+  ds = task.get_dataset(sequence_length=None, split=cfg.split, shuffle=_shuffles(task),
+                        seed=cfg.seed,
                         shard_info=shard, num_epochs=None, trim_output_features=False,
                         shuffle_buffer_size=export_shuffle_buffer(task, len(positions)))
-  decode = _row_decoder(task, ds.element_spec)
+  decode = encoder(task, ds.element_spec)
   written, lines = 0, []
   for ex in ds.take(len(positions)).as_numpy_iterator():
     lines.append(decode(ex))
@@ -265,30 +272,47 @@ def _spill_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray,
         f"{cfg.split!r} split (is the split empty?).")
 
 
-def _mixture_chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
-                    bar: Any) -> Iterator[tuple[bytes, int]]:
+def render_task_rows(task: seqio.Task, cfg: ExportConfig, positions: np.ndarray, out: Any,
+                     encoder: RowEncoder) -> None:
+  """The rows `mixture_chunks` renders for `task` at `positions`, handed to
+  `out.add(positions, lines)` (a distributed build renders each task on its own worker)."""
+  _spill_task_rows(task, cfg, positions, out, _NoBar(), encoder)
+
+
+def task_positions(plan: Plan, cfg: ExportConfig) -> Iterator[tuple[int, np.ndarray]]:
+  """(task index, its output positions, ascending) for every drawn task, in the order
+  `mixture_chunks` renders them (by first drawn position)."""
+  ids = drawn_tasks(plan.rates, plan.count, sample_seed(cfg))
+  order = np.argsort(ids, kind="stable").astype(np.int32)
+  counts = np.bincount(ids, minlength=len(plan.tasks))
+  ends = np.cumsum(counts)
+  starts = ends - counts
+  drawn = sorted((i for i in range(len(plan.tasks)) if counts[i]), key=lambda i: order[starts[i]])
+  for i in drawn:
+    yield i, order[starts[i]:ends[i]]
+
+
+def mixture_chunks(plan: Plan, cfg: ExportConfig, spill_dir: str, bar: Any,
+                   encoder: RowEncoder | None = None) -> Iterator[tuple[bytes, int]]:
   """Draws every row's task, renders the drawn tasks one pipeline at a time into a
   position-keyed spill, and yields the rows in drawn order as soon as they are complete.
+
+  `encoder(task, element_spec)` gives the function that turns one numpy example of `task`
+  into its line (one line ending in a newline); default: the export's JSON line.
 
   Tasks are rendered in the order of their first drawn row, so once the tasks of the first
   k rows are done those rows are written (the first, small buckets after a handful of
   tasks), while the remaining tasks are still being built.
   """
-  ids = drawn_tasks(plan.rates, plan.count, _sample_seed(cfg))
-  # Positions grouped by task, ascending within one (int32: 4 bytes a row).
-  order = np.argsort(ids, kind="stable").astype(np.int32)
-  ends = np.cumsum(np.bincount(ids, minlength=len(plan.tasks)))
-  starts = ends - np.bincount(ids, minlength=len(plan.tasks))
-  drawn = [i for i in range(len(plan.tasks)) if ends[i] > starts[i]]
-  drawn.sort(key=lambda i: order[starts[i]])  # By first drawn position.
+  drawn = list(task_positions(plan, cfg))  # Views of one int32 array: 4 bytes a row.
   out = spill_lib.PositionSpill(spill_dir, plan.count, _BUCKET_ROWS, _SPILL_BUFFER_BYTES,
                                 first_bucket_rows=_FIRST_BUCKET_ROWS)
   collector = _GraphCollector()
-  for k, i in enumerate(drawn):
-    _spill_task_rows(plan.tasks[i], cfg, order[starts[i]:ends[i]], out, bar)
+  for k, (i, positions) in enumerate(drawn):
+    _spill_task_rows(plan.tasks[i], cfg, positions, out, bar, encoder or _row_decoder)
     collector.maybe_collect()
     # Every row before the next task's first draw now has its line.
-    complete_below = int(order[starts[drawn[k + 1]]]) if k + 1 < len(drawn) else plan.count
+    complete_below = int(drawn[k + 1][1][0]) if k + 1 < len(drawn) else plan.count
     yield from out.ready_chunks(complete_below)
   yield from out.ordered_chunks()
 
@@ -322,11 +346,11 @@ class _GraphCollector:
       self._level = _resident_bytes()
 
 
-def _chunks(plan: _Plan, cfg: ExportConfig, spill_dir: str,
+def _chunks(plan: Plan, cfg: ExportConfig, spill_dir: str,
             bar: Any) -> Iterator[tuple[bytes, int]]:
   if plan.rates is None:
     return _task_chunks(plan, cfg, bar)
-  return _mixture_chunks(plan, cfg, spill_dir, bar)
+  return mixture_chunks(plan, cfg, spill_dir, bar)
 
 
 def _spill_dir(out: str | None) -> tempfile.TemporaryDirectory:
@@ -336,7 +360,7 @@ def _spill_dir(out: str | None) -> tempfile.TemporaryDirectory:
 
 def iter_rows(provider: seqio.Task | seqio.Mixture, cfg: ExportConfig) -> Iterator[dict]:
   """Rows as dicts with ROW_KEYS, in export order."""
-  plan = _plan(provider, cfg)
+  plan = plan_rows(provider, cfg)
   with _spill_dir(None) as spill_dir:
     for chunk, _ in _chunks(plan, cfg, spill_dir, _NoBar()):
       yield from (json.loads(line) for line in chunk.splitlines())
@@ -364,7 +388,7 @@ def export(cfg: ExportConfig, progress: bool = True) -> int:
   """Writes the rows to cfg.out (.jsonl or .jsonl.gz) atomically; returns the row count."""
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top
   from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
-  plan = _plan(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
+  plan = plan_rows(catalog.get_mixture_or_task(cfg.name), cfg)  # Validates before writing.
   written = 0
   with _spill_dir(cfg.out) as spill_dir, \
       tqdm(total=plan.count, unit="rows", disable=not progress, file=sys.stderr,

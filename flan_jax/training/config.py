@@ -12,7 +12,8 @@ class TrainConfig:
 
   Field names mirror T5X's macros: MODEL_DIR, MIXTURE_OR_TASK_NAME, TASK_FEATURE_LENGTHS,
   TRAIN_STEPS (absolute: counts the steps of INITIAL_CHECKPOINT_PATH), BATCH_SIZE,
-  EVAL_PERIOD, USE_CACHED_TASKS, INITIAL_CHECKPOINT_PATH, MIXTURE_OR_TASK_MODULE, RENDER_SEED.
+  EVAL_PERIOD, USE_CACHED_TASKS, INITIAL_CHECKPOINT_PATH, MIXTURE_OR_TASK_MODULE, RENDER_SEED,
+  and PREMIXED_DIR (flan_jax's own).
   """
   model_dir: str
   mixture_or_task_name: str
@@ -57,3 +58,9 @@ class TrainConfig:
   # Train on the datasets whose data is in place, naming and skipping the others (the
   # remaining rates are renormalized); False: refuse to start when any is missing.
   skip_missing: bool = False
+  # A folder written by `flan-jax premix` for this mixture (gin PREMIXED_DIR): training reads
+  # its tokenized rows as one source instead of one SeqIO pipeline per task.
+  premixed_dir: str | None = None
+  # Without a premix, a mixture of more than MAX_PER_TASK_PIPELINES (256) tasks is refused at
+  # start-up (its start takes minutes and GiBs); True builds the per-task pipelines anyway.
+  force_per_task_pipelines: bool = False

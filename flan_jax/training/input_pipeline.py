@@ -35,27 +35,39 @@ def check_batch_split(global_batch_size: int, data_shards: int | None) -> None:
 def train_dataset(mixture_or_task_name: str, task_feature_lengths: Mapping[str, int],
                   global_batch_size: int, seed: int,
                   feature_converter: seqio.FeatureConverter, use_cached: bool = False,
-                  split: str = "train", data_shards: int | None = None) -> tf.data.Dataset:
+                  split: str = "train", data_shards: int | None = None,
+                  premixed_dir: str | None = None) -> tf.data.Dataset:
   """This host's rows of an endless, shuffled, packed and batched training stream.
 
   The data is split into `data_shards` SeqIO shards (default: one per process); each
   contributes global_batch_size / data_shards rows to every global batch. Fixing
   `data_shards` makes the global batches identical whatever the number of processes,
   and skipping `n` batches of a fresh stream reproduces the position after `n` steps.
+  With `premixed_dir` (built by `flan-jax premix`), shard i reads that premix's files
+  i, i + shards, ... as one source (flan_jax/premix/reader.py) instead of one SeqIO
+  pipeline per task.
   """
   check_batch_split(global_batch_size, data_shards)
   shards = data_shards or jax.process_count()
   per_shard = global_batch_size // shards
   streams = []
-  with few_shot.shared_pool_scans():  # A dataset's few-shot formats scan its train split once.
+  if premixed_dir:
+    from flan_jax.premix import manifest, reader  # pylint: disable=g-import-not-at-top
+    premix = manifest.read(premixed_dir)
     for index in local_shards(data_shards):
-      ds = seqio.get_dataset(
-          mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
-          feature_converter=feature_converter, dataset_split=split,
-          use_cached=use_cached, shuffle=True, num_epochs=None,
-          shard_info=seqio.ShardInfo(index=index, num_shards=shards), seed=seed,
-          verbose=False)
+      ds = reader.packed_shard(premixed_dir, premix, index, shards, seed,
+                               task_feature_lengths, feature_converter)
       streams.append(ds.batch(per_shard, drop_remainder=True))
+  else:
+    with few_shot.shared_pool_scans():  # A dataset's formats scan its train split once.
+      for index in local_shards(data_shards):
+        ds = seqio.get_dataset(
+            mixture_or_task_name, task_feature_lengths=dict(task_feature_lengths),
+            feature_converter=feature_converter, dataset_split=split,
+            use_cached=use_cached, shuffle=True, num_epochs=None,
+            shard_info=seqio.ShardInfo(index=index, num_shards=shards), seed=seed,
+            verbose=False)
+        streams.append(ds.batch(per_shard, drop_remainder=True))
   if len(streams) == 1:
     return streams[0].with_options(_mixture_options())
   return tf.data.Dataset.zip(tuple(streams)).map(

@@ -31,7 +31,7 @@ from flan_jax.models import families
 from flan_jax.runtime import checkpoints, model_dir as model_dir_lib, partitioning
 from flan_jax.runtime.partitioning import PartitionConfig
 from flan_jax.training import input_pipeline, optimizers, state
-from flan_jax.training import run_checks
+from flan_jax.training import data_source, run_checks
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
@@ -66,7 +66,7 @@ class Run:
     return input_pipeline.train_dataset(
         c.mixture_or_task_name, c.task_feature_lengths, c.batch_size, c.seed,
         self.family.feature_converter(c.pack), use_cached=c.use_cached_tasks,
-        data_shards=c.data_shards)
+        data_shards=c.data_shards, premixed_dir=c.premixed_dir)
 
   @functools.cached_property
   def eval_writer(self):
@@ -112,8 +112,13 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
     caching.use_cache_dirs(config.cache_dirs)
   catalog.add_task_modules(config.mixture_or_task_module)
   t5_features.use_vocabulary(config.vocabulary)  # Before any task is registered.
-  task = preflight.resolve_available(config.mixture_or_task_name, config.render_seed,
-                                     config.skip_missing)
+  if config.premixed_dir:  # The rows are in the premix: no source data is needed.
+    task = catalog.get_mixture_or_task(config.mixture_or_task_name, config.render_seed)
+    data_source.check_premix(config, task)
+  else:
+    task = preflight.resolve_available(config.mixture_or_task_name, config.render_seed,
+                                       config.skip_missing)
+    data_source.check_per_task_scale(config, task)
   if config.eval_mixture_or_task_name:
     preflight.resolve_available(config.eval_mixture_or_task_name, config.render_seed,
                                 config.skip_missing)

@@ -22,7 +22,7 @@ from flan_jax import errors
 from flan_jax.evaluation import evaluator as evaluator_lib
 from flan_jax.runtime import model_dir as model_dir_lib
 from flan_jax.runtime.partitioning import PartitionConfig
-from flan_jax.training import flops, run_setup, startup_report, steps
+from flan_jax.training import data_source, flops, run_setup, startup_report, steps
 from flan_jax.training.config import TrainConfig
 from flan_jax.training.losses import LossConfig
 from flan_jax.training.optimizers import OptimizerConfig
@@ -149,6 +149,8 @@ def _start(run: Run):
   position = run.checkpoints.latest_data_position()
   logging.info("reading the first batch of %s ...", run.config.mixture_or_task_name)
   batches, first_batch = run_setup.first_batches(run, position)
+  if run.config.premixed_dir and jax.process_index() == 0:
+    data_source.log_passes(run.config, first_batch)
   logging.info("initializing the parameters ..." if latest is None
                else f"restoring the checkpoint of step {latest} ...")
   state, restored_position = run.restore_or_init()

@@ -213,9 +213,9 @@ def test_mixture_export_writes_its_first_rows_before_rendering_every_task(tmp_pa
 
   monkeypatch.setattr(export, "_spill_task_rows", counting_spill)
   cfg = export.ExportConfig("test_fd_mix", str(tmp_path / "x.jsonl"), num_examples=400, seed=0)
-  plan = export._plan(seqio.get_mixture_or_task("test_fd_mix"), cfg)
+  plan = export.plan_rows(seqio.get_mixture_or_task("test_fd_mix"), cfg)
   lines = []
-  for chunk, _ in export._mixture_chunks(plan, cfg, str(tmp_path), export._NoBar()):
+  for chunk, _ in export.mixture_chunks(plan, cfg, str(tmp_path), export._NoBar()):
     rendered_at_first_chunk = rendered_at_first_chunk or list(rendered)
     lines.extend(chunk.splitlines())
   first_rows = [json.loads(x)["task"] for x in lines[:export._FIRST_BUCKET_ROWS]]
