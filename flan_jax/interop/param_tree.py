@@ -90,9 +90,12 @@ def check_params(cfg: t5.T5Config, params: Mapping[str, Any], source: str = "che
 
 
 def stack_layers(params: Mapping[str, Any]) -> PyTree:
-  """Unrolled `layers_{i}` params -> one scanned `layers` subtree per stack."""
+  """Unrolled `layers_{i}` params -> one scanned `layers` subtree per stack (T5's encoder
+  and decoder, or a decoder-only model's decoder)."""
   out = dict(params)
   for stack in ("encoder", "decoder"):
+    if stack not in params:
+      continue
     tree = dict(params[stack])
     names = sorted((k for k in tree if re.fullmatch(r"layers_\d+", k)),
                    key=lambda k: int(k.split("_")[1]))
@@ -108,6 +111,8 @@ def unstack_layers(params: Mapping[str, Any]) -> PyTree:
   """Scanned `layers` subtree per stack -> unrolled `layers_{i}` params."""
   out = dict(params)
   for stack in ("encoder", "decoder"):
+    if stack not in params:
+      continue
     tree = dict(params[stack])
     if "layers" not in tree:
       continue
