@@ -101,6 +101,25 @@ def config_from_hf(hf_config: dict, **overrides: Any) -> palm.PaLMConfig:
   return palm.PaLMConfig(**fields)
 
 
+def config_from_hf_dir(path: str, dropout_rate: float = 0.0, dtype: str = "float32",
+                       scan_layers: bool = False, remat_policy: str = "none",
+                       attention_impl: str = "einsum", prefix_lm: bool = False
+                       ) -> palm.PaLMConfig:
+  """The PaLMConfig of the Llama / Falcon directory `path` (its config.json only), with the
+  run's own choices; gin's `network.hf_decoder_config` (gin/models/hf_decoder.gin)."""
+  from flan_jax import errors  # pylint: disable=g-import-not-at-top
+  config_file = os.path.join(path, "config.json")
+  if not os.path.isfile(config_file):
+    raise errors.ConfigError(f"network.hf_decoder_config.path {path!r} has no config.json: "
+                             "point it (or INITIAL_CHECKPOINT_PATH) at a Hugging Face "
+                             "Llama / Falcon directory.")
+  with open(config_file) as f:
+    hf_config = json.load(f)
+  return config_from_hf(hf_config, dropout_rate=dropout_rate, dtype=dtype,
+                        scan_layers=scan_layers, remat_policy=remat_policy,
+                        attention_impl=attention_impl, prefix_lm=prefix_lm)
+
+
 def hf_model_type(cfg: palm.PaLMConfig) -> str:
   """The transformers architecture computing the same function as `cfg`, or an error."""
   problems = []
