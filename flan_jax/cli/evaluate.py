@@ -43,6 +43,7 @@ def main(argv: list[str]) -> int:
                       help="skip scoring the listed choices of option tasks.")
   add_suite_dir_arguments(parser)
   args = parser.parse_args(argv)
+  options = infer_cli.decode_options(args)
   apply_suite_dirs(args)
   distributed.configure_before_jax(args)
   from flan_jax.evaluation import infer as infer_lib
@@ -53,13 +54,14 @@ def main(argv: list[str]) -> int:
   names = [t.name for t in evaluator_lib.subtasks(catalog.get_mixture_or_task(args.task))]
   suite_tasks.check_files(names, evaluator_lib.eval_split(names, args.split))
   loaded = infer_cli.load(args)
-  results, split = _evaluate(args, loaded)
+  results, split = _evaluate(args, loaded, options)
   _report(args, loaded, results, split)
   return 0
 
 
-def _evaluate(args, loaded) -> tuple[dict, str]:
-  """Greedy-decoded metrics per task, plus rank classification of option tasks."""
+def _evaluate(args, loaded, options) -> tuple[dict, str]:
+  """Decoded (greedy unless --decode) metrics per task, plus rank classification of option
+  tasks."""
   import flax.linen as nn
   import jax
   import seqio
@@ -71,7 +73,8 @@ def _evaluate(args, loaded) -> tuple[dict, str]:
   evaluator = evaluator_lib.make_evaluator(args.task, loaded.task_feature_lengths, split,
                                            args.num_examples)
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
-                        args.batch_size, loaded.task_feature_lengths["targets"])
+                        args.batch_size, loaded.task_feature_lengths["targets"],
+                        options=options)
   with jax.set_mesh(loaded.mesh), nn.logical_axis_rules(loaded.rules):
     results = evaluator_lib.evaluate(evaluator, predictor, loaded.params, loaded.step)
     results = evaluator_lib.with_example_counts(evaluator, results)

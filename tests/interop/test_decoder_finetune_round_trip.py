@@ -122,3 +122,22 @@ def test_mismatched_run_config_names_the_gin_bindings(workflow):
                                                .read_text())).replace(num_kv_heads=1)
   with pytest.raises(Exception, match=r"num_kv_heads.*--gin.network.PaLMConfig.num_kv_heads=2"):
     initial_checkpoint.load_params(str(root / "hf_start"), wrong)
+
+
+def test_infer_decodes_the_decoder_with_beam_search_and_sampling(workflow, tmp_path, capsys):
+  root, _ = workflow
+  base = ["infer", f"--model_dir={root / 'run'}", "--task=toy.category:zs_opt",
+          "--num_examples=4", "--batch_size=4"]
+  outputs = {}
+  for name, flags in {"greedy": [], "beam1": ["--decode=beam", "--beam_size=1"],
+                      "sample_t0": ["--decode=sample", "--temperature=0"]}.items():
+    out_file = tmp_path / f"{name}.jsonl"
+    assert cli.main(base + flags + [f"--out={out_file}"]) == 0, capsys.readouterr().err
+    outputs[name] = [json.loads(line)["prediction"] for line in
+                     out_file.read_text().splitlines()]
+  assert all(len(rows) == 4 for rows in outputs.values())
+  # One beam is greedy, and so is sampling at temperature 0.
+  assert outputs["beam1"] == outputs["greedy"] == outputs["sample_t0"]
+  assert cli.main(base + ["--decode=sample", "--top_p=0", f"--out={tmp_path / 'x.jsonl'}"]) != 0
+  assert "top_p" in capsys.readouterr().err
+  assert not (tmp_path / "x.jsonl").exists()
