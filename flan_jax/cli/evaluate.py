@@ -67,14 +67,14 @@ def _evaluate(args, loaded, options) -> tuple[dict, str]:
   import seqio
   from flan_jax.evaluation import evaluator as evaluator_lib
   from flan_jax.evaluation import rank_classification
-  from flan_jax.evaluation.predict import Predictor
+  from flan_jax.evaluation.predict import Predictor, eos_id_of
   provider = seqio.get_mixture_or_task(args.task)
   split = evaluator_lib.eval_split([t.name for t in evaluator_lib.subtasks(provider)], args.split)
   evaluator = evaluator_lib.make_evaluator(args.task, loaded.task_feature_lengths, split,
                                            args.num_examples)
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
                         args.batch_size, loaded.task_feature_lengths["targets"],
-                        options=options)
+                        eos_id=eos_id_of(args.task), options=options)
   with jax.set_mesh(loaded.mesh), nn.logical_axis_rules(loaded.rules):
     results = evaluator_lib.evaluate(evaluator, predictor, loaded.params, loaded.step)
     results = evaluator_lib.with_example_counts(evaluator, results)

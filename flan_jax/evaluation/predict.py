@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 import numpy as np
+import seqio
 import tensorflow as tf
 from jax.sharding import Mesh, NamedSharding
 
@@ -52,6 +53,14 @@ def decode_fn(model: Any, max_decode_length: int, eos_id: int,
         options.top_p, eos_id=eos_id)
   return lambda params, tokens, rng: family.greedy_decode(model, params, tokens,
                                                           max_decode_length, eos_id)
+
+
+def eos_id_of(mixture_or_task_name: str) -> int:
+  """The EOS id of a task's (or a mixture's first task's) targets vocabulary: where decoding
+  stops (1 for T5's and the toy vocabularies, 2 for Llama's SentencePiece model)."""
+  provider = seqio.get_mixture_or_task(mixture_or_task_name)
+  tasks = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
+  return int(tasks[0].output_features["targets"].vocabulary.eos_id) if tasks else 1
 
 
 class Predictor:
