@@ -247,7 +247,7 @@ def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
       raise ConversionError("config.json says tie_word_embeddings=false but the checkpoint "
                             "has no lm_head.weight.")
     _set(params, ("decoder", "logits_dense", "kernel"), take("lm_head.weight").T)
-  return {k: v for k, v in params.items()}
+  return params
 
 
 def state_dict_from_params(params: PyTree, cfg: palm.PaLMConfig) -> dict[str, np.ndarray]:

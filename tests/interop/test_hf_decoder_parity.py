@@ -88,3 +88,25 @@ def test_palm_default_config_is_refused_for_export():
   from flan_jax.models import palm  # pylint: disable=g-import-not-at-top
   with pytest.raises(ConversionError, match="scale_tied_logits"):
     hf_decoder.config_to_hf(palm.PaLMConfig())
+
+
+def test_convert_hf_to_flan_jax_and_back_keeps_weights_and_tokenizer(tmp_root, tmp_path):
+  import os  # pylint: disable=g-import-not-at-top
+  import shutil  # pylint: disable=g-import-not-at-top
+  from tokenizers import Tokenizer, models  # pylint: disable=g-import-not-at-top
+  from flan_jax.cli import main as cli  # pylint: disable=g-import-not-at-top
+  hf_model, path = hf_checkpoint("falcon_parallel_mqa_tied", tmp_root)
+  src = tmp_path / "src"
+  shutil.copytree(path, src)
+  Tokenizer(models.WordLevel({"<unk>": 0, "a": 1}, unk_token="<unk>")).save(
+      str(src / "tokenizer.json"))
+  assert cli.main(["convert", "--from", "hf", "--to", "flan_jax", str(src),
+                   str(tmp_path / "native")]) == 0
+  assert cli.main(["convert", "--from", "flan_jax", "--to", "hf", str(tmp_path / "native"),
+                   str(tmp_path / "back")]) == 0
+  assert (tmp_path / "back" / "tokenizer.json").read_bytes() == \
+      (src / "tokenizer.json").read_bytes()
+  assert os.path.exists(tmp_path / "back" / "model.safetensors")
+  reloaded = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+  tokens = _tokens(seed=4)
+  np.testing.assert_array_equal(_hf_logits(reloaded, tokens), _hf_logits(hf_model, tokens))
