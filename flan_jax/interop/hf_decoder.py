@@ -201,7 +201,7 @@ def name_pairs(cfg: palm.PaLMConfig, kind: str) -> Iterator[tuple[str, tuple[str
                          kind)
 
 
-def _falcon_qkv(cfg: palm.PaLMConfig, layer: int) -> tuple[str, tuple[str, ...]]:
+def _falcon_qkv(layer: int) -> tuple[str, tuple[str, ...]]:
   return (f"transformer.h.{layer}.self_attention.query_key_value.weight",
           ("decoder", f"layers_{layer}", "self_attention"))
 
@@ -239,7 +239,7 @@ def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
     _set(params, path, value if value.ndim == 1 or path[0] == "token_embedder" else value.T)
   if kind == "falcon":
     for i in range(cfg.num_layers):
-      key, attn = _falcon_qkv(cfg, i)
+      key, attn = _falcon_qkv(i)
       for name, weight in zip(("query", "key", "value"), _split_falcon_qkv(take(key), cfg)):
         _set(params, attn + (name, "kernel"), weight.T)
   if not cfg.tie_embeddings:
@@ -260,7 +260,7 @@ def state_dict_from_params(params: PyTree, cfg: palm.PaLMConfig) -> dict[str, np
            for key, path in name_pairs(cfg, kind)}
   if kind == "falcon":
     for i in range(cfg.num_layers):
-      key, attn = _falcon_qkv(cfg, i)
+      key, attn = _falcon_qkv(i)
       q, k, v = (np.asarray(_get(params, attn + (n, "kernel")), np.float32).T
                  for n in ("query", "key", "value"))
       state[key] = np.ascontiguousarray(_fuse_falcon_qkv(q, k, v, cfg))
