@@ -1,6 +1,7 @@
 """`flan-jax convert --from hf|t5x|flan_jax --to flan_jax|hf|t5x SRC DST`: convert checkpoints.
 
-hf: a transformers T5 directory (config.json + safetensors/.bin). t5x: a T5X checkpoint
+hf: a transformers T5, Llama or Falcon directory (config.json + safetensors/.bin, sharded
+or not; Llama/Falcon become decoder-only PaLMConfig models, see flan_jax/interop/hf_decoder.py). t5x: a T5X checkpoint
 directory (legacy msgpack + TensorStore, or Orbax; a folder of checkpoint_N picks the
 latest). flan_jax: config.json + Orbax params/. DST must be absent or empty.
 The SentencePiece vocabulary travels too: `--to hf` writes spiece.model and a transformers
@@ -67,6 +68,9 @@ def convert(source_format: str, target_format: str, src: str, dst: str,
     found = hf_tokenizer.find_vocabulary(src)
   config, params = _read(source_format, src)
   _write(target_format, config, params, dst)
+  if found is None and target_format != "t5x":
+    from flan_jax.interop import hf_decoder
+    hf_decoder.copy_tokenizer(src, dst)  # A decoder's own tokenizer.json travels as is.
   if found is None or target_format == "t5x":
     return None
   if target_format == "hf":
@@ -77,7 +81,10 @@ def convert(source_format: str, target_format: str, src: str, dst: str,
 
 
 def _read(source_format: str, src: str):
-  from flan_jax.interop import hf, native, param_tree, t5x
+  from flan_jax.interop import hf, hf_decoder, native, param_tree, t5x
+  if source_format == "hf" and hf_decoder.model_type_of(src):
+    model, params = hf_decoder.load_decoder(src)
+    return model.config, params
   if source_format == "hf":
     model, params = hf.load_t5(src)
     return model.config, params
@@ -91,10 +98,12 @@ def _read(source_format: str, src: str):
 
 
 def _write(target_format: str, config, params, dst: str) -> None:
-  from flan_jax.interop import hf, native, t5x
-  from flan_jax.models import t5
+  from flan_jax.interop import hf, hf_decoder, native, t5x
+  from flan_jax.models import palm, t5
   if target_format == "flan_jax":
     native.save(config, params, dst)
+  elif target_format == "hf" and isinstance(config, palm.PaLMConfig):
+    hf_decoder.save_decoder(palm.DecoderOnly(config), params, dst)
   elif target_format == "hf":
     hf.save_t5(t5.Transformer(config), params, dst)
   else:

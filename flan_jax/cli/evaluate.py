@@ -43,6 +43,7 @@ def main(argv: list[str]) -> int:
                       help="skip scoring the listed choices of option tasks.")
   add_suite_dir_arguments(parser)
   args = parser.parse_args(argv)
+  options = infer_cli.decode_options(args)
   apply_suite_dirs(args)
   distributed.configure_before_jax(args)
   from flan_jax.evaluation import infer as infer_lib
@@ -54,25 +55,27 @@ def main(argv: list[str]) -> int:
   args.split = evaluator_lib.eval_split(names, args.split)
   suite_tasks.check_files(names, args.split)
   loaded = infer_cli.load(args)
-  results, split = _evaluate(args, loaded)
+  results, split = _evaluate(args, loaded, options)
   _report(args, loaded, results, split)
   return 0
 
 
-def _evaluate(args, loaded) -> tuple[dict, str]:
-  """Greedy-decoded metrics per task, plus rank classification of option tasks."""
+def _evaluate(args, loaded, options) -> tuple[dict, str]:
+  """Decoded (greedy unless --decode) metrics per task, plus rank classification of option
+  tasks."""
   import flax.linen as nn
   import jax
   import seqio
   from flan_jax.evaluation import evaluator as evaluator_lib
   from flan_jax.evaluation import rank_classification
-  from flan_jax.evaluation.predict import Predictor
+  from flan_jax.evaluation.predict import Predictor, eos_id_of
   provider = seqio.get_mixture_or_task(args.task)
   split = evaluator_lib.eval_split([t.name for t in evaluator_lib.subtasks(provider)], args.split)
   evaluator = evaluator_lib.make_evaluator(args.task, loaded.task_feature_lengths, split,
                                            args.num_examples)
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
-                        args.batch_size, loaded.task_feature_lengths["targets"])
+                        args.batch_size, loaded.task_feature_lengths["targets"],
+                        eos_id=eos_id_of(args.task), options=options)
   with jax.set_mesh(loaded.mesh), nn.logical_axis_rules(loaded.rules):
     results = evaluator_lib.evaluate(evaluator, predictor, loaded.params, loaded.step)
     results = evaluator_lib.with_example_counts(evaluator, results)

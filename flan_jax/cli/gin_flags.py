@@ -50,6 +50,9 @@ def register_configurables() -> None:
     return
   gin.external_configurable(t5.T5Config, "T5Config", module="network")
   gin.external_configurable(palm.PaLMConfig, "PaLMConfig", module="network")
+  from flan_jax.interop import hf_decoder
+  gin.external_configurable(hf_decoder.config_from_hf_dir, "hf_decoder_config",
+                            module="network")
   gin.external_configurable(config.TrainConfig, "TrainConfig")
   gin.external_configurable(optimizers.OptimizerConfig, "OptimizerConfig")
   gin.external_configurable(losses.LossConfig, "LossConfig")

@@ -1,4 +1,5 @@
-"""`flan-jax infer --model_dir DIR --task NAME --out FILE.jsonl`: greedy predictions as JSONL."""
+"""`flan-jax infer --model_dir DIR --task NAME --out FILE.jsonl`: predictions as JSONL
+(greedy by default; `--decode beam` or `--decode sample`, for T5 and decoder-only models)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,29 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
                       help="examples decoded together.")
   parser.add_argument("--num_partitions", type=int, default=1,
                       help="model-parallel ways (T5X num_partitions).")
+  parser.add_argument("--decode", default="greedy", choices=("greedy", "beam", "sample"),
+                      help="how predictions are decoded.")
+  parser.add_argument("--beam_size", type=int, default=4, help="with --decode beam.")
+  parser.add_argument("--alpha", type=float, default=0.6,
+                      help="beam length penalty ((5 + length) / 6) ** alpha, as T5X.")
+  parser.add_argument("--temperature", type=float, default=1.0,
+                      help="with --decode sample (0: argmax).")
+  parser.add_argument("--top_k", type=int, default=0, help="sample among the k most likely "
+                      "tokens (0: all).")
+  parser.add_argument("--top_p", type=float, default=1.0, help="nucleus sampling mass.")
+  parser.add_argument("--seed", type=int, default=0, help="sampling seed.")
   distributed.add_distributed_arguments(parser)
+
+
+def decode_options(args: argparse.Namespace):
+  """The DecodeOptions the flags ask for; bad values fail as one flan-jax error line."""
+  from flan_jax import errors
+  from flan_jax.evaluation.predict import DecodeOptions
+  try:
+    return DecodeOptions(args.decode, args.beam_size, args.alpha, args.temperature,
+                         args.top_k, args.top_p, args.seed)
+  except ValueError as e:
+    raise errors.ConfigError(str(e)) from None
 
 
 def load(args: argparse.Namespace):
@@ -64,6 +87,7 @@ def main(argv: list[str]) -> int:
   evaluate_cli.apply_suite_dirs(args)
   from flan_jax import output_files
   output_files.check_output_path(args.out, args.overwrite)  # Before loading anything.
+  options = decode_options(args)
   distributed.configure_before_jax(args)
   from flan_jax.evaluation import infer as infer_lib
   infer_lib.use_run_vocabulary(args.model_dir)
@@ -74,6 +98,6 @@ def main(argv: list[str]) -> int:
   loaded = load(args)
   from flan_jax.evaluation import infer
   count = infer.write_predictions(loaded, args.task, args.split, args.out,
-                                  args.num_examples, args.batch_size, args.overwrite)
+                                  args.num_examples, args.batch_size, args.overwrite, options)
   print(f"Wrote {count} predictions (checkpoint step {loaded.step}) to {args.out}")
   return 0

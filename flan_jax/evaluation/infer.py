@@ -15,7 +15,7 @@ import seqio
 from flan_jax.catalog import lookup as catalog
 from flan_jax.data import few_shot
 from flan_jax.data import t5_features
-from flan_jax.evaluation.predict import Predictor
+from flan_jax.evaluation.predict import DecodeOptions, Predictor, eos_id_of
 from flan_jax.models import families
 from flan_jax.runtime import checkpoints, model_dir as model_dir_lib, param_layout, partitioning
 
@@ -108,8 +108,9 @@ def warn_prompts_cut(name: str, split: str, input_length: int,
 
 def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,
                       num_examples: int | None = None, batch_size: int = 64,
-                      overwrite: bool = False) -> int:
-  """Greedy-decodes examples and writes JSONL rows {task, inputs, targets, prediction}.
+                      overwrite: bool = False, options: DecodeOptions = DecodeOptions()) -> int:
+  """Decodes examples (greedy unless `options` say otherwise) and writes JSONL rows
+  {task, inputs, targets, prediction}.
 
   The file appears only when complete (see flan_jax/output_files.py); an existing one is
   refused unless `overwrite`, and kept as it was if decoding fails.
@@ -117,7 +118,8 @@ def write_predictions(loaded: LoadedModel, name: str, split: str, out_path: str,
   from flan_jax import output_files  # pylint: disable=g-import-not-at-top
   lengths = loaded.task_feature_lengths
   predictor = Predictor(loaded.model, loaded.mesh, loaded.rules, loaded.param_shardings,
-                        batch_size, max_decode_length=lengths["targets"])
+                        batch_size, max_decode_length=lengths["targets"],
+                        eos_id=eos_id_of(name), options=options)
   rows, count = [], 0
   with output_files.atomic_output(out_path, "w", overwrite, encoding="utf-8") as out, \
       jax.set_mesh(loaded.mesh), \

@@ -2,8 +2,9 @@
 
 Works for any task whose examples carry a `choices` feature (each choice spelled as the target
 would be; MMLU: the letters A-D). Each (prompt, choice) pair is scored by summed target-token
-log-likelihood without EOS, `flan_jax.models.t5_decoding.score`; for one-token choices such as
-MMLU's letters this is the first-token log-probability the published numbers compared.
+log-likelihood without EOS (the model family's `score_pairs`: T5 and decoder-only alike); for
+one-token choices such as MMLU's letters this is the first-token log-probability the
+published numbers compared.
 """
 
 from __future__ import annotations
@@ -72,19 +73,14 @@ def rank_accuracy(examples: Iterable[Mapping], chosen: Sequence[int]) -> dict[st
 def model_scorer(model, params, mesh, rules, param_shardings, batch_size: int) -> Scorer:
   """A Scorer over a sharded model: fixed-size batches (last one padded), jitted once."""
   import jax  # pylint: disable=g-import-not-at-top
-  from flan_jax.models import t5_decoding  # pylint: disable=g-import-not-at-top
+  from flan_jax.models import families  # pylint: disable=g-import-not-at-top
   from flan_jax.runtime import partitioning  # pylint: disable=g-import-not-at-top
   dp = partitioning.data_parallel_size(mesh, rules)
   size = -(-batch_size // dp) * dp
   batch_sharding = partitioning.batch_sharding(mesh, rules)
 
-  def score_batch(p, inputs, targets):
-    decoder_inputs = jax.numpy.pad(targets[:, :-1], ((0, 0), (1, 0)))
-    return t5_decoding.score(model, p, {"encoder_input_tokens": inputs,
-                                     "decoder_input_tokens": decoder_inputs,
-                                     "decoder_target_tokens": targets})
-
-  jitted = jax.jit(score_batch, in_shardings=(param_shardings, batch_sharding, batch_sharding),
+  score_pairs = families.family_of(model.config).score_pairs
+  jitted = jax.jit(lambda p, inputs, targets: score_pairs(model, p, inputs, targets), in_shardings=(param_shardings, batch_sharding, batch_sharding),
                    out_shardings=partitioning.replicated(mesh))
 
   def scorer(inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:

@@ -1,10 +1,11 @@
 """Checkpoint interop with Hugging Face transformers and T5X.
 
-Submodules: `hf` (transformers T5 directories), `t5x` (T5X checkpoints and name trees),
+Submodules: `hf` (transformers T5 directories), `hf_decoder` (transformers Llama / Falcon
+directories <-> decoder-only PaLMConfig models), `t5x` (T5X checkpoints and name trees),
 `native` (flan_jax's own Orbax format), `initial_checkpoint` (any of them, for training),
 `hf_tokenizer` (a run's SentencePiece model, kept in MODEL_DIR and written as an HF tokenizer).
-They all exchange unboxed float32 parameter trees of `flan_jax.models.t5.Transformer`
-with `scan_layers=False` (`param_tree.stack_layers` / `unstack_layers` convert layouts).
+They all exchange unboxed float32 parameter trees (of `flan_jax.models.t5.Transformer`, or
+`palm.DecoderOnly` for `hf_decoder`) with `scan_layers=False` (`param_tree.stack_layers` / `unstack_layers` convert layouts).
 """
 
 import os

@@ -1,7 +1,9 @@
-"""flan_jax's own model format: `config.json` (T5Config fields) + `params/` (Orbax PyTree).
+"""flan_jax's own model format: `config.json` (config fields) + `params/` (Orbax PyTree).
 
     DST/config.json   {"vocab_size": 32128, "emb_dim": 512, ...}   -> T5Config(**fields)
     DST/params/       ocp.PyTreeCheckpointer directory of the unboxed float32 params
+
+A decoder-only model's config.json also says `"model_family": "PaLMConfig"`.
 
 Plain Orbax, so `ocp.PyTreeCheckpointer().restore(DST + '/params')` works without flan_jax.
 
@@ -28,7 +30,10 @@ CONFIG_FILE = "config.json"
 PARAMS_DIR = "params"
 
 
-def save(config: t5.T5Config, params: PyTree, path: str) -> None:
+FAMILY_KEY = "model_family"
+
+
+def save(config: Any, params: PyTree, path: str) -> None:
   """Writes `config` and `params` to the empty or absent directory `path`."""
   import orbax.checkpoint as ocp
   if os.path.isdir(path) and os.listdir(path):
@@ -42,12 +47,15 @@ def save(config: t5.T5Config, params: PyTree, path: str) -> None:
   os.makedirs(path, exist_ok=True)
   numpy_params = _to_numpy(params)
   ocp.PyTreeCheckpointer().save(os.path.abspath(os.path.join(path, PARAMS_DIR)), numpy_params)
+  fields = dataclasses.asdict(config)
+  if not isinstance(config, t5.T5Config):
+    fields[FAMILY_KEY] = type(config).__name__
   with open(os.path.join(path, CONFIG_FILE), "w") as f:
-    json.dump(dataclasses.asdict(config), f, indent=2, sort_keys=True)
+    json.dump(fields, f, indent=2, sort_keys=True)
 
 
-def load(path: str) -> tuple[t5.T5Config, PyTree]:
-  """(T5Config, float32 numpy params) from a directory written by `save` or a MODEL_DIR."""
+def load(path: str) -> tuple[Any, PyTree]:
+  """(config, float32 numpy params) from a directory written by `save` or a MODEL_DIR."""
   import orbax.checkpoint as ocp
   if is_model_dir(path):
     return load_model_dir(path)
@@ -56,11 +64,13 @@ def load(path: str) -> tuple[t5.T5Config, PyTree]:
                           f"{CONFIG_FILE} and {PARAMS_DIR}/).")
   with open(os.path.join(path, CONFIG_FILE)) as f:
     fields = json.load(f)
-  known = {f.name for f in dataclasses.fields(t5.T5Config)}
+  config_cls = _config_class(fields.pop(FAMILY_KEY, "T5Config"))
+  known = {f.name for f in dataclasses.fields(config_cls)}
   unknown = sorted(set(fields) - known)
   if unknown:
-    raise ConversionError(f"{path}/{CONFIG_FILE} has unknown T5Config fields {unknown}.")
-  config = t5.T5Config(**fields)
+    raise ConversionError(f"{path}/{CONFIG_FILE} has unknown {config_cls.__name__} fields "
+                          f"{unknown}.")
+  config = config_cls(**fields)
   params = ocp.PyTreeCheckpointer().restore(os.path.abspath(os.path.join(path, PARAMS_DIR)))
   return config, _to_numpy(params)
 
@@ -75,16 +85,18 @@ def is_model_dir(path: str) -> bool:
   return model_dir.is_model_dir(path)
 
 
-def load_model_dir(path: str, step: int | None = None) -> tuple[t5.T5Config, PyTree]:
-  """(T5Config, numpy params) of a training MODEL_DIR's latest (or given) checkpoint.
+def _config_class(name: str) -> type:
+  from flan_jax.models import families  # pylint: disable=g-import-not-at-top
+  return families.family_by_config_name(name).config_cls
+
+
+def load_model_dir(path: str, step: int | None = None) -> tuple[Any, PyTree]:
+  """(model config, numpy params) of a training MODEL_DIR's latest (or given) checkpoint.
 
   Without `step`, damaged newer checkpoints are skipped with a warning (left in place).
   """
   family, fields = model_dir.model_config_of(model_dir.require_run_record(path))
-  if family != "T5Config":
-    raise ConversionError(f"{path!r} holds a {family} model; only T5 models "
-                          "convert to the Hugging Face / T5X / native T5 formats.")
-  config = t5.T5Config(**fields)
+  config = _config_class(family)(**fields)
   if not model_dir.checkpoint_steps(path):
     folder = os.path.abspath(model_dir.path(path, model_dir.CHECKPOINTS_DIR))
     raise ConversionError(f"{folder!r} holds no complete checkpoint.")

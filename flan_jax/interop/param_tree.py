@@ -65,16 +65,19 @@ def infer_config(params: Mapping[str, Any], **overrides: Any) -> t5.T5Config:
   return t5.T5Config(**fields)
 
 
-def expected_shapes(cfg: t5.T5Config) -> dict[tuple[str, ...], tuple[int, ...]]:
-  """Flat {path: shape} of the params `t5.Transformer(cfg)` creates (no FLOPs spent)."""
-  one = jnp.ones((1, 2), jnp.int32)
-  boxed = jax.eval_shape(lambda: t5.Transformer(cfg).init(
-      jax.random.PRNGKey(0), one, one, one, enable_dropout=False))["params"]
+def expected_shapes(cfg: Any) -> dict[tuple[str, ...], tuple[int, ...]]:
+  """Flat {path: shape} of the params the model of `cfg` (any family) creates (no FLOPs
+  spent)."""
+  from flan_jax.models import families  # pylint: disable=g-import-not-at-top
+  family = families.family_of(cfg)
+  dummy = family.dummy_inputs({"inputs": 2, "targets": 2})
+  boxed = jax.eval_shape(lambda: family.build(cfg).init(
+      jax.random.PRNGKey(0), **dummy, enable_dropout=False))["params"]
   flat = traverse_util.flatten_dict(unbox(boxed))
   return {k: tuple(v.shape) for k, v in flat.items()}
 
 
-def check_params(cfg: t5.T5Config, params: Mapping[str, Any], source: str = "checkpoint") -> None:
+def check_params(cfg: Any, params: Mapping[str, Any], source: str = "checkpoint") -> None:
   """Raises CheckpointMismatchError naming missing, unexpected and mis-shaped params."""
   want = expected_shapes(cfg)
   have = {k: tuple(np.shape(v)) for k, v in traverse_util.flatten_dict(unbox(params)).items()}
@@ -90,9 +93,12 @@ def check_params(cfg: t5.T5Config, params: Mapping[str, Any], source: str = "che
 
 
 def stack_layers(params: Mapping[str, Any]) -> PyTree:
-  """Unrolled `layers_{i}` params -> one scanned `layers` subtree per stack."""
+  """Unrolled `layers_{i}` params -> one scanned `layers` subtree per stack (T5's encoder
+  and decoder, or a decoder-only model's decoder)."""
   out = dict(params)
   for stack in ("encoder", "decoder"):
+    if stack not in params:
+      continue
     tree = dict(params[stack])
     names = sorted((k for k in tree if re.fullmatch(r"layers_\d+", k)),
                    key=lambda k: int(k.split("_")[1]))
@@ -108,6 +114,8 @@ def unstack_layers(params: Mapping[str, Any]) -> PyTree:
   """Scanned `layers` subtree per stack -> unrolled `layers_{i}` params."""
   out = dict(params)
   for stack in ("encoder", "decoder"):
+    if stack not in params:
+      continue
     tree = dict(params[stack])
     if "layers" not in tree:
       continue

@@ -1,9 +1,10 @@
 """Model families: what the trainer needs to know about each architecture, in one place.
 
 A family ties a config dataclass to its network, the SeqIO feature converter that feeds
-it, a stand-in batch for initialization, its FLOPs count and its greedy decoder. The
-trainer, evaluator and inference code ask `family_of(config)` instead of branching on
-model types.
+it, a stand-in batch for initialization, its FLOPs count, its decoders (greedy, sampling,
+beam search) and its scorer. Each takes prompts as [batch, length] token ids 0-padded on
+the right (T5: the encoder inputs; decoders: the prefix). The trainer, evaluator and
+inference code ask `family_of(config)` instead of branching on model types.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ class ModelFamily:
   train_flops: Callable[[Any, int, Mapping[str, int]], float]
   # (model, params, prompt tokens [batch, length], max_decode_length, eos_id) -> ids.
   greedy_decode: Callable[..., jax.Array]
+  # (model, params, prompts, max_decode_length, rng, temperature, top_k, top_p, eos_id).
+  sample_decode: Callable[..., jax.Array]
+  # (model, params, prompts, max_decode_length, beam_size, alpha, eos_id) -> (ids, scores).
+  beam_search: Callable[..., tuple[jax.Array, jax.Array]]
+  # (model, params, inputs [N, Li], targets [N, Lt]) -> summed target log-likelihood [N].
+  score_pairs: Callable[..., jax.Array]
 
 
 def _lengths(task_feature_lengths: Mapping[str, int]) -> tuple[int, int]:
@@ -62,7 +69,9 @@ T5 = ModelFamily(
     feature_converter=lambda pack: seqio.EncDecFeatureConverter(pack=pack),
     dummy_inputs=_encdec_dummy, train_flops=t5.train_flops_per_step,
     greedy_decode=lambda model, params, tokens, max_len, eos_id: t5_decoding.greedy_decode(
-        model, params, tokens, max_decode_length=max_len, eos_id=eos_id))
+        model, params, tokens, max_decode_length=max_len, eos_id=eos_id),
+    sample_decode=t5_decoding.sample_decode, beam_search=t5_decoding.beam_search,
+    score_pairs=t5_decoding.score_pairs)
 
 # Flan data has inputs and targets: the prefix-LM converter concatenates them into one
 # sequence with the loss on the targets. PaLMConfig.prefix_lm decides whether the inputs
@@ -73,7 +82,9 @@ PALM = ModelFamily(
     dummy_inputs=_decoder_dummy, train_flops=_palm_flops,
     greedy_decode=lambda model, params, tokens, max_len, eos_id:
     palm_decoding.greedy_decode_prefix(model, params, tokens, max_decode_length=max_len,
-                                       eos_id=eos_id))
+                                       eos_id=eos_id),
+    sample_decode=palm_decoding.sample_decode, beam_search=palm_decoding.beam_search,
+    score_pairs=palm_decoding.score_pairs)
 
 FAMILIES = {family.name: family for family in (T5, PALM)}
 

@@ -74,6 +74,29 @@ class RMSNorm(nn.Module):
     return (y * scale).astype(self.dtype)
 
 
+class LayerNorm(nn.Module):
+  """Standard layer norm (mean and variance, learned scale and bias), computed in float32."""
+  epsilon: float = 1e-5
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    x = x.astype(jnp.float32)
+    features = (x.shape[-1],)
+    scale = self.param("scale", nn.with_logical_partitioning(nn.initializers.ones, ("embed",)),
+                       features, jnp.float32)
+    bias = self.param("bias", nn.with_logical_partitioning(nn.initializers.zeros, ("embed",)),
+                      features, jnp.float32)
+    centered = x - jnp.mean(x, axis=-1, keepdims=True)
+    y = centered * jax.lax.rsqrt(jnp.mean(jnp.square(centered), axis=-1, keepdims=True)
+                                 + self.epsilon)
+    return (y * scale + bias).astype(self.dtype)
+
+
+# Config name -> norm module (both take epsilon, dtype).
+NORMS = {"rmsnorm": RMSNorm, "layernorm": LayerNorm}
+
+
 class Dense(nn.Module):
   """Bias-free projection of the last axis; the kernel is stored 2-D as [in, out]."""
   features: int

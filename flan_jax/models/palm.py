@@ -1,11 +1,18 @@
 """PaLM-style decoder-only Transformer in Flax linen, with T5X parameter names.
 
-Architecture (Chowdhery et al., 2022): SwiGLU MLP, one shared pre-norm feeding attention and
-MLP in parallel (x + attn(norm(x)) + mlp(norm(x))), multi-query attention (one key/value head
-shared by all query heads), rotary positions on queries and keys, no biases, RMSNorm, and an
-output layer tied to the token embedding with logits scaled by emb_dim**-0.5 (PaLM's choice,
-since the embedding is initialised N(0, 1) and not normalised). Attention logits are scaled
-explicitly by head_dim**-0.5 (not folded into the query init as in T5).
+Default architecture (Chowdhery et al., 2022): SwiGLU MLP, one shared pre-norm feeding
+attention and MLP in parallel (x + attn(norm(x)) + mlp(norm(x))), multi-query attention (one
+key/value head shared by all query heads), rotary positions on queries and keys, no biases,
+RMSNorm, and an output layer tied to the token embedding with logits scaled by emb_dim**-0.5
+(PaLM's choice, since the embedding is initialised N(0, 1) and not normalised). Attention
+logits are scaled explicitly by head_dim**-0.5 (not folded into the query init as in T5).
+
+The block's variants are config fields, so open decoders load as they are: sequential blocks
+(`parallel_block=False`, Llama), grouped or full key/value heads (`num_kv_heads`), a GELU MLP
+(`mlp_activations`), LayerNorm with bias (`norm_type`, Falcon), an untied output layer
+(`tie_embeddings=False`, `decoder/logits_dense`) and unscaled tied logits
+(`scale_tied_logits=False`). `flan_jax.interop.hf_decoder` maps them onto transformers'
+Llama and Falcon.
 
 `DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
 `seqio.PrefixLMFeatureConverter`). With `prefix_lm=True`, positions marked by
@@ -54,12 +61,36 @@ class PaLMConfig:
   # when attention dropout is active).
   attention_impl: str = "einsum"
   layer_norm_epsilon: float = 1e-6
+  # x + attn(norm(x)) + mlp(norm(x)) (PaLM, Falcon) or x += attn(norm(x)); x += mlp(norm(x))
+  # with two norms (Llama).
+  parallel_block: bool = True
+  # Key/value heads: 1 is multi-query (PaLM), num_heads multi-head, in between grouped.
+  num_kv_heads: int = 1
+  # One activation per input projection, multiplied: SwiGLU ('swish', 'linear') or GELU.
+  mlp_activations: tuple[str, ...] = ("swish", "linear")
+  # 'rmsnorm' (scale only) or 'layernorm' (mean subtracted, scale and bias).
+  norm_type: str = "rmsnorm"
+  # Logits through the token embedding, or a separate `decoder/logits_dense` kernel.
+  tie_embeddings: bool = True
+  # Tied logits times emb_dim**-0.5 (PaLM); Hugging Face decoders do not scale.
+  scale_tied_logits: bool = True
 
   def __post_init__(self):
     object.__setattr__(self, "dtype", layers.validate_numerics(
         "PaLMConfig", self.dtype, self.remat_policy, self.attention_impl))
+    object.__setattr__(self, "mlp_activations", tuple(self.mlp_activations))
     if self.head_dim % 2:
       raise ValueError(f"PaLMConfig.head_dim must be even for RoPE, got {self.head_dim}.")
+    if self.num_kv_heads < 1 or self.num_heads % self.num_kv_heads:
+      raise ValueError(f"PaLMConfig.num_kv_heads={self.num_kv_heads} must divide "
+                       f"num_heads={self.num_heads}.")
+    if self.norm_type not in layers.NORMS:
+      raise ValueError(f"PaLMConfig.norm_type must be one of {tuple(layers.NORMS)}, got "
+                       f"{self.norm_type!r}.")
+    unknown = [a for a in self.mlp_activations if a not in layers.ACTIVATIONS]
+    if unknown or not self.mlp_activations:
+      raise ValueError(f"PaLMConfig.mlp_activations={self.mlp_activations}: use names from "
+                       f"{sorted(layers.ACTIVATIONS)}.")
 
   @property
   def activation_dtype(self) -> jnp.dtype:
@@ -72,12 +103,13 @@ class PaLMConfig:
 def train_flops_per_step(config: PaLMConfig, batch_size: int, length: int) -> float:
   """Training FLOPs of one step over [batch_size, length], as `flan_jax.training.flops`.
 
-  3 x forward; forward = 2 * matmul params * tokens (q, out: d*h*k each; one-head k, v:
-  d*k each; SwiGLU: 3*d*mlp; tied logits: d*vocab) + 4 * tokens * length * h*k per layer
-  for QK^T and AV. For prefix-LM batches `length` is inputs + targets.
+  3 x forward; forward = 2 * matmul params * tokens (q, out: d*h*k each; k, v: d*kv_heads*k
+  each; MLP: (activations + 1)*d*mlp; logits: d*vocab) + 4 * tokens * length * h*k per
+  layer for QK^T and AV. For prefix-LM batches `length` is inputs + targets.
   """
   d, hk, k = config.emb_dim, config.num_heads * config.head_dim, config.head_dim
-  per_layer = 2 * d * hk + 2 * d * k + 3 * d * config.mlp_dim
+  mlp_mats = len(config.mlp_activations) + 1
+  per_layer = 2 * d * hk + 2 * d * k * config.num_kv_heads + mlp_mats * d * config.mlp_dim
   params = config.num_layers * per_layer + d * config.vocab_size
   tokens = batch_size * length
   attention = 4 * tokens * length * hk * config.num_layers
@@ -85,8 +117,11 @@ def train_flops_per_step(config: PaLMConfig, batch_size: int, length: int) -> fl
 
 
 class MultiQueryAttention(nn.Module):
-  """`num_heads` query heads over ONE key/value head, with RoPE on queries and keys.
+  """`num_heads` query heads over `num_kv_heads` key/value heads, RoPE on queries and keys.
 
+  One key/value head (multi-query) keeps kernels [embed, head_dim], replicated over
+  'model'; several are [embed, num_kv_heads * head_dim] and query head i reads key/value
+  head i // (num_heads / num_kv_heads), as in grouped-query attention.
   With `decode=True` keys/values go to the 'cache' collection: the first call (full cache
   length) only creates it; each later call writes its n tokens at the cache index and
   attends over the whole cache with the caller's mask [batch, 1, n, cache_length].
@@ -99,24 +134,33 @@ class MultiQueryAttention(nn.Module):
   decode: bool = False
   attention_impl: str = "einsum"
   dtype: jnp.dtype = jnp.float32
+  num_kv_heads: int = 1
 
   @nn.compact
   def __call__(self, x: Array, mask: Array, positions: Array) -> Array:
     joined = self.num_heads * self.head_dim
     dense = lambda features, axes, name: layers.Dense(features, axes, dtype=self.dtype,
                                                       name=name)
+    rope = lambda y: layers.rotary_embedding(y, positions, self.rope_max_wavelength)
     query = dense(joined, ("embed", "joined_kv"), "query")(x)
-    query = query.reshape(query.shape[:-1] + (self.num_heads, self.head_dim))
-    query = layers.rotary_embedding(query, positions, self.rope_max_wavelength)
+    query = rope(query.reshape(query.shape[:-1] + (self.num_heads, self.head_dim)))
     query = layers.constrain(query * self.head_dim ** -0.5, ("batch", "length", "heads", "kv"))
-    # A single key/value head: kernels [embed, head_dim] replicated over 'model'.
-    key = layers.rotary_embedding(dense(self.head_dim, ("embed", "kv"), "key")(x), positions,
-                                  self.rope_max_wavelength)
-    value = dense(self.head_dim, ("embed", "kv"), "value")(x)
-    key = layers.constrain(key, ("batch", "length", "kv"))
-    value = layers.constrain(value, ("batch", "length", "kv"))
+    if self.num_kv_heads == 1:
+      key = rope(dense(self.head_dim, ("embed", "kv"), "key")(x))
+      value = dense(self.head_dim, ("embed", "kv"), "value")(x)
+      kv_axes = ("batch", "length", "kv")
+    else:
+      heads = lambda y: y.reshape(y.shape[:-1] + (self.num_kv_heads, self.head_dim))
+      kv_joined = self.num_kv_heads * self.head_dim
+      key = rope(heads(dense(kv_joined, ("embed", "joined_kv"), "key")(x)))
+      value = heads(dense(kv_joined, ("embed", "joined_kv"), "value")(x))
+      kv_axes = ("batch", "length", "heads", "kv")
+    key, value = layers.constrain(key, kv_axes), layers.constrain(value, kv_axes)
     if self.decode:
       key, value = self._use_cache(key, value)
+    if self.num_kv_heads > 1:
+      group = self.num_heads // self.num_kv_heads
+      key, value = (jnp.repeat(y, group, axis=2) if group > 1 else y for y in (key, value))
     out = layers.attend(query, key, value, mask=mask, impl=self.attention_impl,
                         dtype=self.dtype, dropout_rate=self.dropout_rate,
                         dropout_rng=layers.dropout_rng(self))
@@ -133,14 +177,16 @@ class MultiQueryAttention(nn.Module):
     if not initialized:
       return key, value
     index = cache_index.value
-    cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, (0, index, 0))
-    cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, (0, index, 0))
+    start = (0, index) + (0,) * (key.ndim - 2)
+    cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, start)
+    cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, start)
     cache_index.value = index + key.shape[1]
     return cached_key.value, cached_value.value
 
 
 class DecoderLayer(nn.Module):
-  """Parallel block: x + dropout(attn(norm(x)) + mlp(norm(x))), one shared pre-norm."""
+  """Parallel block x + dropout(attn(norm(x)) + mlp(norm(x))) with one shared pre-norm, or
+  sequential x += dropout(attn(norm(x))); x += dropout(mlp(norm'(x)))."""
   config: PaLMConfig
   deterministic: bool = True
   decode: bool = False
@@ -149,16 +195,23 @@ class DecoderLayer(nn.Module):
   @nn.compact
   def __call__(self, x: Array, mask: Array, positions: Array) -> Any:
     cfg, dtype = self.config, self.config.activation_dtype
-    y = layers.RMSNorm(cfg.layer_norm_epsilon, dtype, name="pre_self_attention_layer_norm")(x)
-    attn = MultiQueryAttention(
+    norm = lambda name: layers.NORMS[cfg.norm_type](cfg.layer_norm_epsilon, dtype, name=name)
+    dropout = lambda y: nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))(
+        y, deterministic=self.deterministic)
+    attention = MultiQueryAttention(
         cfg.num_heads, cfg.head_dim, cfg.rope_max_wavelength, cfg.dropout_rate,
-        self.deterministic, self.decode, cfg.attention_impl, dtype,
-        name="self_attention")(y, mask, positions)
-    mlp = layers.MlpBlock(cfg.mlp_dim, ("swish", "linear"), cfg.dropout_rate, self.deterministic,
-                          dtype, name="mlp")(y)
-    y = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))(
-        attn + mlp, deterministic=self.deterministic)
-    x = layers.constrain(x + y, ("batch", "length", "embed"))
+        self.deterministic, self.decode, cfg.attention_impl, dtype, cfg.num_kv_heads,
+        name="self_attention")
+    mlp = layers.MlpBlock(cfg.mlp_dim, cfg.mlp_activations, cfg.dropout_rate,
+                          self.deterministic, dtype, name="mlp")
+    y = norm("pre_self_attention_layer_norm")(x)
+    if cfg.parallel_block:
+      x = x + dropout(attention(y, mask, positions) + mlp(y))
+    else:
+      x = layers.constrain(x + dropout(attention(y, mask, positions)),
+                           ("batch", "length", "embed"))
+      x = x + dropout(mlp(norm("pre_mlp_layer_norm")(x)))
+    x = layers.constrain(x, ("batch", "length", "embed"))
     return (x, None) if self.scanned else x
 
 
@@ -212,9 +265,16 @@ class Decoder(nn.Module):
     x = dropout(self.shared_embedding(tokens), deterministic=deterministic)
     x = layers.constrain(x, ("batch", "length", "embed"))
     x = _run_layers(cfg, x, mask, positions, deterministic, decode)
-    x = layers.RMSNorm(cfg.layer_norm_epsilon, cfg.activation_dtype, name="decoder_norm")(x)
+    x = layers.NORMS[cfg.norm_type](cfg.layer_norm_epsilon, cfg.activation_dtype,
+                                    name="decoder_norm")(x)
     x = dropout(x, deterministic=deterministic)
-    logits = self.shared_embedding.attend(x) * jnp.asarray(cfg.emb_dim ** -0.5, x.dtype)
+    if not cfg.tie_embeddings:
+      logits = layers.Dense(cfg.vocab_size, ("embed", "vocab"), dtype=cfg.activation_dtype,
+                            name="logits_dense")(x)
+    elif cfg.scale_tied_logits:
+      logits = self.shared_embedding.attend(x) * jnp.asarray(cfg.emb_dim ** -0.5, x.dtype)
+    else:
+      logits = self.shared_embedding.attend(x)
     return layers.constrain(logits.astype(jnp.float32), ("batch", "length", "vocab"))
 
   def _cached_block(self, real: Array, prefix: Optional[Array], segment_ids: Optional[Array],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
-import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -76,12 +75,7 @@ def sample_decode(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
   Logits are divided by `temperature` (0 means argmax), then restricted to the `top_k`
   most likely tokens (0: all) and to the smallest set whose probability reaches `top_p`.
   """
-  def choose(logits, step_rng):
-    if temperature == 0.0:
-      return jnp.argmax(logits, axis=-1)
-    return jax.random.categorical(step_rng, decoding.filter_logits(logits / temperature,
-                                                                   top_k, top_p))
-
+  choose = decoding.sampling_choice(temperature, top_k, top_p)
   return _decode_loop(model, params, encoder_input_tokens, max_decode_length, eos_id,
                       encoder_segment_ids, choose, rng)
 
@@ -105,26 +99,6 @@ def _decode_loop(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
   return decoding.decode_until_eos(step, logits, cache, max_decode_length, eos_id, choose, rng)
 
 
-NEG_INF = -1.0e7  # Finite "impossible" log-probability, as in T5X's beam search.
-
-
-@flax.struct.dataclass
-class _BeamState:
-  step: Array
-  cache: PyTree
-  logits: Array  # [batch * beam, vocab] for position `step`.
-  live_seqs: Array
-  live_logprobs: Array
-  finished_seqs: Array
-  finished_scores: Array
-  finished_flags: Array
-
-
-def brevity_penalty(alpha: float, length: Array) -> Array:
-  """T5X's length penalty ((5 + length) / 6) ** alpha; beam scores divide by it."""
-  return ((5.0 + length) / 6.0) ** alpha
-
-
 def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
                 max_decode_length: int, beam_size: int = 4, alpha: float = 0.6,
                 eos_id: int = 1,
@@ -142,55 +116,10 @@ def beam_search(model: nn.Module, params: PyTree, encoder_input_tokens: Array,
   cache = init_cache(model, batch * k, input_length, length)
   logits, cache = decode_step(model, params, cache, jnp.repeat(encoded, k, axis=0),
                               tiled_tokens, jnp.zeros((batch * k, 1), jnp.int32))
-  state = _BeamState(
-      step=jnp.array(0, jnp.int32), cache=cache, logits=logits,
-      live_seqs=jnp.zeros((batch, k, length), jnp.int32),
-      live_logprobs=jnp.tile(jnp.asarray([0.0] + [NEG_INF] * (k - 1), jnp.float32), (batch, 1)),
-      finished_seqs=jnp.zeros((batch, k, length), jnp.int32),
-      finished_scores=jnp.full((batch, k), NEG_INF, jnp.float32),
-      finished_flags=jnp.zeros((batch, k), bool))
-
-  def cond(s: _BeamState) -> Array:
-    best_live = s.live_logprobs[:, 0] / brevity_penalty(alpha, length)
-    worst_finished = jnp.where(s.finished_flags[:, -1], s.finished_scores[:, -1], NEG_INF)
-    return (s.step < length) & ~jnp.all(worst_finished >= best_live)
-
-  def body(s: _BeamState) -> _BeamState:
-    logprobs = jax.nn.log_softmax(s.logits.astype(jnp.float32)).reshape(batch, k, -1)
-    vocab = logprobs.shape[-1]
-    candidates = (s.live_logprobs[:, :, None] + logprobs).reshape(batch, k * vocab)
-    top_logprobs, top_index = jax.lax.top_k(candidates, 2 * k)
-    parent, token = top_index // vocab, (top_index % vocab).astype(jnp.int32)
-    seqs = jnp.take_along_axis(s.live_seqs, parent[:, :, None], axis=1)
-    seqs = jnp.where(jnp.arange(length) == s.step, token[:, :, None], seqs)
-    is_eos = token == eos_id
-    # Live: the k best candidates that did not just end.
-    live_logprobs, pick = jax.lax.top_k(jnp.where(is_eos, NEG_INF, top_logprobs), k)
-    live_seqs = jnp.take_along_axis(seqs, pick[:, :, None], axis=1)
-    live_parent = jnp.take_along_axis(parent, pick, axis=1)
-    # Finished: the k best of those kept so far and those that just ended.
-    new_scores = jnp.where(is_eos, top_logprobs / brevity_penalty(alpha, s.step + 1), NEG_INF)
-    scores = jnp.concatenate([s.finished_scores, new_scores], axis=1)
-    finished_scores, pick = jax.lax.top_k(scores, k)
-    all_seqs = jnp.concatenate([s.finished_seqs, seqs], axis=1)
-    all_flags = jnp.concatenate([s.finished_flags, is_eos], axis=1)
-    rows = (jnp.arange(batch)[:, None] * k + live_parent).reshape(-1)
-    last = jnp.take(live_seqs, s.step, axis=2).reshape(batch * k, 1)
-    logits, cache = decode_step(model, params, _reorder_cache(s.cache, rows), None,
-                                tiled_tokens, last)
-    return _BeamState(
-        step=s.step + 1, cache=cache, logits=logits, live_seqs=live_seqs,
-        live_logprobs=live_logprobs,
-        finished_seqs=jnp.take_along_axis(all_seqs, pick[:, :, None], axis=1),
-        finished_scores=finished_scores,
-        finished_flags=jnp.take_along_axis(all_flags, pick, axis=1))
-
-  final = jax.lax.while_loop(cond, body, state)
-  none_finished = ~final.finished_flags[:, 0]
-  live_scores = final.live_logprobs / brevity_penalty(alpha, length)
-  seqs = jnp.where(none_finished[:, None, None], final.live_seqs, final.finished_seqs)
-  scores = jnp.where(none_finished[:, None], live_scores, final.finished_scores)
-  return seqs, scores
+  step = lambda cache, token, i: decode_step(model, params, cache, None, tiled_tokens,
+                                             token[:, None])
+  return decoding.beam_search(step, _reorder_cache, logits, cache, batch, k, length, alpha,
+                              eos_id)
 
 
 def _reorder_cache(cache: PyTree, rows: Array) -> PyTree:
@@ -219,8 +148,15 @@ def score(model: nn.Module, params: PyTree, batch: Mapping[str, Array]) -> Array
       encoder_positions=batch.get("encoder_positions"),
       decoder_positions=batch.get("decoder_positions"), enable_dropout=False)
   targets = batch["decoder_target_tokens"]
-  log_probs = jax.nn.log_softmax(logits, axis=-1)
-  token_ll = jnp.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
   weights = batch.get("decoder_loss_weights")
   weights = (targets > 0) if weights is None else weights
-  return jnp.sum(token_ll * weights.astype(jnp.float32), axis=-1)
+  return decoding.target_log_likelihood(logits, targets, weights)
+
+
+def score_pairs(model: nn.Module, params: PyTree, inputs: Array, targets: Array) -> Array:
+  """Summed log-likelihood of each row of `targets` [N, Lt] given `inputs` [N, Li] (both
+  0-padded on the right); float32 [N]. What rank classification compares."""
+  decoder_inputs = jnp.pad(targets[:, :-1], ((0, 0), (1, 0)))
+  return score(model, params, {"encoder_input_tokens": inputs,
+                               "decoder_input_tokens": decoder_inputs,
+                               "decoder_target_tokens": targets})

@@ -26,6 +26,7 @@ from flan_jax.catalog import lookup as catalog
 from flan_jax.catalog import preflight
 from flan_jax.data import t5_features
 from flan_jax.evaluation import evaluator as evaluator_lib
+from flan_jax.evaluation import predict as predict_lib
 from flan_jax.evaluation.predict import Predictor
 from flan_jax.models import families
 from flan_jax.runtime import checkpoints, model_dir as model_dir_lib, partitioning
@@ -85,7 +86,9 @@ class Run:
     """One predictor (one compiled decode) for every evaluation of the run."""
     return Predictor(self.model, self.mesh, self.rules, self.layout.shardings.params,
                      self.config.eval_batch_size,
-                     max_decode_length=self.config.task_feature_lengths["targets"])
+                     max_decode_length=self.config.task_feature_lengths["targets"],
+                     eos_id=predict_lib.eos_id_of(self.config.eval_mixture_or_task_name
+                                                  or self.config.mixture_or_task_name))
 
   def restore_or_init(self) -> tuple[Any, int]:
     """The latest checkpoint in MODEL_DIR if any, else a fresh (or warm-started) state."""
