@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int:
   distributed.configure_before_jax(args)
   from flan_jax.evaluation import infer as infer_lib
   infer_lib.use_run_vocabulary(args.model_dir)
+  infer_lib.use_run_task_modules(args.model_dir)
   from flan_jax.data import catalog
   catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading anything.
   loaded = load(args)

@@ -79,6 +79,9 @@ def user_message(error: BaseException) -> str | None:
     return _GIN_CONTEXT_RE.sub("", str(error)).strip()
   if not type(error).__module__.startswith("tensorflow"):
     return None
+  noted = errors.take_pipeline_error()
+  if noted is not None:
+    return user_message(noted)
   names = set()
   pending = [errors.FlanJaxError]
   while pending:

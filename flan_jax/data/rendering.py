@@ -14,6 +14,7 @@ from typing import Mapping
 
 import tensorflow as tf
 
+from flan_jax import errors
 from flan_jax.data import formats as formats_lib
 from flan_jax.data import layout
 from flan_jax.data import options as options_lib
@@ -173,9 +174,10 @@ def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.R
 
 
 def check_answers(spec: RenderSpec, found: tf.Tensor, key: tf.Tensor,
-                  answers: tf.Tensor, choices: tf.RaggedTensor | None) -> list[tf.Operation]:
-  """In 'error' mode, an assertion that fails naming the task, the first bad record, its
-  answer and its options; in 'drop' mode, counts the bad rows. Returns the op to depend on."""
+                  answers: tf.Tensor, choices: tf.RaggedTensor | None) -> list[tf.Tensor]:
+  """In 'error' mode, a check that raises AnswerNotInOptionsError for the first bad record
+  (naming its file:line, task, answer and options); in 'drop' mode, counts the bad rows.
+  Returns the ops to depend on."""
   if choices is None:
     return []
   bad = tf.logical_not(found)
@@ -183,12 +185,40 @@ def check_answers(spec: RenderSpec, found: tf.Tensor, key: tf.Tensor,
     return [counter(spec.task_name, "answer_not_in_options").assign_add(
         tf.reduce_sum(tf.cast(bad, tf.int64)))]
   first = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
-  listed = tf.strings.reduce_join(tf.gather(choices, first), separator=" | ")
-  return [tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [
-      f"Task {spec.task_name}: record", tf.gather(key, first), "has answer",
-      tf.gather(answers, first), "which is not among its options:", listed,
-      "Fix the record (the answer must equal one option exactly), or register with "
-      "answer_not_in_options='drop' to skip and count such records."], summarize=64)]
+
+  def refuse(record_key, answer, options):
+    raise errors.noted_in_pipeline(answer_not_in_options_error(
+        spec.task_name, record_key.numpy().decode(), answer.numpy().decode(),
+        [o.decode() for o in options.numpy()]))
+
+  return [tf.cond(tf.reduce_any(bad), lambda: tf.py_function(
+      refuse, [tf.gather(key, first), tf.gather(answers, first), tf.gather(choices, first)],
+      Tout=tf.bool), lambda: tf.constant(True))]
+
+
+class AnswerNotInOptionsError(errors.FlanJaxError, ValueError):
+  """A record's answer is not among its options (options formats, 'error' mode)."""
+
+
+def answer_not_in_options_error(task_name: str, key: str, answer: str,
+                                options: list[str]) -> AnswerNotInOptionsError:
+  """The error for a record whose answer is not among its options, led by the record's
+  `file:line` when its source can say (JSON-lines sources can)."""
+  where = _locate(task_name, key)
+  return AnswerNotInOptionsError(
+      f"{where + ': ' if where else ''}record {key!r} of task {task_name} has answer "
+      f"{answer!r}, which is not among its options {options}. Fix the record (the answer "
+      "must equal one option exactly), or register with answer_not_in_options='drop' to "
+      "skip and count such records.")
+
+
+def _locate(task_name: str, key: str) -> str | None:
+  """`file:line` of a task's record, if its source has a `locate(key)` method."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  try:
+    return seqio.TaskRegistry.get(task_name).source.locate(key)
+  except Exception:  # pylint: disable=broad-except  # Only the message gets less precise.
+    return None
 
 
 def record_fields(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:

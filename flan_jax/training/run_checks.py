@@ -122,6 +122,10 @@ def first_batch(name: str, make_batches: Callable[[], Any]) -> tuple[Any, Any]:
         f"The training data of {name!r} yields no batch (empty split, or every example "
         "filtered out). Nothing was compiled or written.") from e
   except Exception as e:  # pylint: disable=broad-except  # TF/SeqIO raise many kinds.
+    noted = errors.take_pipeline_error()  # A bad record, named by its reader.
+    if noted is not None:
+      raise TrainingDataError(f"{str(noted).rstrip('.')}. Nothing was compiled or "
+                              "written.") from e
     # TF prefixes the real error with "in user code:" and a traceback: keep its last line.
     lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
     detail = lines[-1] if lines else ""
