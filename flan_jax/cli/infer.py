@@ -48,6 +48,8 @@ def main(argv: list[str]) -> int:
   from flan_jax.evaluation import infer as infer_lib
   infer_lib.use_run_vocabulary(args.model_dir)
   infer_lib.use_run_task_modules(args.model_dir)
+  from flan_jax.cli import console_log
+  console_log.quiet_library_warnings()
   from flan_jax.data import catalog
   catalog.get_mixture_or_task(args.task)  # Fail on a bad name before loading anything.
   loaded = load(args)

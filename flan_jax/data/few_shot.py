@@ -262,15 +262,15 @@ def _draw(spec: rendering.RenderSpec, lay: _Layout, key: tf.Tensor) -> _Draws:
                      seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
   separator = seeding.pick(formats_lib.EXEMPLAR_SEPARATORS, seeding.hash_index(
       prefix, key, "separator", len(formats_lib.EXEMPLAR_SEPARATORS)))
-  lead = seeding.pick(layout.ANSWER_LEADS,
-                      seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS)))
+  lead_index = seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS))
+  lead = seeding.pick(layout.ANSWER_LEADS, lead_index)
   placement = tf.constant(0, tf.int64)
   if lay.can_place:
     placement = tf.where(tf.strings.length(tf.gather(lay.instructions, template)) > 0,
                          seeding.hash_index(prefix, key, "placement", len(layout.PLACEMENTS)),
                          tf.constant(0, tf.int64))
   return _Draws(template, wanted, separator, lead, placement,
-                rendering.draw_prompt(spec, prefix, key, template))
+                rendering.draw_prompt(spec, prefix, key, template, lead_index))
 
 
 def _exemplars(spec: rendering.RenderSpec, pool: _Pool, key: tf.Tensor, query_fp: tf.Tensor,

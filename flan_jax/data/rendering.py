@@ -64,6 +64,23 @@ class RenderSpec:
                  for t in self.templates)
 
 
+  @functools.cached_property
+  def clean_style_table(self) -> tuple[int, ...]:
+    """Flat [1 + leads, templates, styles] table: the marker style a prompt uses for each
+    drawn style, given its few-shot answer lead (0: none, i: ANSWER_LEADS[i-1]) and its
+    template, so that no marker reads like the prompt's answer cue (options.clean_styles).
+    Template-mix prompts avoid the cues of every template they may show."""
+    cues = [_own_cue(t.input) for t in self.templates]
+    everyone = cues if self.fmt.template_mix else None
+    return tuple(style for lead in ("",) + layout.ANSWER_LEADS for i in range(len(cues))
+                 for style in options_lib.clean_styles([lead] + (everyone or [cues[i]])))
+
+
+def _own_cue(pattern: str) -> str:
+  start = layout.answer_cue_start(pattern)
+  return "" if start is None else pattern[start:].strip()
+
+
 _COUNTERS: dict[tuple[str, str], tf.Variable] = {}
 
 
@@ -98,12 +115,17 @@ def draw_template(spec: RenderSpec, prefix: str, key: tf.Tensor) -> tf.Tensor:
   return seeding.hash_index(prefix, key, "template", len(spec.templates))
 
 
-def draw_prompt(spec: RenderSpec, prefix: str, key: tf.Tensor, template: tf.Tensor) -> PromptDraw:
-  """Draws list style and CoT cue per prompt (scalar or [B]), keyed by example and template."""
+def draw_prompt(spec: RenderSpec, prefix: str, key: tf.Tensor, template: tf.Tensor,
+                lead: tf.Tensor | None = None) -> PromptDraw:
+  """Draws list style and CoT cue per prompt (scalar or [B]), keyed by example and template;
+  `lead`: the index of the few-shot answer lead in layout.ANSWER_LEADS, if any."""
   key_t = tf.strings.join([key, "/", tf.strings.as_string(template)])
   if spec.fmt.options and spec.fmt.random_options:
+    styles = len(options_lib.MARKER_STYLES)
+    drawn = seeding.hash_index(prefix, key_t, "marker", styles)
+    row = template if lead is None else (lead + 1) * len(spec.templates) + template
     opts = options_lib.OptionsDraw(
-        style=seeding.hash_index(prefix, key_t, "marker", len(options_lib.MARKER_STYLES)),
+        style=tf.gather(tf.constant(spec.clean_style_table, tf.int64), row * styles + drawn),
         header=seeding.hash_index(prefix, key_t, "header", len(options_lib.HEADERS)),
         ending=seeding.hash_index(prefix, key_t, "ending", len(options_lib.ENDINGS)))
   else:
