@@ -153,7 +153,8 @@ def test_few_shot_pool_refuses_a_train_record_whose_answer_is_not_an_option():
   (name,) = registration.register_template_tasks(
       "pool_bad", QA, source, byte_tokens.features(), prompt_formats=["fs_opt"])
   try:
-    with pytest.raises(few_shot.AnswerNotInOptionsError, match=r"pool_bad.*'rec-7'.*'cherry'"):
+    with pytest.raises(few_shot.AnswerNotInOptionsError,
+                       match=r"'rec-7' of task pool_bad\.qa:fs_opt has answer 'cherry'"):
       seqio.get_mixture_or_task(name).get_dataset({"inputs": 1 << 20, "targets": 1 << 20},
                                                   split="train", shuffle=False)
   finally:
