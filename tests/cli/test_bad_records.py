@@ -9,6 +9,7 @@ import gin
 import pytest
 import seqio
 
+from flan_jax import errors
 from flan_jax.cli import main as cli
 from flan_jax.data import catalog
 
@@ -24,6 +25,8 @@ ANSWER_ERROR = ("Fix the record (the answer must equal one option exactly), or r
 MODULE = '''
 import os
 import seqio
+
+from flan_jax import errors
 from flan_jax.data import registration, sources, templates, vocab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -208,3 +211,18 @@ def test_validate_raises_the_same_message(data):
   with pytest.raises(sources.JsonlRecordError) as e:
     source.validate()
   assert str(e.value) == _expected(data)["utf8"]
+
+
+def test_a_placeholder_vocabulary_path_is_refused_when_registering(tmp_path):
+  from flan_jax.data import registration, sources, templates  # pylint: disable=g-import-not-at-top
+  spm = seqio.SentencePieceVocabulary("/path/to/spm.model")
+  ts = templates.TemplateSet(name="x", fields=("question", "answer"),
+                             templates=(templates.Template("t", "{question}"),))
+  with pytest.raises(errors.ConfigError) as e:
+    registration.register_template_tasks(
+        "user_vocab", ts, sources.jsonl_source({"train": str(tmp_path / "t.jsonl")}),
+        {"inputs": seqio.Feature(spm), "targets": seqio.Feature(spm)})
+  assert str(e.value) == (
+      "Feature 'inputs': the SentencePiece model '/path/to/spm.model' does not exist. Give "
+      "the path of your model's spm.model, or use flan_jax.data.vocab.toy_vocabulary() to try "
+      "things out with the tiny smoke model.")

@@ -83,7 +83,7 @@ def _empty_folder(step_dir):
 
 @pytest.mark.parametrize("damage", [_remove_metadata, _truncate_array_files,
                                     _empty_folder])
-def test_damaged_latest_checkpoint_falls_back_and_is_kept(trained_run, damage, caplog):
+def test_damaged_latest_checkpoint_falls_back_and_is_kept(trained_run, damage, caplog, capfd):
   model_dir = trained_run
   damaged = model_dir / "checkpoints" / "6"
   damage(damaged)
@@ -101,9 +101,20 @@ def test_damaged_latest_checkpoint_falls_back_and_is_kept(trained_run, damage, c
   warnings = [r.getMessage() for r in caplog.records
               if r.levelno >= logging.WARNING and "step 6" in r.getMessage()]
   assert warnings and all("Skipping damaged checkpoint" in w for w in warnings)
+  # The warning names the step's folder and says the folder is left as it is.
+  assert all(w.startswith(f"Skipping damaged checkpoint step 6 ({damaged}): ") and
+             w.endswith("; it was left in place. Falling back to an older checkpoint.")
+             for w in warnings), warnings
 
+  caplog.clear()
   resumed = _train(model_dir)
   assert resumed["start_step"] == 3 and resumed["final_step"] == 6
+  # Training moves it aside and says so, once: never "left in place" and then "Moved".
+  moved = [r.getMessage() for r in caplog.records if "step 6" in r.getMessage()]
+  assert not any("left in place" in m for m in moved), moved
+  assert any(m.endswith(f"; it is moved to {model_dir / 'damaged_checkpoints'}. Falling back "
+                        "to an older checkpoint.") for m in moved), moved
+  assert "Event loop is closed" not in capfd.readouterr().err
   aside = model_dir / "damaged_checkpoints" / "6"
   assert _files(aside) == kept  # Moved aside whole, never deleted.
   assert ocp.CheckpointManager(str(model_dir / "checkpoints")).latest_step() == 6
@@ -150,6 +161,35 @@ def test_saved_checkpoint_is_logged_once_the_save_has_committed(tmp_path, caplog
   assert seen == [(3, True), (6, True)]
 
 
+def test_sigterm_logs_saved_only_once_the_save_has_committed(tmp_path, caplog, monkeypatch):
+  finalize = ocp.PyTreeCheckpointHandler.finalize
+
+  def slow_finalize(self, directory):
+    import time
+    time.sleep(0.5)  # Keep the async commit visibly behind the start of the save.
+    return finalize(self, directory)
+
+  monkeypatch.setattr(ocp.PyTreeCheckpointHandler, "finalize", slow_finalize)
+  monkeypatch.setattr(trainer.PreemptionWatcher, "should_stop", lambda self, step: step == 2)
+  model_dir = tmp_path / "run"
+  seen = []
+
+  class Probe(logging.Handler):
+    def emit(self, record):
+      if record.getMessage().startswith("SIGTERM: saved step 2 "):
+        seen.append((model_dir / "checkpoints" / "2").is_dir())
+
+  probe = Probe(level=logging.WARNING)
+  logging.getLogger().addHandler(probe)
+  caplog.set_level(logging.INFO)
+  try:
+    summary = _train(model_dir, checkpoint_period=100)
+  finally:
+    logging.getLogger().removeHandler(probe)
+  assert summary["preempted"] and summary["final_step"] == 2
+  assert seen == [True]
+
+
 def test_train_steps_below_the_checkpoint_is_refused_and_nothing_rewritten(trained_run,
                                                                           monkeypatch):
   model_dir = trained_run
@@ -191,7 +231,7 @@ def test_data_error_surfaces_from_the_first_batch_before_compiling(tmp_path, mon
   monkeypatch.setattr(run_setup.state, "init_state", _never_compile)
   with pytest.raises(run_checks.TrainingDataError, match=f"{name}.*answer"):
     _train(tmp_path / "run", mixture_or_task_name=name)
-  assert not (tmp_path / "run" / "run.json").exists()
+  assert not (tmp_path / "run").exists()  # MODEL_DIR left as it was found: absent.
 
 
 def test_absurd_feature_lengths_are_refused_with_the_limit(tmp_path):
