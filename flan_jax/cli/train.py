@@ -62,7 +62,7 @@ def quiet_library_logs(console: logging.Handler) -> None:
 
 def _record_task_modules() -> None:
   """`--task_module` joins gin's TrainConfig.mixture_or_task_module (`.py` paths made absolute),
-  so config.gin and run.json list every module the run's tasks need and `eval`/`infer` of
+  so config.gin and the run record list every module the run's tasks need and `eval`/`infer` of
   the run import them without the flag."""
   import gin
   from flan_jax.data import catalog
