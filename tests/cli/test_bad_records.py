@@ -4,6 +4,7 @@ leaves MODEL_DIR as it found it. The expected lines are written out here by hand
 
 import json
 import os
+import re
 
 import gin
 import pytest
@@ -182,8 +183,9 @@ def test_eval_and_infer_of_a_run_find_its_tasks_and_name_bad_records(data, tmp_p
   module = str(data / "my_tasks.py")
   run = json.loads((model_dir / "run.json").read_text())
   assert run["train_config"]["mixture_or_task_module"] == [module]
-  assert f"TrainConfig.mixture_or_task_module = ('{module}',)" in (
-      model_dir / "config.gin").read_text()
+  operative = re.sub(r"\\\n\s*", "", (model_dir / "config.gin").read_text())  # gin wraps.
+  assert f"TrainConfig.mixture_or_task_module = ('{module}',)" in operative, [
+      line for line in operative.splitlines() if "module" in line.lower()]
   catalog._STATE["user_modules"] = []  # pylint: disable=protected-access  # A new process.
   flags = [f"--model_dir={model_dir}", "--batch_size=8", "--num_examples=8"]
   code, out, err = _run(["eval", f"--task={_task('good')}"] + flags, capsys)
