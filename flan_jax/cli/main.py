@@ -115,6 +115,8 @@ def user_message(error: BaseException) -> str | None:
 
 def run_user_facing(fn, argv: list[str], verbose: bool = False) -> int:
   """Runs a sub-command; our errors print as one clear line, no traceback (unless verbose)."""
+  from flan_jax import errors
+  errors.take_pipeline_error()  # Forget one noted by an earlier command in this process.
   try:
     return int(fn(argv) or 0)
   except (KeyboardInterrupt, Terminated) as e:

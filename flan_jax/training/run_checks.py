@@ -115,6 +115,7 @@ _NOTHING_WRITTEN = "Nothing was compiled or written."
 
 def first_batch(name: str, make_batches: Callable[[], Any]) -> tuple[Any, Any]:
   """(batches, first batch), or a TrainingDataError naming the task and the problem."""
+  errors.take_pipeline_error()  # Only an error noted while building this batch counts.
   try:
     batches = make_batches()
     return batches, next(batches)
