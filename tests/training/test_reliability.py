@@ -127,7 +127,9 @@ def test_no_restorable_checkpoint_names_every_step(trained_run):
   with pytest.raises(checkpoints.CheckpointCorruptError) as raised:
     infer.load_model_dir(str(model_dir), PARTITION)
   message = str(raised.value)
-  assert "step 6: " in message and "step 3: " in message and "Nothing was deleted" in message
+  folder = model_dir / "checkpoints"
+  assert f"\n  step 6 ({folder / '6'}): " in message and f"\n  step 3 ({folder / '3'}): " in message
+  assert "Nothing was deleted" in message
   assert (model_dir / "checkpoints" / "3" / "state").is_dir()
 
 
