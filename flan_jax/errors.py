@@ -37,3 +37,20 @@ def unknown_name(kind: str, name: str, known: Iterable[str], hint: str = "") -> 
   if hint:
     msg += " " + hint
   return UnknownNameError(msg)
+
+
+# tf.data runs Python code (a JSON-lines reader, a record check) inside its own threads and
+# may hand the caller a TensorFlow error that lost the message (`[[{{node PyFunc}}]]`). Such
+# code notes its error here first, so the command can still print it.
+_NOTED_IN_PIPELINE: list[FlanJaxError] = []
+
+
+def noted_in_pipeline(error: FlanJaxError) -> FlanJaxError:
+  """Remembers `error`, about to be raised inside a tf.data pipeline; returns it."""
+  _NOTED_IN_PIPELINE[:] = [error]
+  return error
+
+
+def take_pipeline_error() -> FlanJaxError | None:
+  """The last error noted inside a tf.data pipeline (then forgotten), or None."""
+  return _NOTED_IN_PIPELINE.pop() if _NOTED_IN_PIPELINE else None

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import inspect
+import os
 import sys
 from typing import Any, Iterable
 
@@ -36,7 +38,9 @@ DEFAULT_RENDER_SEED = 0  # Same value as rendering.DEFAULT_RENDER_SEED (which im
 TASK_MODULES_ENV = "FLAN_JAX_TASK_MODULES"
 RENDER_SEED_ENV = "FLAN_JAX_RENDER_SEED"
 
-_HINT = "Run `flan-jax tasks list` to see every task and mixture."
+_HINT = ("Run `flan-jax tasks list` to see every task and mixture. A task of your own: pass the "
+         "module or file that registers it, --task_module my_tasks.py (gin: "
+         "MIXTURE_OR_TASK_MODULE).")
 
 
 class CatalogModuleError(errors.FlanJaxError):
@@ -74,14 +78,54 @@ def add_task_modules(names: Iterable[str] | str | None) -> None:
   if not names:
     return
   for name in [names] if isinstance(names, str) else names:
-    name = name.strip()
+    name = _module_reference(name.strip())
     if name and name not in _STATE["user_modules"] and name not in CATALOG_MODULES:
       _STATE["user_modules"].append(name)
+
+
+def _module_reference(name: str) -> str:
+  """How a user module is found again from any folder: a `.py` path made absolute; a module
+  name that is no installed module but a file in the current folder (`my_tasks` ->
+  ./my_tasks.py), that file's absolute path; any other name as given."""
+  if name.endswith(".py"):
+    return os.path.abspath(name)
+  beside = os.path.join(os.getcwd(), *name.split(".")) + ".py"
+  if name and os.path.isfile(beside):
+    try:
+      found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+      found = False
+    if not found:
+      return beside
+  return name
+
+
+def user_modules() -> tuple[str, ...]:
+  """The user task modules added so far (names, or absolute `.py` paths); runs record them."""
+  return tuple(_STATE["user_modules"])
 
 
 def task_modules() -> tuple[str, ...]:
   """Every module the catalog reads: the built-in collections, then user modules."""
   return tuple(CATALOG_MODULES) + tuple(_STATE["user_modules"])
+
+
+def _import(module_name: str):
+  """Imports a module by name, or a `.py` file by path (as a module named after the file)."""
+  if not module_name.endswith(".py"):
+    return importlib.import_module(module_name)
+  if not os.path.isfile(module_name):
+    raise FileNotFoundError(f"no file {module_name}")
+  name = os.path.splitext(os.path.basename(module_name))[0]
+  spec = importlib.util.spec_from_file_location(name, module_name)
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[name] = module  # So the module's own dataclasses and pickles resolve.
+  try:
+    spec.loader.exec_module(module)
+  except BaseException:
+    del sys.modules[name]
+    raise
+  return module
 
 
 def _index() -> _Index:
@@ -98,7 +142,7 @@ def _index() -> _Index:
 def _load_module(index: _Index, module_name: str) -> None:
   """Imports one module; a contract module's specs and mixtures join the index."""
   try:
-    module = importlib.import_module(module_name)
+    module = _import(module_name)
   except Exception as e:  # pylint: disable=broad-except  # Reported by name when needed.
     index.broken[module_name] = _one_line(e)
     return

@@ -40,3 +40,11 @@ def install(level: int = logging.INFO) -> ProgressAwareHandler:
   root.addHandler(handler)
   root.setLevel(level)
   return handler
+
+
+def quiet_library_warnings() -> None:
+  """Hides the libraries' advice to developers (SeqIO's `WARNING:absl:` lines about sequence
+  lengths and loggers) on `eval` and `infer`; our own warnings still show. `flan-jax
+  --verbose` keeps them."""
+  if "--verbose" not in sys.argv:
+    logging.getLogger("absl").setLevel(logging.ERROR)

@@ -33,6 +33,8 @@ def main(argv: list[str]) -> int:
   parser.add_argument("--extra_ids", type=int, default=None,
                       help="sentinel ids after --vocabulary's pieces (T5's: 100; default 0).")
   args = parser.parse_args(argv)
+  from flan_jax.cli import console_log
+  console_log.quiet_library_warnings()  # Orbax's absl notes about metadata files.
   vocabulary = convert(args.source_format, args.target_format, args.src, args.dst,
                        args.vocabulary, args.extra_ids)
   print(f"Converted {args.source_format} checkpoint {args.src} -> {args.target_format} "

@@ -48,6 +48,9 @@ def main(argv: list[str]) -> int:
   distributed.configure_before_jax(args)
   from flan_jax.evaluation import infer as infer_lib
   infer_lib.use_run_vocabulary(args.model_dir)
+  infer_lib.use_run_task_modules(args.model_dir)
+  from flan_jax.cli import console_log
+  console_log.quiet_library_warnings()
   from flan_jax.catalog import lookup as catalog
   from flan_jax.evaluation import evaluator as evaluator_lib
   from flan_jax.evaluation import suite_tasks

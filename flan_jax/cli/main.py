@@ -64,7 +64,27 @@ def main(argv: list[str] | None = None) -> int:
   from flan_jax.cli import quiet_startup
   quiet_startup.install(verbose)
   module = importlib.import_module(COMMANDS[name][0])
+  if name != "train":  # train saves a checkpoint on SIGTERM (and leaves it to JAX multi-host).
+    stop_on_sigterm()
   return run_user_facing(module.main, rest, verbose=verbose)
+
+
+class Terminated(BaseException):
+  """SIGTERM, raised like KeyboardInterrupt so that partial outputs are cleaned up."""
+
+
+def stop_on_sigterm() -> None:
+  """SIGTERM unwinds the command like Ctrl-C (temporary files removed, no traceback), instead
+  of killing the process before any cleanup runs."""
+  import signal
+  import threading
+  if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _raise_terminated(signum, frame):
+  del signum, frame
+  raise Terminated()
 
 
 # gin appends this to every exception raised inside a configurable; users need not see it.
@@ -81,6 +101,9 @@ def user_message(error: BaseException) -> str | None:
     return _GIN_CONTEXT_RE.sub("", str(error)).strip()
   if not type(error).__module__.startswith("tensorflow"):
     return None
+  noted = errors.take_pipeline_error()
+  if noted is not None:
+    return user_message(noted)
   names = set()
   pending = [errors.FlanJaxError]
   while pending:
@@ -94,8 +117,16 @@ def user_message(error: BaseException) -> str | None:
 
 def run_user_facing(fn, argv: list[str], verbose: bool = False) -> int:
   """Runs a sub-command; our errors print as one clear line, no traceback (unless verbose)."""
+  from flan_jax import errors
+  errors.take_pipeline_error()  # Forget one noted by an earlier command in this process.
   try:
     return int(fn(argv) or 0)
+  except (KeyboardInterrupt, Terminated) as e:
+    if verbose:
+      raise
+    signal_name = "SIGINT" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
+    print(f"flan-jax: stopped by {signal_name}.", file=sys.stderr)
+    return 130 if signal_name == "SIGINT" else 143
   except Exception as e:  # pylint: disable=broad-except
     message = None if verbose else user_message(e)
     if message is None:

@@ -71,9 +71,16 @@ def _list(args) -> int:
     print(json.dumps(counts, sort_keys=True) if args.json else
           "\n".join(f"{c}\t{n}" for c, n in sorted(counts.items())))
     return _report_broken()
-  for name in catalog.list_names():
-    if args.collection and not name.startswith(args.collection):
-      continue
+  names = [n for n in catalog.list_names()
+           if not args.collection or n.startswith(args.collection)]
+  if not names and args.collection:
+    print(f"flan-jax: error: no task or mixture name starts with {args.collection!r}. "
+          "Collections: " + ", ".join(sorted(catalog.collection_counts())) + ". A collection of "
+          "your own: pass the module or file that registers it, --task_module my_tasks.py.",
+          file=sys.stderr)
+    _report_broken()
+    return 1
+  for name in names:
     kind = catalog.kind_of(name)
     if kind == "task":
       data = catalog.spec_of(name).data

@@ -41,6 +41,7 @@ def main(argv: list[str]) -> int:
   if args.skip_missing:
     overrides.append("TrainConfig.skip_missing = True")
   gin_flags.parse_gin(args.gin_file, args.gin_bindings + overrides, args.gin_search_paths)
+  _record_task_modules()
   # config.gin is written once training really runs, not when the start is refused.
   summary = gin_flags.register_configurables.train(on_start=_write_operative_config)
   print(format_summary(summary), flush=True)
@@ -57,6 +58,24 @@ def quiet_library_logs(console: logging.Handler) -> None:
   # gin reports each search-path miss before it finds an included file; not a problem.
   console.addFilter(
       lambda r: not str(r.msg).startswith(("Path not found", "system_path_file_exists")))
+
+
+def _record_task_modules() -> None:
+  """`--task_module` joins gin's TrainConfig.mixture_or_task_module (`.py` paths made absolute),
+  so config.gin and the run record list every module the run's tasks need and `eval`/`infer` of
+  the run import them without the flag."""
+  import gin
+  from flan_jax.data import catalog
+  key = "TrainConfig.mixture_or_task_module"
+  try:
+    current = gin.query_parameter(key)
+    if repr(current).startswith("%"):  # A macro, e.g. %MIXTURE_OR_TASK_MODULE.
+      current = gin.query_parameter(repr(current))
+  except ValueError:
+    current = None
+  catalog.add_task_modules(current)
+  if catalog.user_modules():
+    gin.bind_parameter(key, catalog.user_modules())
 
 
 def _write_operative_config(model_dir) -> None:

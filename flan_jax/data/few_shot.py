@@ -21,7 +21,6 @@ from absl import logging
 import seqio
 import tensorflow as tf
 
-from flan_jax import errors
 from flan_jax.data import formats as formats_lib
 from flan_jax.data import layout
 from flan_jax.data import rendering
@@ -33,8 +32,7 @@ NUM_EXEMPLARS = "num_exemplars"  # Feature of few-shot rows: how many exemplars 
 _WANTED = "_wanted_exemplars"
 
 
-class AnswerNotInOptionsError(errors.FlanJaxError, ValueError):
-  """A train record's answer is not among its options (few-shot pool)."""
+AnswerNotInOptionsError = rendering.AnswerNotInOptionsError  # A pool record's, too.
 
 
 def dropped_examples(task_name: str) -> int:
@@ -75,11 +73,10 @@ def _bad_answers(spec: rendering.RenderSpec, batch: Mapping[str, tf.Tensor]) -> 
 def _refuse_bad_answer(spec, batch, key, bad) -> None:
   i = int(tf.argmax(tf.cast(bad, tf.int32)))
   ts = spec.template_set
-  raise AnswerNotInOptionsError(
-      f"Task {spec.task_name}: train record {key[i].numpy().decode()!r} has answer "
-      f"{rendering.as_text(batch[ts.answer_field])[i].numpy().decode()!r}, which is not among its "
-      f"options {[c.decode() for c in rendering.choices_of(spec, batch)[i].numpy()]}. Fix the "
-      "record, or register with answer_not_in_options='drop' to skip and count such records.")
+  raise rendering.answer_not_in_options_error(
+      spec.task_name, key[i].numpy().decode(),
+      rendering.as_text(batch[ts.answer_field])[i].numpy().decode(),
+      [c.decode() for c in rendering.choices_of(spec, batch)[i].numpy()])
 
 
 # A dataset's scan is kept for its other formats only up to this many bytes of text; a larger
@@ -272,15 +269,15 @@ def _draw(spec: rendering.RenderSpec, lay: _Layout, key: tf.Tensor) -> _Draws:
                        seeding.hash_index(prefix, key, "shots", len(fmt.shots)))
   separator = seeding.pick(formats_lib.EXEMPLAR_SEPARATORS, seeding.hash_index(
       prefix, key, "separator", len(formats_lib.EXEMPLAR_SEPARATORS)))
-  lead = seeding.pick(layout.ANSWER_LEADS,
-                      seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS)))
+  lead_index = seeding.hash_index(prefix, key, "answer_lead", len(layout.ANSWER_LEADS))
+  lead = seeding.pick(layout.ANSWER_LEADS, lead_index)
   placement = tf.constant(0, tf.int64)
   if lay.can_place:
     placement = tf.where(tf.strings.length(tf.gather(lay.instructions, template)) > 0,
                          seeding.hash_index(prefix, key, "placement", len(layout.PLACEMENTS)),
                          tf.constant(0, tf.int64))
   return _Draws(template, wanted, separator, lead, placement,
-                rendering.draw_prompt(spec, prefix, key, template))
+                rendering.draw_prompt(spec, prefix, key, template, lead_index))
 
 
 def _exemplars(spec: rendering.RenderSpec, pool: _Pool, key: tf.Tensor, query_fp: tf.Tensor,

@@ -7,7 +7,9 @@ code renders one query or the exemplars of a few-shot prompt without Python roun
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
+from typing import Sequence
 
 import tensorflow as tf
 
@@ -48,6 +50,22 @@ HEADERS = (
 )
 
 ENDINGS = ("", "", "\nAnswer:", "\nYour pick:", "\nReply with one choice.")
+
+
+def _core(text: str) -> str:
+  """A marker or cue without its punctuation, lower-cased: 'A.', '(a)' and 'A:' are all 'a'."""
+  return re.sub(r"[\s().:]", "", text).lower()
+
+
+def clean_styles(cues: Sequence[str]) -> list[int]:
+  """For each marker style, itself when none of its markers reads like one of `cues` (the
+  template's own answer cue, a few-shot answer lead), else the next style that does not:
+  a prompt listing `A. Lima` and ending with the cue `A:` would be ambiguous."""
+  cores = {_core(c) for c in cues if c and _core(c)}
+  clashes = [bool(cores & {_core(m) for m in style.markers}) for style in MARKER_STYLES]
+  count = len(MARKER_STYLES)
+  return [next(((s + k) % count for k in range(count) if not clashes[(s + k) % count]), s)
+          for s in range(count)]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from typing import Callable, Iterable, Mapping, Sequence
 
 import seqio
 import tensorflow as tf
 
+from flan_jax import errors
 from flan_jax.data import few_shot
 from flan_jax.data import formats as formats_lib
 from flan_jax.data import rendering
@@ -87,6 +89,13 @@ def tokenize_in_batches(dataset: tf.data.Dataset, output_features: Mapping[str, 
 def _output_features_check(output_features: Mapping[str, seqio.Feature]) -> None:
   if set(output_features) != {"inputs", "targets"}:
     raise ValueError(f"Template tasks need 'inputs' and 'targets' features, got {sorted(output_features)}.")
+  for name, feature in output_features.items():
+    path = getattr(feature.vocabulary, "_sentencepiece_model_file", None)
+    if path and "://" not in path and not os.path.isfile(path):
+      raise errors.ConfigError(
+          f"Feature {name!r}: the SentencePiece model {path!r} does not exist. Give the path "
+          "of your model's spm.model, or use flan_jax.data.vocab.toy_vocabulary() to try "
+          "things out with the tiny smoke model.")
 
 
 def register_template_tasks(

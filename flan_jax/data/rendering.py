@@ -14,6 +14,7 @@ from typing import Mapping
 
 import tensorflow as tf
 
+from flan_jax import errors
 from flan_jax.data import formats as formats_lib
 from flan_jax.data import layout
 from flan_jax.data import options as options_lib
@@ -63,6 +64,23 @@ class RenderSpec:
                  for t in self.templates)
 
 
+  @functools.cached_property
+  def clean_style_table(self) -> tuple[int, ...]:
+    """Flat [1 + leads, templates, styles] table: the marker style a prompt uses for each
+    drawn style, given its few-shot answer lead (0: none, i: ANSWER_LEADS[i-1]) and its
+    template, so that no marker reads like the prompt's answer cue (options.clean_styles).
+    Template-mix prompts avoid the cues of every template they may show."""
+    cues = [_own_cue(t.input) for t in self.templates]
+    everyone = cues if self.fmt.template_mix else None
+    return tuple(style for lead in ("",) + layout.ANSWER_LEADS for i in range(len(cues))
+                 for style in options_lib.clean_styles([lead] + (everyone or [cues[i]])))
+
+
+def _own_cue(pattern: str) -> str:
+  start = layout.answer_cue_start(pattern)
+  return "" if start is None else pattern[start:].strip()
+
+
 _COUNTERS: dict[tuple[str, str], tf.Variable] = {}
 
 
@@ -97,12 +115,17 @@ def draw_template(spec: RenderSpec, prefix: str, key: tf.Tensor) -> tf.Tensor:
   return seeding.hash_index(prefix, key, "template", len(spec.templates))
 
 
-def draw_prompt(spec: RenderSpec, prefix: str, key: tf.Tensor, template: tf.Tensor) -> PromptDraw:
-  """Draws list style and CoT cue per prompt (scalar or [B]), keyed by example and template."""
+def draw_prompt(spec: RenderSpec, prefix: str, key: tf.Tensor, template: tf.Tensor,
+                lead: tf.Tensor | None = None) -> PromptDraw:
+  """Draws list style and CoT cue per prompt (scalar or [B]), keyed by example and template;
+  `lead`: the index of the few-shot answer lead in layout.ANSWER_LEADS, if any."""
   key_t = tf.strings.join([key, "/", tf.strings.as_string(template)])
   if spec.fmt.options and spec.fmt.random_options:
+    styles = len(options_lib.MARKER_STYLES)
+    drawn = seeding.hash_index(prefix, key_t, "marker", styles)
+    row = template if lead is None else (lead + 1) * len(spec.templates) + template
     opts = options_lib.OptionsDraw(
-        style=seeding.hash_index(prefix, key_t, "marker", len(options_lib.MARKER_STYLES)),
+        style=tf.gather(tf.constant(spec.clean_style_table, tf.int64), row * styles + drawn),
         header=seeding.hash_index(prefix, key_t, "header", len(options_lib.HEADERS)),
         ending=seeding.hash_index(prefix, key_t, "ending", len(options_lib.ENDINGS)))
   else:
@@ -173,9 +196,10 @@ def render_rows(spec: RenderSpec, fields: Mapping[str, tf.Tensor], choices: tf.R
 
 
 def check_answers(spec: RenderSpec, found: tf.Tensor, key: tf.Tensor,
-                  answers: tf.Tensor, choices: tf.RaggedTensor | None) -> list[tf.Operation]:
-  """In 'error' mode, an assertion that fails naming the task, the first bad record, its
-  answer and its options; in 'drop' mode, counts the bad rows. Returns the op to depend on."""
+                  answers: tf.Tensor, choices: tf.RaggedTensor | None) -> list[tf.Tensor]:
+  """In 'error' mode, a check that raises AnswerNotInOptionsError for the first bad record
+  (naming its file:line, task, answer and options); in 'drop' mode, counts the bad rows.
+  Returns the ops to depend on."""
   if choices is None:
     return []
   bad = tf.logical_not(found)
@@ -183,12 +207,40 @@ def check_answers(spec: RenderSpec, found: tf.Tensor, key: tf.Tensor,
     return [counter(spec.task_name, "answer_not_in_options").assign_add(
         tf.reduce_sum(tf.cast(bad, tf.int64)))]
   first = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
-  listed = tf.strings.reduce_join(tf.gather(choices, first), separator=" | ")
-  return [tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [
-      f"Task {spec.task_name}: record", tf.gather(key, first), "has answer",
-      tf.gather(answers, first), "which is not among its options:", listed,
-      "Fix the record (the answer must equal one option exactly), or register with "
-      "answer_not_in_options='drop' to skip and count such records."], summarize=64)]
+
+  def refuse(record_key, answer, options):
+    raise errors.noted_in_pipeline(answer_not_in_options_error(
+        spec.task_name, record_key.numpy().decode(), answer.numpy().decode(),
+        [o.decode() for o in options.numpy()]))
+
+  return [tf.cond(tf.reduce_any(bad), lambda: tf.py_function(
+      refuse, [tf.gather(key, first), tf.gather(answers, first), tf.gather(choices, first)],
+      Tout=tf.bool), lambda: tf.constant(True))]
+
+
+class AnswerNotInOptionsError(errors.FlanJaxError, ValueError):
+  """A record's answer is not among its options (options formats, 'error' mode)."""
+
+
+def answer_not_in_options_error(task_name: str, key: str, answer: str,
+                                options: list[str]) -> AnswerNotInOptionsError:
+  """The error for a record whose answer is not among its options, led by the record's
+  `file:line` when its source can say (JSON-lines sources can)."""
+  where = _locate(task_name, key)
+  return AnswerNotInOptionsError(
+      f"{where + ': ' if where else ''}record {key!r} of task {task_name} has answer "
+      f"{answer!r}, which is not among its options {options}. Fix the record (the answer "
+      "must equal one option exactly), or register with answer_not_in_options='drop' to "
+      "skip and count such records.")
+
+
+def _locate(task_name: str, key: str) -> str | None:
+  """`file:line` of a task's record, if its source has a `locate(key)` method."""
+  import seqio  # pylint: disable=g-import-not-at-top
+  try:
+    return seqio.TaskRegistry.get(task_name).source.locate(key)
+  except Exception:  # pylint: disable=broad-except  # Only the message gets less precise.
+    return None
 
 
 def record_fields(spec: RenderSpec, ex: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:

@@ -208,14 +208,42 @@ class JsonlDataSource(seqio.DataSource):
     signature[seeding.KEY_FIELD] = _SPECS["string"]
     offsets = lambda: self._offsets(split)  # pylint: disable=unnecessary-lambda-assignment
     return tf.data.Dataset.from_generator(
-        lambda: _records(files, split, schema, origin, self._id_field, offsets),
+        lambda: _noting_errors(_records(files, split, schema, origin, self._id_field, offsets)),
         output_signature=signature)
+
+  def locate(self, key: str) -> str | None:
+    """`file:line` of the record whose key (`idx`) is `key`, None if no record has it.
+
+    Used by error messages: reads the files again, which only a failing run does."""
+    for split in self.splits:
+      files = self.list_shards(split)
+      schema, origin = _first_schema(files, split)
+      offsets = lambda: self._offsets(split)  # pylint: disable=cell-var-from-loop
+      for where, record in _located(files, split, schema, origin, self._id_field, offsets):
+        if record[seeding.KEY_FIELD] == key:
+          return where
+    return None
+
+
+def _noting_errors(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+  """`records`, noting a bad record's error for the command (TensorFlow may drop it)."""
+  try:
+    yield from records
+  except errors.FlanJaxError as e:
+    raise errors.noted_in_pipeline(e)
 
 
 def _lines(path: str) -> Iterator[tuple[int, str]]:
-  """(1-based line number, text) of each non-blank line of a file."""
-  with tf.io.gfile.GFile(path, "r") as f:
-    for number, text in enumerate(f, 1):
+  """(1-based line number, text) of each non-blank line of a file (UTF-8, checked per line)."""
+  with tf.io.gfile.GFile(path, "rb") as f:
+    for number, raw in enumerate(f, 1):
+      try:
+        text = raw.decode("utf-8")
+      except UnicodeDecodeError as e:
+        raise JsonlRecordError(
+            f"{path}:{number}: not valid UTF-8: byte 0x{raw[e.start]:02x} at column "
+            f"{len(raw[:e.start].decode('utf-8', 'replace')) + 1}. Save the file as UTF-8 "
+            "(e.g. `iconv -f latin1 -t utf-8`).") from None
       if text.strip():
         yield number, text
 
@@ -236,6 +264,15 @@ def _records(files: Sequence[str], split: str, schema: Mapping[str, str], origin
              offsets: Callable[[], Mapping[str, int]] | None = None) -> Iterator[dict[str, Any]]:
   """The checked records of `files`, each with its `idx` key (see the module docstring);
   `offsets` (computed only if a record has no id) gives each file's first index in the split."""
+  for _, record in _located(files, split, schema, origin, id_field, offsets):
+    yield record
+
+
+def _located(files: Sequence[str], split: str, schema: Mapping[str, str], origin: str,
+             id_field: str | None = None,
+             offsets: Callable[[], Mapping[str, int]] | None = None
+             ) -> Iterator[tuple[str, dict[str, Any]]]:
+  """(`file:line`, record) of each checked record of `files` (see `_records`)."""
   known: Mapping[str, int] | None = None
   for path in files:
     for index, (number, text) in enumerate(_lines(path)):
@@ -252,7 +289,7 @@ def _records(files: Sequence[str], split: str, schema: Mapping[str, str], origin
           known = offsets() if offsets is not None else {}
         key = f"{split}/{known.get(path, 0) + index}"
       record[seeding.KEY_FIELD] = str(key)
-      yield record
+      yield where, record
 
 
 def jsonl_source(split_files: Mapping[str, str | Sequence[str]],

@@ -39,6 +39,13 @@ def use_run_vocabulary(model_dir: str) -> None:
     t5_features.use_vocabulary(model_dir_lib.saved_vocabulary(model_dir))
 
 
+def use_run_task_modules(model_dir: str) -> None:
+  """Tasks looked up from now on include those of the modules the run trained with (its
+  TrainConfig.mixture_or_task_module), so `--task_module` need not be repeated."""
+  record = model_dir_lib.read_run_record(model_dir) or {}
+  catalog.add_task_modules(record.get("train_config", {}).get("mixture_or_task_module"))
+
+
 def load_model_dir(model_dir: str, partition: partitioning.PartitionConfig,
                    step: int | None = None) -> LoadedModel:
   """Restores the params of MODEL_DIR's latest (or given) checkpoint onto a mesh."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from typing import Any, Iterator
 
 import numpy as np
@@ -200,9 +201,20 @@ def _read_weight_file(file: str) -> dict[str, np.ndarray]:
   except pickle.UnpicklingError as e:  # weights_only refuses code and unknown objects.
     raise ConversionError(
         f"{file!r} holds more than plain tensors (weights-only loading refused it: "
-        f"{str(e).strip().splitlines()[0][:200]}). Nothing from it was run. Convert it "
-        "to safetensors from a trusted source.") from e
+        f"{_unpickling_reason(e)}). Nothing from it was run. Convert it to safetensors "
+        "from a trusted source.") from e
   return {k: v.float().numpy() for k, v in state.items() if hasattr(v, "float")}
+
+
+def _unpickling_reason(error: Exception) -> str:
+  """What torch's weights-only loader refused, without its advice to load the file unsafely
+  (`weights_only=False`), which would run the file's code."""
+  found = re.search(r"WeightsUnpickler error: (.+?\.)(?:\s|$)", str(error))
+  if found:  # "Unsupported global: GLOBAL io.open was not an allowed global by default."
+    return found.group(1)[:300]
+  paragraphs = [p.strip() for p in re.split(r"\n\s*\n", str(error)) if p.strip()]
+  reasons = [p for p in paragraphs if "weights_only" not in p and "torch.load" not in p]
+  return " ".join(reasons)[:300] or "it holds objects that are not tensors"
 
 
 def _require_empty_dir(path: str) -> None:

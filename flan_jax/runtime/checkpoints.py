@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any, Callable, Iterable, TypeVar
 
 import jax
@@ -30,25 +31,54 @@ class CheckpointCorruptError(errors.FlanJaxError):
 
 
 def newest_restorable(directory: str, steps: Iterable[int], restore_step: Callable[[int], T],
-                      warn: bool = True) -> tuple[T, int, list[str]]:
+                      warn: bool = True, kept: str = "it was left in place"
+                      ) -> tuple[T, int, list[str]]:
   """(restore_step(step), step, skipped) for the newest step that restores.
 
-  A step that raises is skipped with a warning naming it and the reason; its files are
-  left as they are. Raises CheckpointCorruptError when no step restores.
+  A step that raises is skipped with a warning naming its folder, the whole first line of
+  the reason and what becomes of it (`kept`). Raises CheckpointCorruptError when no step
+  restores.
   """
   skipped = []
   for step in sorted(steps, reverse=True):
     try:
       return restore_step(step), step, skipped
     except Exception as e:  # pylint: disable=broad-except  # Any damage: try the next.
+      _ignore_closed_event_loop_noise()
       reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
-      skipped.append(f"step {step}: {reason[:300]}")
+      skipped.append(f"step {step} ({os.path.join(directory, str(step))}): {reason}")
       if warn:
-        logging.warning("Skipping damaged checkpoint step %d in %s (%s); it was left in place. "
-                        "Falling back to an older checkpoint.", step, directory, reason[:300])
+        logging.warning("Skipping damaged checkpoint step %d (%s): %s; %s. Falling back to an "
+                        "older checkpoint.", step, os.path.join(directory, str(step)), reason,
+                        kept)
   raise CheckpointCorruptError(
       f"No checkpoint in {directory} could be restored:\n  " + "\n  ".join(skipped)
       + "\nNothing was deleted. Restore the files, or move the damaged step folders away.")
+
+
+def _ignore_closed_event_loop_noise() -> None:
+  """After a failed restore, TensorStore still completes the damaged step's reads and hands
+  them to Orbax's event loop, already closed; Python then prints one `RuntimeError: Event
+  loop is closed` traceback per read. Those (and only those) are dropped; the warning above
+  says what happened."""
+  if getattr(sys.excepthook, "_drops_closed_loop", False):
+    return
+
+  def closed_loop(error: BaseException | None) -> bool:
+    return isinstance(error, RuntimeError) and str(error) == "Event loop is closed"
+
+  previous_excepthook, previous_unraisable = sys.excepthook, sys.unraisablehook
+
+  def excepthook(kind, error, traceback):
+    if not closed_loop(error):
+      previous_excepthook(kind, error, traceback)
+
+  def unraisablehook(unraisable):
+    if not closed_loop(unraisable.exc_value):
+      previous_unraisable(unraisable)
+
+  excepthook._drops_closed_loop = True  # pylint: disable=protected-access
+  sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
 
 
 class CheckpointStore:
@@ -193,7 +223,8 @@ class CheckpointStore:
       restored = self._manager.restore(step, args=args)
     else:
       restored, step, self.skipped = newest_restorable(
-          self.directory, self._manager.all_steps(), lambda s: self._checked_restore(s, args))
+          self.directory, self._manager.all_steps(), lambda s: self._checked_restore(s, args),
+          kept=f"it is moved to {epath.Path(self.directory).parent / DAMAGED_DIR}")
       if self.skipped:
         self._move_aside(s for s in self._manager.all_steps() if s > step)
     return restored["state"], int(restored["data"]["position"])

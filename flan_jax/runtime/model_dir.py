@@ -13,9 +13,10 @@ Training writes the run record; evaluation, inference and conversion read it her
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from typing import Any
+from typing import Any, Iterator
 
 from etils import epath
 
@@ -86,6 +87,41 @@ def saved_vocabulary(model_dir: str) -> str | None:
   """TrainConfig.vocabulary of the run, if MODEL_DIR has a run record."""
   record = read_run_record(model_dir)
   return None if record is None else record["train_config"].get("vocabulary")
+
+
+@contextlib.contextmanager
+def left_as_found_if_refused(model_dir: str) -> Iterator[None]:
+  """Runs a training start; if it raises, the folders it created for MODEL_DIR (the folder
+  itself, or new ones inside it such as checkpoints/) are removed again where they hold no
+  file, so a refused run leaves MODEL_DIR as it found it. Files are never removed."""
+  if not model_dir or "://" in str(model_dir):  # Remote folders: nothing to tidy on a bucket.
+    yield
+    return
+  top = os.path.abspath(str(model_dir))
+  highest_missing, parent = None, top
+  while not os.path.exists(parent):
+    highest_missing, parent = parent, os.path.dirname(parent)
+  before = set(os.listdir(top)) if highest_missing is None and os.path.isdir(top) else set()
+  try:
+    yield
+  except BaseException:
+    if highest_missing is not None:
+      _remove_empty_folders(highest_missing)
+    elif os.path.isdir(top):
+      for entry in set(os.listdir(top)) - before:
+        _remove_empty_folders(os.path.join(top, entry))
+    raise
+
+
+def _remove_empty_folders(root: str) -> None:
+  """Removes `root` and the folders under it that hold no file (bottom-up)."""
+  if not os.path.isdir(root) or os.path.islink(root):
+    return
+  for folder, _, _ in os.walk(root, topdown=False):
+    try:
+      os.rmdir(folder)
+    except OSError:  # Holds a file: kept.
+      pass
 
 
 def checkpoint_steps(model_dir: str) -> list[int]:

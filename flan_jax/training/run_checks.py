@@ -110,18 +110,27 @@ def check_train_steps(config: Any, store: Any) -> None:
         "MODEL_DIR. Nothing was changed.")
 
 
+_NOTHING_WRITTEN = "Nothing was compiled or written."
+
+
 def first_batch(name: str, make_batches: Callable[[], Any]) -> tuple[Any, Any]:
   """(batches, first batch), or a TrainingDataError naming the task and the problem."""
+  errors.take_pipeline_error()  # Only an error noted while building this batch counts.
   try:
     batches = make_batches()
     return batches, next(batches)
-  except errors.FlanJaxError:
+  except TrainingDataError:
     raise
+  except errors.FlanJaxError as e:  # A bad record, a missing file: named by its reader.
+    raise TrainingDataError(f"{str(e).rstrip('.')}. {_NOTHING_WRITTEN}") from e
   except StopIteration as e:
     raise TrainingDataError(
         f"The training data of {name!r} yields no batch (empty split, or every example "
         "filtered out). Nothing was compiled or written.") from e
   except Exception as e:  # pylint: disable=broad-except  # TF/SeqIO raise many kinds.
+    noted = errors.take_pipeline_error()  # A bad record, named by its reader.
+    if noted is not None:
+      raise TrainingDataError(f"{str(noted).rstrip('.')}. {_NOTHING_WRITTEN}") from e
     # TF prefixes the real error with "in user code:" and a traceback: keep its last line.
     lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
     detail = lines[-1] if lines else ""

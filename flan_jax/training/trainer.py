@@ -43,13 +43,14 @@ def train(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig = O
   The run record (flan_jax/runtime/model_dir.py) and `on_start(model_dir)` (the CLI
   writes config.gin) happen only once the first step has trained: a refused or failed start rewrites nothing.
   """
-  run = prepare(config, model_config, optimizer, loss, partitioning)
-  try:
-    with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules), \
-        PreemptionWatcher() as preemption:
-      return _train_loop(run, preemption, on_start)
-  finally:
-    run.checkpoints.close()  # Let an in-flight async save finish before exiting.
+  with model_dir_lib.left_as_found_if_refused(config.model_dir):
+    run = prepare(config, model_config, optimizer, loss, partitioning)
+    try:
+      with jax.set_mesh(run.mesh), nn.logical_axis_rules(run.rules), \
+          PreemptionWatcher() as preemption:
+        return _train_loop(run, preemption, on_start)
+    finally:
+      run.checkpoints.close()  # Let an in-flight async save finish before exiting.
 
 
 class PreemptionWatcher:
@@ -127,6 +128,7 @@ def _train_loop(run: Run, preemption: PreemptionWatcher,
     if preemption.should_stop(done):
       log.close()  # Its last window and TensorBoard's queue, before the process exits.
       run.checkpoints.save(done, state, batches.position, force=True)
+      run.checkpoints.wait()  # "saved" only once the save has committed.
       logging.warning("SIGTERM: saved step %d to %s and stopped; rerun the same command "
                       "to resume.", done, run.checkpoints.directory)
       summary.update(preempted=True, final_step=done)

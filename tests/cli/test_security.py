@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 import torch
@@ -37,7 +38,12 @@ def test_malicious_pickle_bin_is_refused_and_never_runs(tmp_path, capsys):
     hf.read_state_dict(str(src))
   assert cli.main(["convert", "--from=hf", "--to=flan_jax", str(src),
                    str(tmp_path / "out")]) == 2
-  assert "Nothing from it was run" in capsys.readouterr().err
+  err = capsys.readouterr().err
+  # One line, naming what was refused; never torch's advice to load with weights_only=False.
+  assert err.count("\n") == 1 and err.startswith("flan-jax: error: ")
+  assert "Nothing from it was run" in err and "weights_only" not in err
+  assert re.search(r"refused it: (Unsupported global: GLOBAL|Trying to load unsupported "
+                   r"GLOBAL) \S*open\b", err), err
   assert not marker.exists()
 
 

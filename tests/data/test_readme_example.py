@@ -29,7 +29,7 @@ def readme_template_set():
   section = text[text.index("## Add a task"):]
   block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
   namespace = {}
-  exec(block[:block.index("vocab = ")], namespace)  # pylint: disable=exec-used
+  exec(block[:block.index("# Your model's vocabulary")], namespace)  # pylint: disable=exec-used
   return namespace["TRIVIA"]
 
 
@@ -113,3 +113,36 @@ def test_few_shot_counts_and_exemplars_apart_from_options(rows):
         if before.startswith("- "):  # an option line: next is an option, or an answer cue.
           assert (line.startswith("- ") or line.startswith(leads) or line in CUES
                   or line in layout.ANSWER_LEADS), prompt
+
+
+def _marker(line):
+  """The marker a choice line starts with ('A.', '(b)', 'iv.', '3)'), or None."""
+  found = re.match(r"^(\([A-Za-z0-9]+\)|[A-Za-z0-9]+[.)]) ", line)
+  return found.group(1) if found else None
+
+
+def test_option_markers_never_read_like_the_answer_cue(rows):
+  """`qa` ends with `A:`: its choices are never marked `A.`, `(A)` or `a)` (nor, in few-shot
+  prompts, where an exemplar's answer follows `A:`)."""
+  checked = 0
+  for fmt in ("zs_opt", "fs_opt"):
+    for r in rows[fmt]:
+      prompt = r["inputs_pretokenized"].decode()
+      if "\nA:" not in prompt + "\n":
+        continue
+      markers = [m for m in map(_marker, prompt.split("\n")) if m]
+      letters = {m.strip("().").lower() for m in markers}
+      assert "a" not in letters, prompt
+      checked += bool(markers)
+  assert checked  # Some prompts do list marked choices before an `A:` cue.
+
+
+def test_a_template_with_a_letter_cue_gets_other_marker_styles():
+  from flan_jax.data import options as options_lib  # pylint: disable=g-import-not-at-top
+  names = [s.name for s in options_lib.MARKER_STYLES]
+  remap = options_lib.clean_styles(["A:"])
+  chosen = {names[remap[i]] for i in range(len(names))}
+  assert chosen.isdisjoint({"upper_dot", "upper_paren", "lower_paren"})
+  kept = [names[i] for i in range(len(names)) if remap[i] == i]
+  assert kept == ["dash", "number_dot", "number_paren", "roman_dot", "roman_paren"]
+  assert options_lib.clean_styles(["Answer:", "Your pick:"]) == list(range(len(names)))

@@ -5,6 +5,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import orbax.checkpoint as ocp
@@ -101,12 +103,40 @@ def test_damaged_latest_checkpoint_falls_back_and_is_kept(trained_run, damage, c
   warnings = [r.getMessage() for r in caplog.records
               if r.levelno >= logging.WARNING and "step 6" in r.getMessage()]
   assert warnings and all("Skipping damaged checkpoint" in w for w in warnings)
+  # The warning names the step's folder and says the folder is left as it is.
+  assert all(w.startswith(f"Skipping damaged checkpoint step 6 ({damaged}): ") and
+             w.endswith("; it was left in place. Falling back to an older checkpoint.")
+             for w in warnings), warnings
 
+  caplog.clear()
   resumed = _train(model_dir)
   assert resumed["start_step"] == 3 and resumed["final_step"] == 6
+  # Training moves it aside and says so, once: never "left in place" and then "Moved".
+  moved = [r.getMessage() for r in caplog.records if "step 6" in r.getMessage()]
+  assert not any("left in place" in m for m in moved), moved
+  assert any(m.endswith(f"; it is moved to {model_dir / 'damaged_checkpoints'}. Falling back "
+                        "to an older checkpoint.") for m in moved), moved
   aside = model_dir / "damaged_checkpoints" / "6"
   assert _files(aside) == kept  # Moved aside whole, never deleted.
   assert ocp.CheckpointManager(str(model_dir / "checkpoints")).latest_step() == 6
+
+
+def test_convert_of_a_damaged_checkpoint_warns_once_without_tracebacks(trained_run, tmp_path):
+  """The abandoned reads of a truncated step used to print dozens of `RuntimeError: Event loop
+  is closed` tracebacks (Python's unraisable-exception hook; pytest would swallow them
+  in-process, so this runs the command)."""
+  damaged = trained_run / "checkpoints" / "6"
+  _truncate_array_files(damaged)
+  done = subprocess.run(
+      [sys.executable, "-m", "flan_jax.cli.main", "convert", "--from=flan_jax", "--to=hf",
+       str(trained_run), str(tmp_path / "hf")],
+      capture_output=True, text=True, timeout=600, check=False)
+  assert done.returncode == 0, done.stderr
+  assert "Traceback" not in done.stderr and "Event loop is closed" not in done.stderr
+  warnings = [line for line in done.stderr.splitlines() if "damaged checkpoint" in line]
+  assert len(warnings) == 1, done.stderr
+  assert f"Skipping damaged checkpoint step 6 ({damaged}): ValueError: " in warnings[0]
+  assert warnings[0].endswith("; it was left in place. Falling back to an older checkpoint.")
 
 
 def test_no_restorable_checkpoint_names_every_step(trained_run):
@@ -116,7 +146,9 @@ def test_no_restorable_checkpoint_names_every_step(trained_run):
   with pytest.raises(checkpoints.CheckpointCorruptError) as raised:
     infer.load_model_dir(str(model_dir), PARTITION)
   message = str(raised.value)
-  assert "step 6: " in message and "step 3: " in message and "Nothing was deleted" in message
+  folder = model_dir / "checkpoints"
+  assert f"\n  step 6 ({folder / '6'}): " in message and f"\n  step 3 ({folder / '3'}): " in message
+  assert "Nothing was deleted" in message
   assert (model_dir / "checkpoints" / "3" / "state").is_dir()
 
 
@@ -148,6 +180,35 @@ def test_saved_checkpoint_is_logged_once_the_save_has_committed(tmp_path, caplog
   finally:
     logging.getLogger().removeHandler(probe)
   assert seen == [(3, True), (6, True)]
+
+
+def test_sigterm_logs_saved_only_once_the_save_has_committed(tmp_path, caplog, monkeypatch):
+  finalize = ocp.PyTreeCheckpointHandler.finalize
+
+  def slow_finalize(self, directory):
+    import time
+    time.sleep(0.5)  # Keep the async commit visibly behind the start of the save.
+    return finalize(self, directory)
+
+  monkeypatch.setattr(ocp.PyTreeCheckpointHandler, "finalize", slow_finalize)
+  monkeypatch.setattr(trainer.PreemptionWatcher, "should_stop", lambda self, step: step == 2)
+  model_dir = tmp_path / "run"
+  seen = []
+
+  class Probe(logging.Handler):
+    def emit(self, record):
+      if record.getMessage().startswith("SIGTERM: saved step 2 "):
+        seen.append((model_dir / "checkpoints" / "2").is_dir())
+
+  probe = Probe(level=logging.WARNING)
+  logging.getLogger().addHandler(probe)
+  caplog.set_level(logging.INFO)
+  try:
+    summary = _train(model_dir, checkpoint_period=100)
+  finally:
+    logging.getLogger().removeHandler(probe)
+  assert summary["preempted"] and summary["final_step"] == 2
+  assert seen == [True]
 
 
 def test_train_steps_below_the_checkpoint_is_refused_and_nothing_rewritten(trained_run,
@@ -191,7 +252,7 @@ def test_data_error_surfaces_from_the_first_batch_before_compiling(tmp_path, mon
   monkeypatch.setattr(run_setup.state, "init_state", _never_compile)
   with pytest.raises(run_checks.TrainingDataError, match=f"{name}.*answer"):
     _train(tmp_path / "run", mixture_or_task_name=name)
-  assert not (tmp_path / "run" / "run.json").exists()
+  assert not (tmp_path / "run").exists()  # MODEL_DIR left as it was found: absent.
 
 
 def test_absurd_feature_lengths_are_refused_with_the_limit(tmp_path):

@@ -1,0 +1,45 @@
+"""SIGTERM and Ctrl-C (SIGINT) while a command writes its output: one line, no traceback, no
+hidden temporary file left behind, and an earlier output left as it was."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def _wait_for_partial(folder, process, timeout=600):
+  deadline = time.monotonic() + timeout
+  while time.monotonic() < deadline:
+    partial = [n for n in os.listdir(folder) if n.endswith(".partial")]
+    if partial:
+      return partial
+    assert process.poll() is None, process.communicate()
+    time.sleep(0.1)
+  raise AssertionError("the export never started writing")
+
+
+@pytest.mark.parametrize("signum,name,code", [(signal.SIGTERM, "SIGTERM", 143),
+                                              (signal.SIGINT, "SIGINT", 130)])
+def test_a_stopped_export_leaves_no_partial_file_and_no_traceback(tmp_path, signum, name, code):
+  out = tmp_path / "rows.jsonl"
+  out.write_text("earlier rows\n")
+  env = dict(os.environ, PYTHONUNBUFFERED="1")
+  process = subprocess.Popen(  # A long export: a million rows of the toy mixture.
+      [sys.executable, "-m", "flan_jax.cli.main", "export", "toy_flan", "--out", str(out),
+       "--overwrite", "--num-examples", "1000000", "--split", "validation", "--no-progress"],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+  try:
+    _wait_for_partial(tmp_path, process)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+  finally:
+    if process.poll() is None:
+      process.kill()
+  assert process.returncode == code, err
+  assert err.strip().splitlines()[-1] == f"flan-jax: stopped by {name}."
+  assert "Traceback" not in err, err
+  assert sorted(os.listdir(tmp_path)) == ["rows.jsonl"]  # No .partial, no spill folder.
+  assert out.read_text() == "earlier rows\n"
