@@ -65,7 +65,7 @@ def _record_task_modules() -> None:
   so config.gin and the run record list every module the run's tasks need and `eval`/`infer` of
   the run import them without the flag."""
   import gin
-  from flan_jax.data import catalog
+  from flan_jax.catalog import lookup as catalog
   key = "TrainConfig.mixture_or_task_module"
   try:
     current = gin.query_parameter(key)

@@ -13,7 +13,7 @@ import seqio
 
 from flan_jax import errors
 from flan_jax.cli import main as cli
-from flan_jax.data import catalog
+from flan_jax.catalog import lookup as catalog
 
 GOOD = [{"product": p, "review": r, "answer": a, "options": ["positive", "negative"]}
         for p, r, a in [("kettle", "Boils fast.", "positive"), ("kettle", "Leaks.", "negative"),

@@ -42,7 +42,7 @@ def test_a_module_file_in_the_working_folder_needs_no_pythonpath(tmp_path, monke
                                                                   capsys):
   """`--task_module beside_tasks` finds ./beside_tasks.py (flan-jax's own sys.path does not
   hold the working folder), and `--task_module path/to/file.py` works from anywhere."""
-  from flan_jax.data import catalog  # pylint: disable=g-import-not-at-top
+  from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   import seqio  # pylint: disable=g-import-not-at-top
   work = tmp_path / "work"
   work.mkdir()
