@@ -110,13 +110,13 @@ def params_from_state_dict(state: dict[str, np.ndarray], cfg: t5.T5Config) -> Py
   for key, path, transpose in name_pairs(cfg):
     if key not in state:
       raise ConversionError(f"Hugging Face checkpoint lacks {key!r} (needed by {cfg}).")
-    _set(params, path, _as_f32(state[key], transpose))
+    param_tree.set_at(params, path, _as_f32(state[key], transpose))
   lm_head = state.get("lm_head.weight")
   if not cfg.logits_via_embedding:
     if lm_head is None:
       raise ConversionError("config.json says tie_word_embeddings=false but the "
                             "checkpoint has no lm_head.weight.")
-    _set(params, ("decoder", "logits_dense", "kernel"), _as_f32(lm_head, True))
+    param_tree.set_at(params, ("decoder", "logits_dense", "kernel"), _as_f32(lm_head, True))
   return params
 
 
@@ -124,9 +124,10 @@ def state_dict_from_params(params: PyTree, cfg: t5.T5Config) -> dict[str, np.nda
   """Contiguous float32 transformers state dict for `params` of `cfg`."""
   state = {}
   for key, path, transpose in name_pairs(cfg):
-    state[key] = _as_f32(_get(params, path), transpose)
+    state[key] = _as_f32(param_tree.get_at(params, path), transpose)
   if not cfg.logits_via_embedding:
-    state["lm_head.weight"] = _as_f32(_get(params, ("decoder", "logits_dense", "kernel")), True)
+    lm_head = param_tree.get_at(params, ("decoder", "logits_dense", "kernel"))
+    state["lm_head.weight"] = _as_f32(lm_head, True)
   return state
 
 
@@ -233,17 +234,3 @@ def _read_json(file: str) -> dict:
 def _as_f32(x: Any, transpose: bool) -> np.ndarray:
   x = np.asarray(x, np.float32)
   return np.ascontiguousarray(x.T if transpose else x)
-
-
-def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
-  for key in path[:-1]:
-    tree = tree.setdefault(key, {})
-  tree[path[-1]] = value
-
-
-def _get(tree: PyTree, path: tuple[str, ...]) -> Any:
-  for key in path:
-    if key not in tree:
-      raise ConversionError(f"Params lack {'/'.join(path)}.")
-    tree = tree[key]
-  return tree

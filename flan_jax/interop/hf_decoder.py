@@ -236,17 +236,18 @@ def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
 
   for key, path in name_pairs(cfg, kind):
     value = take(key)
-    _set(params, path, value if value.ndim == 1 or path[0] == "token_embedder" else value.T)
+    keep = value.ndim == 1 or path[0] == "token_embedder"
+    param_tree.set_at(params, path, value if keep else value.T)
   if kind == "falcon":
     for i in range(cfg.num_layers):
       key, attn = _falcon_qkv(i)
       for name, weight in zip(("query", "key", "value"), _split_falcon_qkv(take(key), cfg)):
-        _set(params, attn + (name, "kernel"), weight.T)
+        param_tree.set_at(params, attn + (name, "kernel"), weight.T)
   if not cfg.tie_embeddings:
     if "lm_head.weight" not in state:
       raise ConversionError("config.json says tie_word_embeddings=false but the checkpoint "
                             "has no lm_head.weight.")
-    _set(params, ("decoder", "logits_dense", "kernel"), take("lm_head.weight").T)
+    param_tree.set_at(params, ("decoder", "logits_dense", "kernel"), take("lm_head.weight").T)
   return params
 
 
@@ -256,17 +257,17 @@ def state_dict_from_params(params: PyTree, cfg: palm.PaLMConfig) -> dict[str, np
   params = param_tree.unbox(params)
   as_hf = lambda x, path: np.ascontiguousarray(
       x if x.ndim == 1 or path[0] == "token_embedder" else x.T)
-  state = {key: as_hf(np.asarray(_get(params, path), np.float32), path)
+  state = {key: as_hf(np.asarray(param_tree.get_at(params, path), np.float32), path)
            for key, path in name_pairs(cfg, kind)}
   if kind == "falcon":
     for i in range(cfg.num_layers):
       key, attn = _falcon_qkv(i)
-      q, k, v = (np.asarray(_get(params, attn + (n, "kernel")), np.float32).T
+      q, k, v = (np.asarray(param_tree.get_at(params, attn + (n, "kernel")), np.float32).T
                  for n in ("query", "key", "value"))
       state[key] = np.ascontiguousarray(_fuse_falcon_qkv(q, k, v, cfg))
   if not cfg.tie_embeddings:
     state["lm_head.weight"] = np.ascontiguousarray(
-        np.asarray(_get(params, ("decoder", "logits_dense", "kernel")), np.float32).T)
+        np.asarray(param_tree.get_at(params, ("decoder", "logits_dense", "kernel")), np.float32).T)
   return state
 
 
@@ -339,17 +340,3 @@ def copy_tokenizer(src: str, dst: str) -> list[str]:
       shutil.copyfile(os.path.join(src, name), os.path.join(dst, name))
       copied.append(name)
   return copied
-
-
-def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
-  for key in path[:-1]:
-    tree = tree.setdefault(key, {})
-  tree[path[-1]] = value
-
-
-def _get(tree: PyTree, path: tuple[str, ...]) -> Any:
-  for key in path:
-    if key not in tree:
-      raise ConversionError(f"Params lack {'/'.join(path)}.")
-    tree = tree[key]
-  return tree

@@ -138,3 +138,19 @@ def unbox(tree: PyTree) -> PyTree:
   is_box = lambda x: isinstance(x, nn.meta.AxisMetadata)
   return jax.tree_util.tree_map(lambda x: x.unbox(apply_constraint=False) if is_box(x) else x,
                                 tree, is_leaf=is_box)
+
+
+def set_at(tree: dict, path: tuple[str, ...], value: Any) -> None:
+  """Puts `value` at `path` in a nested dict, making the dicts on the way."""
+  for key in path[:-1]:
+    tree = tree.setdefault(key, {})
+  tree[path[-1]] = value
+
+
+def get_at(tree: PyTree, path: tuple[str, ...]) -> Any:
+  """The value at `path` of a nested dict; ConversionError naming the path if absent."""
+  for key in path:
+    if key not in tree:
+      raise ConversionError(f"Params lack {'/'.join(path)}.")
+    tree = tree[key]
+  return tree
