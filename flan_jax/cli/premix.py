@@ -40,11 +40,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-  args, beam_options = _parser().parse_known_args(argv)
-  from flan_jax import errors  # pylint: disable=g-import-not-at-top
-  stray = [o for o in beam_options if not o.startswith("--")]
-  if stray:
-    raise errors.ConfigError(f"Unexpected arguments {stray}; Beam options look like --name=value.")
+  from flan_jax.cli import beam_options as beam_flags  # pylint: disable=g-import-not-at-top
+  args, beam_options = beam_flags.parse_with_beam_options(_parser(), argv)
   from flan_jax.data import rendering  # pylint: disable=g-import-not-at-top
   from flan_jax.catalog import lookup as catalog  # pylint: disable=g-import-not-at-top
   from flan_jax.premix import build  # pylint: disable=g-import-not-at-top

@@ -62,3 +62,16 @@ def test_a_bad_record_read_inside_tf_data_is_one_line(tmp_path):
 
 def test_errors_that_are_not_ours_keep_their_traceback():
   assert cli.user_message(RuntimeError("boom")) is None
+
+
+@pytest.mark.parametrize("command", [
+    ["premix", "toy_flan", "--out", "unused", "--num-examples", "10"],
+    ["cache", "toy.category:zs_opt", "--output_dir", "unused"]])
+def test_beam_commands_refuse_a_stray_argument_in_one_line(command, capsys, tmp_path):
+  """Flags these commands do not know go to Beam; a bare word is a mistake, named."""
+  os.chdir(tmp_path)
+  assert cli.main(command + ["--runner=DirectRunner", "oops"]) == 2
+  err = capsys.readouterr().err
+  assert err.strip() == ("flan-jax: error: Unexpected arguments ['oops']; "
+                         "Beam options look like --name=value.")
+  assert os.listdir(tmp_path) == []
