@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from typing import Any, Callable, Iterable, TypeVar
 
 import jax
@@ -77,8 +78,18 @@ def _ignore_closed_event_loop_noise() -> None:
     if not closed_loop(unraisable.exc_value):
       previous_unraisable(unraisable)
 
+  previous_thread_hook = threading.excepthook
+
+  def thread_excepthook(args):  # The same error raised in one of the reads' threads.
+    if not closed_loop(args.exc_value):
+      previous_thread_hook(args)
+
   excepthook._drops_closed_loop = True  # pylint: disable=protected-access
   sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
+  threading.excepthook = thread_excepthook
+  # The abandoned reads' futures, collected unread, are logged by asyncio one by one.
+  logging.getLogger("asyncio").addFilter(
+      lambda record: not str(record.msg).startswith("Future exception was never retrieved"))
 
 
 class CheckpointStore:
