@@ -41,11 +41,11 @@ def newest_restorable(directory: str, steps: Iterable[int], restore_step: Callab
   restores.
   """
   skipped = []
+  _ignore_closed_event_loop_noise()  # Before reading: a damaged step's reads end after it.
   for step in sorted(steps, reverse=True):
     try:
       return restore_step(step), step, skipped
     except Exception as e:  # pylint: disable=broad-except  # Any damage: try the next.
-      _ignore_closed_event_loop_noise()
       reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
       skipped.append(f"step {step} ({os.path.join(directory, str(step))}): {reason}")
       if warn:
