@@ -113,7 +113,7 @@ def _task(kind):
 @pytest.mark.parametrize("kind", ["missing", "json", "utf8", "answer"])
 def test_tasks_show_names_the_file_line_and_field(data, kind, capsys):
   code, _, err = cli_runs.run(["tasks", "show", _task(kind), "-n", "8", "--split", "train",
-                       "--task_module", str(data / "my_tasks.py")], capsys)
+                               "--task_module", str(data / "my_tasks.py")], capsys)
   assert code == 2 and err == f"flan-jax: error: {_expected(data)[kind]}\n"
 
 
@@ -121,7 +121,7 @@ def test_tasks_show_names_the_file_line_and_field(data, kind, capsys):
 def test_export_names_the_file_line_and_field(data, kind, tmp_path, capsys):
   out = tmp_path / "rows.jsonl"
   code, _, err = cli_runs.run(["export", _task(kind), "--split", "train", "--out", str(out),
-                       "--no-progress", "--task_module", str(data / "my_tasks.py")], capsys)
+                               "--no-progress", "--task_module", str(data / "my_tasks.py")], capsys)
   assert code == 2 and err == f"flan-jax: error: {_expected(data)[kind]}\n"
   assert os.listdir(tmp_path) == []  # No output, no temporary file.
 
@@ -138,9 +138,9 @@ TINY_RUN = ["--gin_file=runs/smoke_cpu.gin", "--gin.TRAIN_STEPS=1", "--gin.BATCH
 
 def _train(data, kind, model_dir, capsys):
   return cli_runs.run(["train", f"--gin.MODEL_DIR='{model_dir}'", "--task_module",
-               str(data / "my_tasks.py"), f"--gin.MIXTURE_OR_TASK_NAME='{_task(kind)}'",
-               f"--gin.TrainConfig.eval_mixture_or_task_name='{_task(kind)}'"] + TINY_RUN,
-              capsys)
+                       str(data / "my_tasks.py"), f"--gin.MIXTURE_OR_TASK_NAME='{_task(kind)}'",
+                       f"--gin.TrainConfig.eval_mixture_or_task_name='{_task(kind)}'"] + TINY_RUN,
+                      capsys)
 
 
 @pytest.mark.parametrize("kind", ["missing", "json", "utf8", "answer"])
@@ -190,8 +190,8 @@ def test_eval_and_infer_of_a_run_find_its_tasks_and_name_bad_records(data, tmp_p
         "'train/2' of task user_answer", "'validation/2' of task user_good")
     code, _, err = cli_runs.run(["eval", f"--task={_task('good')}"] + flags, capsys)
     assert code == 2 and _one_error_line(err) == expected
-    code, _, err = cli_runs.run(["infer", f"--task={_task('good')}", f"--out={tmp_path / 'p.jsonl'}"]
-                        + flags, capsys)
+    code, _, err = cli_runs.run(["infer", f"--task={_task('good')}",
+                                 f"--out={tmp_path / 'p.jsonl'}"] + flags, capsys)
     assert code == 2 and _one_error_line(err) == expected
     assert not (tmp_path / "p.jsonl").exists()
   finally:

@@ -10,7 +10,7 @@ import tqdm
 
 from flan_jax.cli import console_log
 from flan_jax.cli import main as cli
-from tests.cli.test_train_cli import SMALL_RUN
+from tests.cli.cli_runs import SMALL_RUN
 
 # The SMALL_RUN T5 v1.1 (vocab 1024, emb 32, 2 heads x 16, mlp 64, gated GELU, untied
 # logits, no biases, 32 relative-position buckets), counted by hand:
