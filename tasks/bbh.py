@@ -140,9 +140,10 @@ def read_rows(subtask: str, fmt: str, split: str = SUITE_SPLIT):
           for i, ex in enumerate(examples)]
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0,
+                     few_shot: str | None = None) -> list[str]:
   """Registers `bbh_{subtask}_direct` and `_cot` (idempotent); reads no file."""
-  del render_seed  # The BBH prompts are fixed: nothing is drawn.
+  del render_seed, few_shot  # The BBH prompts are fixed: nothing is drawn.
   import functools  # pylint: disable=g-import-not-at-top
   from flan_jax.evaluation import answer_extraction, suite_tasks  # pylint: disable=g-import-not-at-top
   names = []

@@ -170,9 +170,10 @@ def read_rows(dataset: str, split: str = SPLIT) -> list[dict]:
   return [dict(row, idx=f"{dataset}:{i}") for i, row in enumerate(rows)]
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0,
+                     few_shot: str | None = None) -> list[str]:
   """Registers `cot_eval.{dataset}:cot` (idempotent); reads no file."""
-  del render_seed  # One fixed prompt per dataset: nothing is drawn.
+  del render_seed, few_shot  # One fixed prompt per dataset: nothing is drawn.
   import functools  # pylint: disable=g-import-not-at-top
   from flan_jax.evaluation import answer_extraction, suite_tasks  # pylint: disable=g-import-not-at-top
   kind = DATASETS[spec.name][1]

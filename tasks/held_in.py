@@ -109,9 +109,10 @@ def read_rows(dataset: str, split: str, check_prepared: bool = True):
 
 
 def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0,
+                     few_shot: str | None = None,
                      check_prepared: bool = True) -> list[str]:
   """Registers `held_in.{dataset}:zs_opt` (idempotent); reads no record."""
-  del render_seed  # One fixed prompt per dataset: nothing is drawn.
+  del render_seed, few_shot  # One fixed prompt per dataset: nothing is drawn.
   import functools  # pylint: disable=g-import-not-at-top
   from flan_jax.evaluation import answer_extraction, suite_tasks  # pylint: disable=g-import-not-at-top
   return [suite_tasks.register_suite_task(

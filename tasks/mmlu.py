@@ -201,9 +201,10 @@ def read_rows(subject: str, fmt: str, split: str, budget: int = PROMPT_TOKEN_BUD
           for i, row in enumerate(rows)]
 
 
-def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0) -> list[str]:
+def register_dataset(spec: catalog_spec.DatasetSpec, *, render_seed: int = 0,
+                     few_shot: str | None = None) -> list[str]:
   """Registers `mmlu_{subject}_direct` and `_cot` (idempotent); reads no file."""
-  del render_seed  # MMLU prompts are fixed: nothing is drawn.
+  del render_seed, few_shot  # MMLU prompts are fixed: nothing is drawn.
   import functools  # pylint: disable=g-import-not-at-top
   from flan_jax.evaluation import answer_extraction, suite_tasks  # pylint: disable=g-import-not-at-top
   category = SUBJECTS[spec.name][1]

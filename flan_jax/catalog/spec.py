@@ -9,7 +9,10 @@ The module contract (the catalog calls nothing else):
 
     COLLECTION: str
     def datasets() -> list[DatasetSpec]                  # cheap, no TensorFlow/SeqIO import
-    def register_dataset(spec, *, render_seed) -> list[str]   # registers its SeqIO tasks
+    def register_dataset(spec, *, render_seed, few_shot=<its default>) -> list[str]
+        # registers its SeqIO tasks; `few_shot` ("flan" / "paper", formats.FEW_SHOT_STYLES)
+        # is passed only when a caller asks for a style, and a suite with fixed prompts
+        # accepts and ignores it
     def mixtures() -> dict[str, list[tuple[str, float]]]      # optional: name -> (task, rate)
 """
 

@@ -11,6 +11,10 @@ Which transformers architectures map onto which `PaLMConfig` variants:
 Weights are read with `flan_jax.interop.hf.read_state_dict` (safetensors, .bin, sharded
 index) and written as safetensors, sharded with an index above `max_shard_bytes`. A
 tokenizer in the directory (`tokenizer.json` and its config files) is copied along.
+
+Sequences start with config.json's `bos_token_id` (`PaLMConfig.bos_id`): SeqIO's leading
+0 is read as it, so a Llama sees `<s>` first as in its pretraining, and Falcon its
+`<|endoftext|>`. An export writes the id back.
 """
 
 from __future__ import annotations
@@ -56,6 +60,14 @@ def _rope_theta(hf_config: dict) -> float:
   return float(rope.get("rope_theta", hf_config.get("rope_theta", 10_000.0)))
 
 
+def _bos_id(hf_config: dict) -> int:
+  """The id sequences start with: config.json's `bos_token_id` (0, SeqIO's, when unset)."""
+  bos = hf_config.get("bos_token_id")
+  if isinstance(bos, list):  # Some configs list several; the first is the one prepended.
+    bos = bos[0] if bos else None
+  return 0 if bos is None else int(bos)
+
+
 def _activation(name: str) -> str:
   if name not in _FROM_HF_ACT:
     raise ConversionError(f"config.json's activation {name!r} has no flan_jax equivalent; "
@@ -71,7 +83,7 @@ def config_from_hf(hf_config: dict, **overrides: Any) -> palm.PaLMConfig:
                 num_layers=hf_config["num_hidden_layers"], rope_max_wavelength=_rope_theta(
                     hf_config), prefix_lm=False, dropout_rate=0.0,
                 tie_embeddings=bool(hf_config.get("tie_word_embeddings", True)),
-                scale_tied_logits=False)
+                scale_tied_logits=False, bos_id=_bos_id(hf_config))
   if kind == "llama":
     for flag in ("attention_bias", "mlp_bias"):
       if hf_config.get(flag):
@@ -152,6 +164,7 @@ def config_to_hf(cfg: palm.PaLMConfig) -> dict:
   common = {"model_type": kind, "vocab_size": cfg.vocab_size, "hidden_size": cfg.emb_dim,
             "num_attention_heads": cfg.num_heads, "num_hidden_layers": cfg.num_layers,
             "tie_word_embeddings": cfg.tie_embeddings, "attention_dropout": 0.0,
+            "bos_token_id": cfg.bos_id,
             "rope_parameters": {"rope_type": "default", "rope_theta": cfg.rope_max_wavelength}}
   if kind == "llama":
     return dict(common, architectures=["LlamaForCausalLM"], head_dim=cfg.head_dim,

@@ -10,8 +10,9 @@ logits are scaled explicitly by head_dim**-0.5 (not folded into the query init a
 The block's variants are config fields, so open decoders load as they are: sequential blocks
 (`parallel_block=False`, Llama), grouped or full key/value heads (`num_kv_heads`), a GELU MLP
 (`mlp_activations`), LayerNorm with bias (`norm_type`, Falcon), an untied output layer
-(`tie_embeddings=False`, `decoder/logits_dense`) and unscaled tied logits
-(`scale_tied_logits=False`). `flan_jax.interop.hf_decoder` maps them onto transformers'
+(`tie_embeddings=False`, `decoder/logits_dense`), unscaled tied logits
+(`scale_tied_logits=False`) and a checkpoint's own BOS token (`bos_id`: SeqIO's leading 0 is
+read as that id). `flan_jax.interop.hf_decoder` maps them onto transformers'
 Llama and Falcon.
 
 `DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
@@ -74,6 +75,10 @@ class PaLMConfig:
   tie_embeddings: bool = True
   # Tied logits times emb_dim**-0.5 (PaLM); Hugging Face decoders do not scale.
   scale_tied_logits: bool = True
+  # The token a sequence starts with. SeqIO's layout starts every sequence (and every packed
+  # segment) with id 0; a checkpoint trained with a BOS token (Llama's 1) reads that 0 as
+  # its BOS. 0 keeps SeqIO's layout as it is.
+  bos_id: int = 0
 
   def __post_init__(self):
     object.__setattr__(self, "dtype", layers.validate_numerics(
@@ -84,6 +89,9 @@ class PaLMConfig:
     if self.num_kv_heads < 1 or self.num_heads % self.num_kv_heads:
       raise ValueError(f"PaLMConfig.num_kv_heads={self.num_kv_heads} must divide "
                        f"num_heads={self.num_heads}.")
+    if not 0 <= self.bos_id < self.vocab_size:
+      raise ValueError(f"PaLMConfig.bos_id={self.bos_id} is not an id of the vocabulary "
+                       f"(0..{self.vocab_size - 1}).")
     if self.norm_type not in layers.NORMS:
       raise ValueError(f"PaLMConfig.norm_type must be one of {tuple(layers.NORMS)}, got "
                        f"{self.norm_type!r}.")
@@ -261,6 +269,9 @@ class Decoder(nn.Module):
         positions = jnp.arange(tokens.shape[-1], dtype=jnp.int32)[None, :]
     else:
       mask, positions = block
+    if cfg.bos_id:
+      # SeqIO's start id 0 at a sequence's (or packed segment's) first position is the BOS.
+      tokens = jnp.where((positions == 0) & (tokens == 0), cfg.bos_id, tokens)
     dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
     x = dropout(self.shared_embedding(tokens), deterministic=deterministic)
     x = layers.constrain(x, ("batch", "length", "embed"))

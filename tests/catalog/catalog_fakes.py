@@ -23,7 +23,7 @@ FAKE_COLLECTION = textwrap.dedent('''
       return [cs.DatasetSpec(COLLECTION, name, (f"fake.{name}:zs_noopt", f"fake.{name}:inv"),
                              data, num_train_examples=10) for name, data in DATA.items()]
 
-    def register_dataset(spec, *, render_seed):
+    def register_dataset(spec, *, render_seed, few_shot=None):  # few_shot: zero-shot only
       import seqio
       from flan_jax.data import registration
       from flan_jax.data.templates import Template, TemplateSet

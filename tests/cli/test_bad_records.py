@@ -7,13 +7,12 @@ import logging
 import os
 import re
 
-import gin
 import pytest
 import seqio
 
 from flan_jax import errors
-from flan_jax.cli import main as cli
 from flan_jax.catalog import lookup as catalog
+from tests.cli import cli_runs
 
 GOOD = [{"product": p, "review": r, "answer": a, "options": ["positive", "negative"]}
         for p, r, a in [("kettle", "Boils fast.", "positive"), ("kettle", "Leaks.", "negative"),
@@ -101,19 +100,6 @@ def _data(tmp_path_factory):
       seqio.TaskRegistry.remove(name)
 
 
-@pytest.fixture(autouse=True)
-def _clean_gin():
-  gin.clear_config()
-  yield
-  gin.clear_config()
-
-
-def _run(argv, capsys):
-  code = cli.main(argv)
-  captured = capsys.readouterr()
-  return code, captured.out, captured.err
-
-
 def _one_error_line(err):
   lines = [line for line in err.splitlines() if line.startswith("flan-jax: error: ")]
   assert len(lines) == 1 and "Traceback" not in err, err
@@ -126,16 +112,16 @@ def _task(kind):
 
 @pytest.mark.parametrize("kind", ["missing", "json", "utf8", "answer"])
 def test_tasks_show_names_the_file_line_and_field(data, kind, capsys):
-  code, _, err = _run(["tasks", "show", _task(kind), "-n", "8", "--split", "train",
-                       "--task_module", str(data / "my_tasks.py")], capsys)
+  code, _, err = cli_runs.run(["tasks", "show", _task(kind), "-n", "8", "--split", "train",
+                               "--task_module", str(data / "my_tasks.py")], capsys)
   assert code == 2 and err == f"flan-jax: error: {_expected(data)[kind]}\n"
 
 
 @pytest.mark.parametrize("kind", ["missing", "answer"])
 def test_export_names_the_file_line_and_field(data, kind, tmp_path, capsys):
   out = tmp_path / "rows.jsonl"
-  code, _, err = _run(["export", _task(kind), "--split", "train", "--out", str(out),
-                       "--no-progress", "--task_module", str(data / "my_tasks.py")], capsys)
+  code, _, err = cli_runs.run(["export", _task(kind), "--split", "train", "--out", str(out),
+                               "--no-progress", "--task_module", str(data / "my_tasks.py")], capsys)
   assert code == 2 and err == f"flan-jax: error: {_expected(data)[kind]}\n"
   assert os.listdir(tmp_path) == []  # No output, no temporary file.
 
@@ -151,10 +137,10 @@ TINY_RUN = ["--gin_file=runs/smoke_cpu.gin", "--gin.TRAIN_STEPS=1", "--gin.BATCH
 
 
 def _train(data, kind, model_dir, capsys):
-  return _run(["train", f"--gin.MODEL_DIR='{model_dir}'", "--task_module",
-               str(data / "my_tasks.py"), f"--gin.MIXTURE_OR_TASK_NAME='{_task(kind)}'",
-               f"--gin.TrainConfig.eval_mixture_or_task_name='{_task(kind)}'"] + TINY_RUN,
-              capsys)
+  return cli_runs.run(["train", f"--gin.MODEL_DIR='{model_dir}'", "--task_module",
+                       str(data / "my_tasks.py"), f"--gin.MIXTURE_OR_TASK_NAME='{_task(kind)}'",
+                       f"--gin.TrainConfig.eval_mixture_or_task_name='{_task(kind)}'"] + TINY_RUN,
+                      capsys)
 
 
 @pytest.mark.parametrize("kind", ["missing", "json", "utf8", "answer"])
@@ -192,7 +178,7 @@ def test_eval_and_infer_of_a_run_find_its_tasks_and_name_bad_records(data, tmp_p
   flags = [f"--model_dir={model_dir}", "--batch_size=8", "--num_examples=8"]
   caplog.clear()
   logging.getLogger("absl").setLevel(logging.WARNING)  # As in a new process (train lowered it).
-  code, out, err = _run(["eval", f"--task={_task('good')}"] + flags, capsys)
+  code, out, err = cli_runs.run(["eval", f"--task={_task('good')}"] + flags, capsys)
   assert code == 0, err
   # SeqIO's notes for developers (sequence lengths, no logger) are not shown to the user.
   assert not [r.getMessage() for r in caplog.records if r.name == "absl"]
@@ -202,10 +188,10 @@ def test_eval_and_infer_of_a_run_find_its_tasks_and_name_bad_records(data, tmp_p
     (data / "good.jsonl").write_bytes((data / "answer.jsonl").read_bytes())
     expected = _expected(data)["answer"].replace("answer.jsonl", "good.jsonl").replace(
         "'train/2' of task user_answer", "'validation/2' of task user_good")
-    code, _, err = _run(["eval", f"--task={_task('good')}"] + flags, capsys)
+    code, _, err = cli_runs.run(["eval", f"--task={_task('good')}"] + flags, capsys)
     assert code == 2 and _one_error_line(err) == expected
-    code, _, err = _run(["infer", f"--task={_task('good')}", f"--out={tmp_path / 'p.jsonl'}"]
-                        + flags, capsys)
+    code, _, err = cli_runs.run(["infer", f"--task={_task('good')}",
+                                 f"--out={tmp_path / 'p.jsonl'}"] + flags, capsys)
     assert code == 2 and _one_error_line(err) == expected
     assert not (tmp_path / "p.jsonl").exists()
   finally:

@@ -18,7 +18,7 @@ def _wait_for_partial(folder, process, timeout=600):
       return partial
     assert process.poll() is None, process.communicate()
     time.sleep(0.1)
-  raise AssertionError("the export never started writing")
+  raise AssertionError("the command never started writing")
 
 
 @pytest.mark.parametrize("signum,name,code", [(signal.SIGTERM, "SIGTERM", 143),
@@ -43,3 +43,27 @@ def test_a_stopped_export_leaves_no_partial_file_and_no_traceback(tmp_path, sign
   assert "Traceback" not in err, err
   assert sorted(os.listdir(tmp_path)) == ["rows.jsonl"]  # No .partial, no spill folder.
   assert out.read_text() == "earlier rows\n"
+
+
+def test_a_stopped_infer_leaves_no_partial_file_and_keeps_the_earlier_output(tiny_run,
+                                                                             tmp_path):
+  model_dir, _ = tiny_run
+  out = tmp_path / "preds.jsonl"
+  out.write_text("earlier predictions\n")
+  env = dict(os.environ, PYTHONUNBUFFERED="1")
+  process = subprocess.Popen(  # Greedy decoding of the whole train split, 8 at a time.
+      [sys.executable, "-m", "flan_jax.cli.main", "infer", f"--model_dir={model_dir}",
+       "--task=toy.category:zs_opt", "--split=train", "--batch_size=8", f"--out={out}",
+       "--overwrite"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+  try:
+    _wait_for_partial(tmp_path, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+  finally:
+    if process.poll() is None:
+      process.kill()
+  assert process.returncode == 143, err
+  assert err.strip().splitlines()[-1] == "flan-jax: stopped by SIGTERM."
+  assert "Traceback" not in err, err
+  assert sorted(os.listdir(tmp_path)) == ["preds.jsonl"]
+  assert out.read_text() == "earlier predictions\n"

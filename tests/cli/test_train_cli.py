@@ -5,50 +5,24 @@ import json
 import gin
 import pytest
 
-from flan_jax.cli import main as cli
 from tests.catalog.catalog_fakes import FAKE_COLLECTION, write_module
 from tests.catalog.catalog_fakes import user_modules  # pylint: disable=unused-import  # fixture
-
-SMALL_RUN = ["--gin_file=runs/smoke_cpu.gin", "--gin.TRAIN_STEPS=2",
-             "--gin.TASK_FEATURE_LENGTHS={'inputs': 96, 'targets': 16}",
-             "--gin.network.T5Config.emb_dim=32", "--gin.network.T5Config.mlp_dim=64",
-             "--gin.network.T5Config.num_heads=2", "--gin.network.T5Config.head_dim=16",
-             "--gin.network.T5Config.num_encoder_layers=1",
-             "--gin.network.T5Config.num_decoder_layers=1", "--gin.BATCH_SIZE=8",
-             "--gin.MIXTURE_OR_TASK_NAME='toy.category:zs_opt'", "--gin.EVAL_PERIOD=0",
-             "--gin.TrainConfig.eval_mixture_or_task_name='toy.category:zs_opt'",
-             "--gin.TrainConfig.eval_num_examples=8", "--gin.TrainConfig.eval_batch_size=8",
-             "--gin.TrainConfig.progress_bar=False"]
+from tests.cli import cli_runs
+from tests.cli.cli_runs import SMALL_RUN
 
 
-@pytest.fixture(autouse=True)
-def _clean_gin():
-  gin.clear_config()
-  yield
-  gin.clear_config()
-
-
-def _run(argv, capsys):
-  code = cli.main(argv)
-  captured = capsys.readouterr()
-  return code, captured.out, captured.err
-
-
-def test_train_then_infer_and_eval(tmp_path, capsys):
-  model_dir = tmp_path / "run"
-  code, out, err = _run(["train", f"--gin.MODEL_DIR='{model_dir}'", "--gin.RENDER_SEED=3"]
-                        + SMALL_RUN, capsys)
-  assert code == 0, err
+def test_train_then_infer_and_eval(tiny_run, tmp_path, capsys):
+  model_dir, out = tiny_run
   assert "Trained steps 0 -> 2." in out
   assert "RENDER_SEED = 3" in (model_dir / "config.gin").read_text()
   assert json.loads((model_dir / "run.json").read_text())["train_config"]["render_seed"] == 3
   preds = tmp_path / "preds.jsonl"
-  code, out, err = _run(["infer", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
-                         "--num_examples=3", f"--out={preds}"], capsys)
+  code, out, err = cli_runs.run(["infer", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
+                                 "--num_examples=3", f"--out={preds}"], capsys)
   assert code == 0, err
   assert len(preds.read_text().splitlines()) == 3
-  code, out, err = _run(["eval", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
-                         "--num_examples=4"], capsys)
+  code, out, err = cli_runs.run(["eval", f"--model_dir={model_dir}", "--task=toy.category:zs_opt",
+                                 "--num_examples=4"], capsys)
   assert code == 0, err
   lines = out.splitlines()
   header = next(i for i, l in enumerate(lines) if l.split()[:3] == ["task", "n", "accuracy"])
@@ -57,8 +31,8 @@ def test_train_then_infer_and_eval(tmp_path, capsys):
 
 
 def test_unknown_task_suggests_close_matches(tmp_path, capsys):
-  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
-                      ["--gin.MIXTURE_OR_TASK_NAME='toy_flann'"], capsys)
+  code, _, err = cli_runs.run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                              ["--gin.MIXTURE_OR_TASK_NAME='toy_flann'"], capsys)
   assert code == 2
   assert "Unknown task or mixture 'toy_flann'" in err and "toy_flan" in err
 
@@ -66,36 +40,37 @@ def test_unknown_task_suggests_close_matches(tmp_path, capsys):
 def test_unknown_gin_binding_names_the_file(tmp_path, capsys):
   bad = tmp_path / "bad.gin"
   bad.write_text("include 'runs/smoke_cpu.gin'\nTrainConfig.bach_size = 4\n")
-  code, _, err = _run(["train", f"--gin_file={bad}", f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
+  code, _, err = cli_runs.run(["train", f"--gin_file={bad}", f"--gin.MODEL_DIR='{tmp_path}'"],
+                              capsys)
   assert code == 2
   assert "bach_size" in err and "bad.gin" in err
 
 
 def test_unquoted_string_value_gets_a_hint(tmp_path, capsys):
-  code, _, err = _run(["train", "--gin_file=runs/smoke_cpu.gin",
-                       f"--gin.MODEL_DIR={tmp_path}/x"], capsys)
+  code, _, err = cli_runs.run(["train", "--gin_file=runs/smoke_cpu.gin",
+                               f"--gin.MODEL_DIR={tmp_path}/x"], capsys)
   assert code == 2 and "strings need quotes" in err
 
 
 def test_mesh_that_does_not_divide_devices(tmp_path, capsys):
-  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
-                      ["--gin.PartitionConfig.num_partitions=3"], capsys)
+  code, _, err = cli_runs.run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                              ["--gin.PartitionConfig.num_partitions=3"], capsys)
   assert code == 2 and "does not divide the 8 devices" in err
   assert "In call to configurable" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_model_dir_of_another_shape_is_refused(tmp_path, capsys):
   model_dir = tmp_path / "run"
-  assert _run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN, capsys)[0] == 0
+  assert cli_runs.run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN, capsys)[0] == 0
   gin.clear_config()
-  code, _, err = _run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN +
-                      ["--gin.network.T5Config.mlp_dim=128"], capsys)
+  code, _, err = cli_runs.run(["train", f"--gin.MODEL_DIR='{model_dir}'"] + SMALL_RUN +
+                              ["--gin.network.T5Config.mlp_dim=128"], capsys)
   assert code == 2 and "different shape" in err and "mlp_dim" in err
 
 
 def test_infer_on_a_folder_that_is_not_a_model_dir(tmp_path, capsys):
-  code, _, err = _run(["infer", f"--model_dir={tmp_path}", "--task=toy.category:zs_opt",
-                       f"--out={tmp_path}/p.jsonl"], capsys)
+  code, _, err = cli_runs.run(["infer", f"--model_dir={tmp_path}", "--task=toy.category:zs_opt",
+                               f"--out={tmp_path}/p.jsonl"], capsys)
   assert code == 2 and "not a flan_jax MODEL_DIR" in err
 
 
@@ -106,16 +81,16 @@ def test_gin_files_resolve_with_a_runs_folder_in_the_working_directory(tmp_path,
   (tmp_path / "runs" / "smoke_cpu").mkdir(parents=True)
   monkeypatch.chdir(tmp_path)
   monkeypatch.syspath_prepend(str(tmp_path))
-  code, out, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path / 'runs' / 'smoke_cpu'}'"]
-                        + SMALL_RUN, capsys)
+  code, out, err = cli_runs.run(["train", f"--gin.MODEL_DIR='{tmp_path / 'runs' / 'smoke_cpu'}'"]
+                                + SMALL_RUN, capsys)
   assert code == 0, err
   assert "Trained steps 0 -> 2." in out
 
 
 def test_missing_gin_file_names_where_it_looked(tmp_path, capsys, monkeypatch):
   monkeypatch.chdir(tmp_path)
-  code, _, err = _run(["train", "--gin_file=runs/no_such.gin",
-                       f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
+  code, _, err = cli_runs.run(["train", "--gin_file=runs/no_such.gin",
+                               f"--gin.MODEL_DIR='{tmp_path}'"], capsys)
   assert code == 2
   assert "gin file 'runs/no_such.gin' not found" in err and str(tmp_path) in err
 
@@ -134,28 +109,28 @@ def test_train_refuses_missing_data_before_compiling(tmp_path, user_modules, cap
   base = ["train", f"--gin.MODEL_DIR='{tmp_path / 'run'}'"] + SMALL_RUN + [
       "--gin.MIXTURE_OR_TASK_MODULE='fake_train'",
       "--gin.TrainConfig.eval_mixture_or_task_name=None"]
-  code, _, err = _run(base + ["--gin.MIXTURE_OR_TASK_NAME='fake_mix'"], capsys)
+  code, _, err = cli_runs.run(base + ["--gin.MIXTURE_OR_TASK_NAME='fake_mix'"], capsys)
   assert code == 2
   assert "2 of the 3 dataset(s) 'fake_mix' needs" in err
   assert "tfds build fake_builder/b:1.0.0" in err and "--skip_missing" in err
-  code, _, err = _run(base + ["--gin.MIXTURE_OR_TASK_NAME='fake.b:inv'", "--skip_missing"],
-                      capsys)
+  code, _, err = cli_runs.run(base + ["--gin.MIXTURE_OR_TASK_NAME='fake.b:inv'", "--skip_missing"],
+                              capsys)
   assert code == 2 and "Nothing of 'fake.b:inv' is left" in err
 
 
 def test_train_names_a_broken_task_module(tmp_path, user_modules, capsys):
   write_module(user_modules, "user_broken_train", "import no_such_package_here\n")
-  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'", "--task_module",
-                       "user_broken_train"] + SMALL_RUN
-                      + ["--gin.MIXTURE_OR_TASK_NAME='user_task'"], capsys)
+  code, _, err = cli_runs.run(["train", f"--gin.MODEL_DIR='{tmp_path}'", "--task_module",
+                               "user_broken_train"] + SMALL_RUN
+                              + ["--gin.MIXTURE_OR_TASK_NAME='user_task'"], capsys)
   assert code == 2
   assert ("user_broken_train (ModuleNotFoundError: No module named 'no_such_package_here')"
           in err)
 
 
 def test_misspelled_macro_is_refused_with_a_suggestion(tmp_path, capsys):
-  code, _, err = _run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
-                      ["--gin.TRAIN_STEP=10"], capsys)
+  code, _, err = cli_runs.run(["train", f"--gin.MODEL_DIR='{tmp_path}'"] + SMALL_RUN +
+                              ["--gin.TRAIN_STEP=10"], capsys)
   assert code == 2
   assert "Unknown macro 'TRAIN_STEP'" in err and "Did you mean TRAIN_STEPS?" in err
   assert not (tmp_path / "checkpoints").exists()

@@ -5,13 +5,12 @@ import logging
 import re
 import sys
 
-import gin
 import pytest
 import tqdm
 
 from flan_jax.cli import console_log
 from flan_jax.cli import main as cli
-from tests.cli.test_train_cli import SMALL_RUN
+from tests.cli.cli_runs import SMALL_RUN
 
 # The SMALL_RUN T5 v1.1 (vocab 1024, emb 32, 2 heads x 16, mlp 64, gated GELU, untied
 # logits, no biases, 32 relative-position buckets), counted by hand:
@@ -20,13 +19,6 @@ from tests.cli.test_train_cli import SMALL_RUN
 #   decoder layer: 3 norms 3*32 + self and cross attention 8*32*32 + MLP 6144 = 14432
 #   each stack: relative bias 2*32 = 64 and a final norm 32 (x2 stacks = 192)
 TINY_PARAMS = 32768 + 32768 + 10304 + 14432 + 192  # = 90464
-
-
-@pytest.fixture(autouse=True)
-def _clean_gin():
-  gin.clear_config()
-  yield
-  gin.clear_config()
 
 
 def test_startup_report_comes_before_the_first_step(tmp_path, capsys):

@@ -106,3 +106,13 @@ def test_catalog_re_registers_a_dataset_in_the_style_asked_for():
   assert _spec(seqio.get_mixture_or_task(name)).fmt.x_shot_candidates == 25
   catalog.register_dataset(spec, few_shot="paper")
   assert _spec(seqio.get_mixture_or_task(name)).fmt.shots == (2, 3, 5)
+
+
+def test_suites_with_fixed_prompts_accept_a_style_and_keep_their_prompts():
+  # The module contract (catalog/spec.py): a style asked for reaches every collection's
+  # register_dataset, as `register_flan2022_recipe(few_shot=...)` does for the whole catalog.
+  import seqio
+  for collection in ("mmlu", "bbh", "cot_eval"):
+    spec = catalog.dataset_specs(collection)[0]
+    names = catalog.register_dataset(spec, few_shot="paper")
+    assert names == list(spec.tasks) and all(n in seqio.TaskRegistry.names() for n in names)

@@ -8,7 +8,7 @@ import pytest
 
 from flan_jax.cli import main as cli
 from flan_jax_tasks import bbh
-from tests.cli.test_train_cli import SMALL_RUN
+from tests.cli.cli_runs import SMALL_RUN
 from tests.evaluation import suite_files
 
 

@@ -1,9 +1,11 @@
 """bfloat16 activations against the float32 reference, for both model families.
 
 Same float32 parameters, `dtype='bfloat16'` against `dtype='float32'`: the logits agree
-within 1e-2 on average (the largest difference within 2% of the logits' scale), cached
-greedy decoding gives the same tokens, and six steps of the trainer's own step function
-(optax AdamW) follow the float32 loss curve within 1%.
+within 1e-2 relative to the float32 logits (norm of the difference over the norm of the
+logits; torch.testing's own default for bfloat16 is rtol 1.6e-2) and within 1e-2 on
+average, the largest difference within 2% of the logits' scale; cached greedy decoding gives
+the same tokens, and six steps of the trainer's own step function (optax AdamW) follow the
+float32 loss curve within 1%.
 """
 
 import functools
@@ -70,10 +72,14 @@ def test_bf16_logits_and_greedy_tokens_match_float32(name):
                                                          enable_dropout=False))(params, batch))
             for m in (fp32, bf16)]
   assert logits[1].dtype == np.float32 and np.abs(logits[0]).max() > 0.5
-  # bfloat16 keeps 8 bits of mantissa in the residual stream: single logits of magnitude
-  # ~4-7 move by up to ~0.05 (measured: 0.03-0.05, mean 0.005-0.007), so the 1e-2 bound
-  # is on the mean difference, and the largest is bounded by 2% of the logits' scale.
+  # bfloat16 keeps 8 bits of mantissa: one rounding of a logit of 5 alone moves it by up to
+  # 0.016, and the stack's roundings add up, so single logits of magnitude ~4-7 move by up
+  # to ~0.05 (measured: 0.03-0.05; relative 0.006-0.008; mean 0.005-0.007). Float32 final
+  # norm and logits were tried: the largest difference only fell from 0.039 to 0.032, the
+  # error is the stack's. So the 1e-2 bound is relative and on the mean, and the largest
+  # difference is bounded by 2% of the logits' scale.
   diff = np.abs(logits[1] - logits[0])
+  assert np.linalg.norm(diff) < 1e-2 * np.linalg.norm(logits[0])
   assert diff.mean() < 1e-2
   assert diff.max() < 2e-2 * np.abs(logits[0]).max()
   decode = families.family_of(CONFIGS[name]).greedy_decode
