@@ -7,6 +7,7 @@ constrained with `nn.with_logical_constraint`, so one rules table maps both onto
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import Callable, Optional, Sequence
 
@@ -402,3 +403,36 @@ def rotary_embedding(x: Array, positions: Array, max_wavelength: float = 10_000.
   x1, x2 = jnp.split(x.astype(jnp.float32), 2, axis=-1)
   rotated = jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
   return rotated.astype(x.dtype)
+
+
+def alibi_slopes(num_heads: int) -> np.ndarray:
+  """ALiBi's per-head slopes as transformers' Falcon and BLOOM compute them, float32.
+
+  2**(-8/n) to the powers 1..n for the largest power of two n <= num_heads; the remaining
+  heads take the odd powers of 2**(-4/n) (Press et al., 2022). Rounded to bfloat16, as
+  transformers does before use (the checkpoints were trained with those values).
+  """
+  closest = 2 ** math.floor(math.log2(num_heads))
+  base = np.float32(2 ** (-(2 ** -(math.log2(closest) - 3))))
+  slopes = np.power(base, np.arange(1, 1 + closest, dtype=np.float32))
+  if closest != num_heads:
+    extra_base = np.float32(2 ** (-(2 ** -(math.log2(2 * closest) - 3))))
+    remaining = min(closest, num_heads - closest)
+    slopes = np.concatenate([slopes, np.power(
+        extra_base, np.arange(1, 1 + 2 * remaining, 2, dtype=np.float32))])
+  return np.asarray(slopes.astype(jnp.bfloat16), np.float32)
+
+
+def alibi_bias(key_positions: Array, num_heads: int, head_dim: int) -> Array:
+  """float32 ALiBi bias [batch, heads, 1, keys] from key positions [batch, keys].
+
+  slope * key position, the product in bfloat16, divided by sqrt(head_dim) and added to
+  the already scaled logits: transformers' Falcon exactly. Only the key's position
+  enters: it differs from -slope * (query - key) by a constant per query, which softmax
+  ignores, so causal attention sees the usual linear distance penalty. Positions (not
+  slots) make packed segments and cached decoding equal to unpacked full runs.
+  """
+  slopes = jnp.asarray(alibi_slopes(num_heads), jnp.bfloat16)
+  product = slopes[None, :, None] * key_positions.astype(jnp.bfloat16)[:, None, :]
+  bias = product.astype(jnp.float32) / jnp.float32(math.sqrt(head_dim))
+  return bias[:, :, None, :]

@@ -36,6 +36,25 @@ VARIANTS = {
     "falcon_sequential_mha_untied": ("FalconForCausalLM", dict(
         FALCON, multi_query=False, parallel_attn=False, tie_word_embeddings=False),
         dict(parallel_block=False, num_kv_heads=4, tie_embeddings=False)),
+    # Falcon-40B/180B block: grouped key/value heads, ln_attn + ln_mlp (or one shared norm).
+    "falcon_new_gqa_two_norms_tied": ("FalconForCausalLM", dict(
+        FALCON, new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=2,
+        tie_word_embeddings=True),
+        dict(parallel_block=True, num_kv_heads=2, separate_mlp_norm=True)),
+    "falcon_new_gqa_one_norm_untied": ("FalconForCausalLM", dict(
+        FALCON, new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=1,
+        tie_word_embeddings=False),
+        dict(parallel_block=True, num_kv_heads=2, separate_mlp_norm=False,
+             tie_embeddings=False)),
+    # Falcon-RW style ALiBi, no RoPE. 12 heads: slopes beyond the power of two, not powers
+    # of two themselves, so their bfloat16 rounding shows.
+    "falcon_alibi_parallel_mqa_12_heads": ("FalconForCausalLM", dict(
+        FALCON, hidden_size=48, num_attention_heads=12, alibi=True, multi_query=True,
+        parallel_attn=True, tie_word_embeddings=True),
+        dict(position_embedding="alibi", parallel_block=True, num_kv_heads=1, head_dim=4)),
+    "falcon_alibi_sequential_mha_untied": ("FalconForCausalLM", dict(
+        FALCON, alibi=True, multi_query=False, parallel_attn=False, tie_word_embeddings=False),
+        dict(position_embedding="alibi", parallel_block=False, num_kv_heads=4)),
 }
 
 
