@@ -426,13 +426,26 @@ def alibi_slopes(num_heads: int) -> np.ndarray:
 def alibi_bias(key_positions: Array, num_heads: int, head_dim: int) -> Array:
   """float32 ALiBi bias [batch, heads, 1, keys] from key positions [batch, keys].
 
-  slope * key position, the product in bfloat16, divided by sqrt(head_dim) and added to
-  the already scaled logits: transformers' Falcon exactly. Only the key's position
-  enters: it differs from -slope * (query - key) by a constant per query, which softmax
-  ignores, so causal attention sees the usual linear distance penalty. Positions (not
-  slots) make packed segments and cached decoding equal to unpacked full runs.
+  slope * key position, rounded to bfloat16 as transformers' Falcon computes it (position
+  and product), divided by sqrt(head_dim) and added to the already scaled logits. Only
+  the key's position enters: it differs from -slope * (query - key) by a constant per
+  query, which softmax ignores, so causal attention sees the usual linear distance
+  penalty. Positions (not slots) make packed segments and cached decoding equal to
+  unpacked full runs.
   """
-  slopes = jnp.asarray(alibi_slopes(num_heads), jnp.bfloat16)
-  product = slopes[None, :, None] * key_positions.astype(jnp.bfloat16)[:, None, :]
-  bias = product.astype(jnp.float32) / jnp.float32(math.sqrt(head_dim))
-  return bias[:, :, None, :]
+  slopes = jnp.asarray(alibi_slopes(num_heads))
+  position = round_to_bfloat16(key_positions.astype(jnp.float32))
+  # Exact in float32 (8 significant bits times 8), then rounded once, as in bfloat16.
+  product = round_to_bfloat16(slopes[None, :, None] * position[:, None, :])
+  return (product / jnp.float32(math.sqrt(head_dim)))[:, :, None, :]
+
+
+def round_to_bfloat16(x: Array) -> Array:
+  """float32 x rounded to the nearest bfloat16 (ties to even), kept float32 (finite x).
+
+  Done on the bits: XLA may skip a float32 -> bfloat16 -> float32 round trip inside
+  compiled loops (excess precision), which changed scanned layers' ALiBi bias.
+  """
+  bits = jax.lax.bitcast_convert_type(x.astype(jnp.float32), jnp.uint32)
+  bits = bits + jnp.uint32(0x7FFF) + ((bits >> 16) & jnp.uint32(1))
+  return jax.lax.bitcast_convert_type(bits & jnp.uint32(0xFFFF0000), jnp.float32)
