@@ -99,12 +99,15 @@ def test_palm_default_config_is_refused_for_export():
     hf_decoder.config_to_hf(palm.PaLMConfig())
 
 
-def test_convert_hf_to_flan_jax_and_back_keeps_weights_and_tokenizer(tmp_root, tmp_path):
+@pytest.mark.parametrize("variant", ["falcon_parallel_mqa_tied", "falcon_new_gqa_two_norms_tied",
+                                     "falcon_alibi_sequential_mha_untied"])
+def test_convert_hf_to_flan_jax_and_back_keeps_weights_and_tokenizer(variant, tmp_root,
+                                                                     tmp_path):
   import os  # pylint: disable=g-import-not-at-top
   import shutil  # pylint: disable=g-import-not-at-top
   from tokenizers import Tokenizer, models  # pylint: disable=g-import-not-at-top
   from flan_jax.cli import main as cli  # pylint: disable=g-import-not-at-top
-  hf_model, path = hf_checkpoint("falcon_parallel_mqa_tied", tmp_root)
+  hf_model, path = hf_checkpoint(variant, tmp_root)
   src = tmp_path / "src"
   shutil.copytree(path, src)
   Tokenizer(models.WordLevel({"<unk>": 0, "a": 1}, unk_token="<unk>")).save(
