@@ -92,9 +92,6 @@ def config_from_hf(hf_config: dict, **overrides: Any) -> palm.PaLMConfig:
 
 def _falcon_fields(hf_config: dict, emb: int, heads: int) -> dict:
   """The PaLMConfig fields of a Falcon config.json beyond those every decoder shares."""
-  if hf_config.get("bias"):
-    raise ConversionError("Falcon config.json sets bias=true; biases on the linear layers "
-                          "are not implemented (only bias=false Falcon loads).")
   parallel = bool(hf_config.get("parallel_attn", True))
   norms = hf_config.get("num_ln_in_parallel_attn")
   if hf_config.get("new_decoder_architecture"):
@@ -115,6 +112,7 @@ def _falcon_fields(hf_config: dict, emb: int, heads: int) -> dict:
               mlp_dim=hf_config.get("ffn_hidden_size") or 4 * emb, parallel_block=parallel,
               separate_mlp_norm=parallel and norms == 2,
               position_embedding="alibi" if hf_config.get("alibi") else "rope",
+              dense_bias=bool(hf_config.get("bias")),
               mlp_activations=(_activation(hf_config.get("activation", "gelu")),),
               norm_type="layernorm", layer_norm_epsilon=hf_config.get("layer_norm_epsilon", 1e-5))
 
@@ -147,7 +145,8 @@ def hf_model_type(cfg: palm.PaLMConfig) -> str:
     problems.append("a bidirectional prefix (prefix_lm=True)")
   acts = cfg.mlp_activations
   if cfg.norm_type == "rmsnorm" and not cfg.parallel_block and len(acts) == 2 \
-      and acts[1] == "linear" and acts[0] in _TO_HF_ACT and cfg.position_embedding == "rope":
+      and acts[1] == "linear" and acts[0] in _TO_HF_ACT and cfg.position_embedding == "rope" \
+      and not cfg.dense_bias:
     kind = "llama"
   elif cfg.norm_type == "layernorm" and len(acts) == 1 and acts[0] in _TO_HF_ACT \
       and (cfg.parallel_block or cfg.num_kv_heads in (1, cfg.num_heads)):
@@ -156,9 +155,10 @@ def hf_model_type(cfg: palm.PaLMConfig) -> str:
     kind = None
     problems.append(f"norm_type={cfg.norm_type!r}, parallel_block={cfg.parallel_block}, "
                     f"mlp_activations={acts}, num_kv_heads={cfg.num_kv_heads}, "
-                    f"position_embedding={cfg.position_embedding!r} (Llama: sequential "
-                    "rmsnorm gated MLP, RoPE; Falcon: layernorm, one activation, grouped "
-                    "key/value heads only in parallel blocks)")
+                    f"position_embedding={cfg.position_embedding!r}, "
+                    f"dense_bias={cfg.dense_bias} (Llama: sequential rmsnorm gated MLP, RoPE, "
+                    "no biases; Falcon: layernorm, one activation, grouped key/value heads "
+                    "only in parallel blocks)")
   if problems:
     raise ConversionError("No transformers decoder computes this PaLMConfig: "
                           + "; ".join(problems) + ".")
@@ -186,7 +186,7 @@ def config_to_hf(cfg: palm.PaLMConfig) -> dict:
                     new_decoder_architecture=False, multi_query=cfg.num_kv_heads == 1)
   return dict(common, **falcon, architectures=["FalconForCausalLM"],
               parallel_attn=cfg.parallel_block, alibi=cfg.position_embedding == "alibi",
-              bias=False, ffn_hidden_size=cfg.mlp_dim,
+              bias=cfg.dense_bias, ffn_hidden_size=cfg.mlp_dim,
               activation=_TO_HF_ACT[cfg.mlp_activations[0]],
               layer_norm_epsilon=cfg.layer_norm_epsilon, hidden_dropout=0.0)
 
@@ -219,16 +219,22 @@ def name_pairs(cfg: palm.PaLMConfig, kind: str) -> Iterator[tuple[str, tuple[str
       for hf_p, p in (("gate", "wi_0"), ("up", "wi_1"), ("down", "wo")):
         yield f"{hf_l}.mlp.{hf_p}_proj.weight", ours + ("mlp", p, "kernel")
     else:
-      yield f"{hf_l}.self_attention.dense.weight", attn + ("out", "kernel")
-      yield f"{hf_l}.mlp.dense_h_to_4h.weight", ours + ("mlp", "wi", "kernel")
-      yield f"{hf_l}.mlp.dense_4h_to_h.weight", ours + ("mlp", "wo", "kernel")
+      for hf_p, p in (("self_attention.dense", attn + ("out",)),
+                      ("mlp.dense_h_to_4h", ours + ("mlp", "wi")),
+                      ("mlp.dense_4h_to_h", ours + ("mlp", "wo"))):
+        yield f"{hf_l}.{hf_p}.weight", p + ("kernel",)
+        if cfg.dense_bias:
+          yield f"{hf_l}.{hf_p}.bias", p + ("bias",)
   yield from _norm_pairs(f"{prefix}.{'norm' if llama else 'ln_f'}", ("decoder", "decoder_norm"),
                          kind)
 
 
-def _falcon_qkv(layer: int) -> tuple[str, tuple[str, ...]]:
-  return (f"transformer.h.{layer}.self_attention.query_key_value.weight",
-          ("decoder", f"layers_{layer}", "self_attention"))
+def _falcon_qkv(cfg: palm.PaLMConfig) -> Iterator[tuple[str, tuple[str, ...], str]]:
+  """(HF key of a fused query_key_value weight or bias, our attention path, our leaf name)."""
+  for i in range(cfg.num_layers):
+    for hf_leaf, leaf in (("weight", "kernel"), ("bias", "bias"))[:2 if cfg.dense_bias else 1]:
+      yield (f"transformer.h.{i}.self_attention.query_key_value.{hf_leaf}",
+             ("decoder", f"layers_{i}", "self_attention"), leaf)
 
 
 def _split_falcon_qkv(fused: np.ndarray, cfg: palm.PaLMConfig) -> tuple[np.ndarray, ...]:
@@ -237,20 +243,20 @@ def _split_falcon_qkv(fused: np.ndarray, cfg: palm.PaLMConfig) -> tuple[np.ndarr
   Rows are grouped per key/value head: its query heads, then its key, then its value
   (transformers' new_decoder_architecture layout). The original block's layouts are the
   two ends of it: multi-query is one group (all queries, key, value), multi-head is one
-  query per group (q, k, v interleaved per head).
+  query per group (q, k, v interleaved per head). A 1-D bias splits the same way.
   """
   hd, kv = cfg.head_dim, cfg.num_kv_heads
-  grouped = fused.reshape(kv, cfg.num_heads // kv + 2, hd, -1)
-  return (grouped[:, :-2].reshape(cfg.num_heads * hd, -1), grouped[:, -2].reshape(kv * hd, -1),
-          grouped[:, -1].reshape(kv * hd, -1))
+  grouped = fused.reshape((kv, cfg.num_heads // kv + 2, hd) + fused.shape[1:])
+  rows = lambda x, n: x.reshape((n * hd,) + fused.shape[1:])
+  return rows(grouped[:, :-2], cfg.num_heads), rows(grouped[:, -2], kv), rows(grouped[:, -1], kv)
 
 
 def _fuse_falcon_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray,
                      cfg: palm.PaLMConfig) -> np.ndarray:
   """The inverse of `_split_falcon_qkv`."""
   hd, kv = cfg.head_dim, cfg.num_kv_heads
-  group = lambda x: x.reshape(kv, -1, hd, x.shape[-1])
-  return np.concatenate([group(q), group(k), group(v)], axis=1).reshape(-1, q.shape[-1])
+  group = lambda x: x.reshape((kv, -1, hd) + x.shape[1:])
+  return np.concatenate([group(q), group(k), group(v)], axis=1).reshape((-1,) + q.shape[1:])
 
 
 def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
@@ -268,10 +274,9 @@ def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
     keep = value.ndim == 1 or path[0] == "token_embedder"
     param_tree.set_at(params, path, value if keep else value.T)
   if kind == "falcon":
-    for i in range(cfg.num_layers):
-      key, attn = _falcon_qkv(i)
+    for key, attn, leaf in _falcon_qkv(cfg):
       for name, weight in zip(("query", "key", "value"), _split_falcon_qkv(take(key), cfg)):
-        param_tree.set_at(params, attn + (name, "kernel"), weight.T)
+        param_tree.set_at(params, attn + (name, leaf), weight.T)
   if not cfg.tie_embeddings:
     if "lm_head.weight" not in state:
       raise ConversionError("config.json says tie_word_embeddings=false but the checkpoint "
@@ -289,9 +294,8 @@ def state_dict_from_params(params: PyTree, cfg: palm.PaLMConfig) -> dict[str, np
   state = {key: as_hf(np.asarray(param_tree.get_at(params, path), np.float32), path)
            for key, path in name_pairs(cfg, kind)}
   if kind == "falcon":
-    for i in range(cfg.num_layers):
-      key, attn = _falcon_qkv(i)
-      q, k, v = (np.asarray(param_tree.get_at(params, attn + (n, "kernel")), np.float32).T
+    for key, attn, leaf in _falcon_qkv(cfg):
+      q, k, v = (np.asarray(param_tree.get_at(params, attn + (n, leaf)), np.float32).T
                  for n in ("query", "key", "value"))
       state[key] = np.ascontiguousarray(_fuse_falcon_qkv(q, k, v, cfg))
   if not cfg.tie_embeddings:

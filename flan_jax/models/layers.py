@@ -99,17 +99,25 @@ NORMS = {"rmsnorm": RMSNorm, "layernorm": LayerNorm}
 
 
 class Dense(nn.Module):
-  """Bias-free projection of the last axis; the kernel is stored 2-D as [in, out]."""
+  """Projection of the last axis; the kernel is stored 2-D as [in, out]. Bias-free (T5,
+  PaLM) unless `use_bias` (a zero-initialised [out] `bias`, e.g. Falcon's bias=True)."""
   features: int
   kernel_axes: tuple[str, str]
   kernel_init: Initializer = default_kernel_init
   dtype: jnp.dtype = jnp.float32
+  use_bias: bool = False
 
   @nn.compact
   def __call__(self, x: Array) -> Array:
     kernel = self.param("kernel", nn.with_logical_partitioning(self.kernel_init, self.kernel_axes),
                         (x.shape[-1], self.features), jnp.float32)
-    return project_rows(x.astype(self.dtype), kernel.astype(self.dtype))
+    y = project_rows(x.astype(self.dtype), kernel.astype(self.dtype))
+    if not self.use_bias:
+      return y
+    bias = self.param("bias", nn.with_logical_partitioning(nn.initializers.zeros,
+                                                           self.kernel_axes[1:]),
+                      (self.features,), jnp.float32)
+    return y + bias.astype(self.dtype)
 
 
 def project_rows(x: Array, kernel: Array) -> Array:
@@ -370,6 +378,7 @@ class MlpBlock(nn.Module):
   dropout_rate: float = 0.0
   deterministic: bool = True
   dtype: jnp.dtype = jnp.float32
+  use_bias: bool = False
 
   @nn.compact
   def __call__(self, x: Array) -> Array:
@@ -377,12 +386,14 @@ class MlpBlock(nn.Module):
     hidden = []
     for i, name in enumerate(self.activations):
       wi_name = "wi" if len(self.activations) == 1 else f"wi_{i}"
-      h = Dense(self.mlp_dim, ("embed", "mlp"), dtype=self.dtype, name=wi_name)(x)
+      h = Dense(self.mlp_dim, ("embed", "mlp"), dtype=self.dtype, use_bias=self.use_bias,
+                name=wi_name)(x)
       hidden.append(ACTIVATIONS[name](h))
     h = functools.reduce(operator.mul, hidden)
     h = nn.Dropout(self.dropout_rate, broadcast_dims=(-2,))(h, deterministic=self.deterministic)
     h = constrain(h, ("batch", "length", "mlp"))
-    out = Dense(emb_dim, ("mlp", "embed"), dtype=self.dtype, name="wo")(h)
+    out = Dense(emb_dim, ("mlp", "embed"), dtype=self.dtype, use_bias=self.use_bias,
+                name="wo")(h)
     return constrain(out, ("batch", "length", "embed"))
 
 

@@ -81,6 +81,8 @@ class PaLMConfig:
   # 'rope' (rotary queries and keys) or 'alibi' (a linear per-head bias on key positions,
   # Falcon-RW and BLOOM; no RoPE then), see `layers.alibi_bias`.
   position_embedding: str = "rope"
+  # Biases on the attention and MLP projections (Falcon's bias=True, e.g. Falcon-RW).
+  dense_bias: bool = False
 
   def __post_init__(self):
     object.__setattr__(self, "dtype", layers.validate_numerics(
@@ -152,12 +154,13 @@ class MultiQueryAttention(nn.Module):
   dtype: jnp.dtype = jnp.float32
   num_kv_heads: int = 1
   position_embedding: str = "rope"
+  use_bias: bool = False
 
   @nn.compact
   def __call__(self, x: Array, mask: Array, positions: Array) -> Array:
     joined = self.num_heads * self.head_dim
     dense = lambda features, axes, name: layers.Dense(features, axes, dtype=self.dtype,
-                                                      name=name)
+                                                      use_bias=self.use_bias, name=name)
     alibi = self.position_embedding == "alibi"
     rope = lambda y: y if alibi else layers.rotary_embedding(y, positions,
                                                              self.rope_max_wavelength)
@@ -237,9 +240,9 @@ class DecoderLayer(nn.Module):
     attention = MultiQueryAttention(
         cfg.num_heads, cfg.head_dim, cfg.rope_max_wavelength, cfg.dropout_rate,
         self.deterministic, self.decode, cfg.attention_impl, dtype, cfg.num_kv_heads,
-        cfg.position_embedding, name="self_attention")
+        cfg.position_embedding, cfg.dense_bias, name="self_attention")
     mlp = layers.MlpBlock(cfg.mlp_dim, cfg.mlp_activations, cfg.dropout_rate,
-                          self.deterministic, dtype, name="mlp")
+                          self.deterministic, dtype, cfg.dense_bias, name="mlp")
     y = norm("pre_self_attention_layer_norm")(x)
     if cfg.parallel_block:
       y_mlp = norm("pre_mlp_layer_norm")(x) if cfg.separate_mlp_norm else y

@@ -71,8 +71,8 @@ def test_logits_and_greedy_tokens_match_transformers(variant, tmp_root):
 
 @pytest.mark.parametrize("variant", [
     "llama_gqa_untied", "falcon_parallel_mqa_tied", "falcon_new_gqa_two_norms_tied",
-    "falcon_new_gqa_one_norm_untied", "falcon_alibi_parallel_mqa_12_heads",
-    "falcon_alibi_sequential_mha_untied"])
+    "falcon_new_gqa_one_norm_bias_untied", "falcon_alibi_parallel_mqa_12_heads",
+    "falcon_rw_alibi_bias_sequential_mha_untied"])
 def test_export_loads_in_transformers_with_equal_logits(variant, tmp_root, tmp_path):
   hf_model, path = hf_checkpoint(variant, tmp_root)
   model, params = hf_decoder.load_decoder(path)
@@ -100,7 +100,7 @@ def test_palm_default_config_is_refused_for_export():
 
 
 @pytest.mark.parametrize("variant", ["falcon_parallel_mqa_tied", "falcon_new_gqa_two_norms_tied",
-                                     "falcon_alibi_sequential_mha_untied"])
+                                     "falcon_rw_alibi_bias_sequential_mha_untied"])
 def test_convert_hf_to_flan_jax_and_back_keeps_weights_and_tokenizer(variant, tmp_root,
                                                                      tmp_path):
   import os  # pylint: disable=g-import-not-at-top

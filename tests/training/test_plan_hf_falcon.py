@@ -16,8 +16,11 @@ CASES = {
     "falcon_40b_style": (dict(FALCON, new_decoder_architecture=True, num_kv_heads=2),
                          128 * 32 + 2 * (2 * 32 * 32 + 2 * 32 * 16 + 2 * 32 * 64 + 2 * 64)
                          + 64 + 32 * 128),
-    "falcon_rw_style": (dict(FALCON, alibi=True, parallel_attn=False, multi_query=False),
-                        128 * 32 + 2 * (4 * 32 * 32 + 2 * 32 * 64 + 2 * 64) + 64 + 32 * 128),
+    # Biases: fused query_key_value 3*32, dense 32, dense_h_to_4h 64, dense_4h_to_h 32.
+    "falcon_rw_style": (dict(FALCON, alibi=True, bias=True, parallel_attn=False,
+                             multi_query=False),
+                        128 * 32 + 2 * (4 * 32 * 32 + 2 * 32 * 64 + 2 * 64 + 3 * 32 + 32 + 64
+                                        + 32) + 64 + 32 * 128),
 }
 
 
