@@ -4,9 +4,21 @@ Which transformers architectures map onto which `PaLMConfig` variants:
 
 - `llama` (LlamaForCausalLM): sequential blocks, RMSNorm, gated MLP (SwiGLU), RoPE,
   multi-head / grouped / multi-query attention (`num_key_value_heads`), tied or untied.
-- `falcon` (FalconForCausalLM, `new_decoder_architecture=False`, no ALiBi, no biases):
-  parallel (`parallel_attn=True`) or sequential blocks, LayerNorm with bias, GELU MLP,
-  RoPE, multi-query or multi-head attention (its fused `query_key_value` is split).
+- `falcon` (FalconForCausalLM), LayerNorm with bias and a GELU MLP throughout:
+  - original block (`new_decoder_architecture=False`, Falcon-7B): parallel
+    (`parallel_attn=True`, one shared norm) or sequential blocks, multi-query
+    (`multi_query=True`) or multi-head attention;
+  - Falcon-40B/180B block (`new_decoder_architecture=True`): grouped key/value heads
+    (`num_kv_heads`), parallel attention + MLP with `ln_attn` + `ln_mlp`
+    (`num_ln_in_parallel_attn=2`, the default: `separate_mlp_norm=True`) or one shared norm
+    (`num_ln_in_parallel_attn=1`); `parallel_attn=false` is refused (transformers cannot
+    run it either);
+  - `alibi=True` (Falcon-RW): `position_embedding='alibi'`, no RoPE; otherwise RoPE;
+  - `bias=True` (Falcon-RW): `dense_bias=True`, biases on every linear layer.
+  The fused `query_key_value` (weight and bias) is split per key/value group: that group's
+  query heads, its key, its value (the original multi-query / multi-head layouts are the
+  one-group / one-query-per-group cases). Export writes the original block when it can
+  express the config, else the new one.
 
 Weights are read with `flan_jax.interop.hf.read_state_dict` (safetensors, .bin, sharded
 index) and written as safetensors, sharded with an index above `max_shard_bytes`. A

@@ -10,9 +10,12 @@ logits are scaled explicitly by head_dim**-0.5 (not folded into the query init a
 The block's variants are config fields, so open decoders load as they are: sequential blocks
 (`parallel_block=False`, Llama), grouped or full key/value heads (`num_kv_heads`), a GELU MLP
 (`mlp_activations`), LayerNorm with bias (`norm_type`, Falcon), an untied output layer
-(`tie_embeddings=False`, `decoder/logits_dense`) and unscaled tied logits
-(`scale_tied_logits=False`). `flan_jax.interop.hf_decoder` maps them onto transformers'
-Llama and Falcon.
+(`tie_embeddings=False`, `decoder/logits_dense`), unscaled tied logits
+(`scale_tied_logits=False`), a parallel block whose MLP has its own `pre_mlp_layer_norm`
+(`separate_mlp_norm`, Falcon-40B), ALiBi instead of RoPE (`position_embedding='alibi'`,
+Falcon-RW: a per-head bias on key positions, kept in the decoding cache so padded and
+packed rows match unpadded runs) and biases on the projections (`dense_bias`, each Dense
+gets a `bias`). `flan_jax.interop.hf_decoder` maps them onto transformers' Llama and Falcon.
 
 `DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
 `seqio.PrefixLMFeatureConverter`). With `prefix_lm=True`, positions marked by

@@ -48,7 +48,8 @@ def _hf_greedy(hf_model, ids, steps):
 
 @pytest.mark.parametrize("num_heads", [1, 3, 4, 6, 12, 16, 32, 71, 128])
 def test_alibi_bias_is_transformers_build_alibi_tensor(num_heads):
-  from transformers.models.falcon.modeling_falcon import build_alibi_tensor  # pylint: disable=g-import-not-at-top
+  falcon = transformers.models.falcon.modeling_falcon
+  build_alibi_tensor = falcon.build_alibi_tensor
   length, head_dim = 3000, 64  # long: the bfloat16 rounding of slope x position shows.
   ref = build_alibi_tensor(torch.ones((1, length), dtype=torch.long), num_heads, torch.float32)
   ref = ref.reshape(1, num_heads, length).numpy() / np.float32(np.sqrt(head_dim))
