@@ -143,9 +143,14 @@ def config_from_hf_dir(path: str, dropout_rate: float = 0.0, dtype: str = "float
                              "Llama / Falcon directory.")
   with open(config_file) as f:
     hf_config = json.load(f)
-  return config_from_hf(hf_config, dropout_rate=dropout_rate, dtype=dtype,
-                        scan_layers=scan_layers, remat_policy=remat_policy,
-                        attention_impl=attention_impl, prefix_lm=prefix_lm)
+  try:
+    return config_from_hf(hf_config, dropout_rate=dropout_rate, dtype=dtype,
+                          scan_layers=scan_layers, remat_policy=remat_policy,
+                          attention_impl=attention_impl, prefix_lm=prefix_lm)
+  except errors.FlanJaxError:
+    raise
+  except ValueError as e:  # The run's choices clash with the checkpoint (e.g. ALiBi + prefix).
+    raise errors.ConfigError(f"network.hf_decoder_config for {path!r}: {e}") from None
 
 
 def hf_model_type(cfg: palm.PaLMConfig) -> str:

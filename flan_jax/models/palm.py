@@ -98,7 +98,7 @@ class PaLMConfig:
       raise ValueError(f"PaLMConfig.head_dim must be even for RoPE, got {self.head_dim}.")
     if self.position_embedding == "alibi" and self.prefix_lm:
       raise ValueError("PaLMConfig.position_embedding='alibi' is causal (a bias on key "
-                       "positions): it cannot be combined with prefix_lm=True; use 'rope'.")
+                       "positions): set prefix_lm=False, or use 'rope' for a prefix LM.")
     if self.separate_mlp_norm and not self.parallel_block:
       raise ValueError("PaLMConfig.separate_mlp_norm=True is for parallel blocks (sequential "
                        "blocks always have a pre_mlp_layer_norm); set parallel_block=True.")

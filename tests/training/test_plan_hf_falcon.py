@@ -42,3 +42,17 @@ def test_plan_answers_for_a_falcon_checkpoint(case, tmp_path, capsys):
   reference = transformers.FalconForCausalLM(transformers.FalconConfig(
       **{k: v for k, v in config.items() if k != "model_type"}))
   assert plan["num_params"] == sum(p.numel() for p in reference.parameters())
+
+
+def test_prefix_lm_with_an_alibi_checkpoint_is_one_error_line(tmp_path, capsys):
+  (tmp_path / "config.json").write_text(json.dumps(dict(FALCON, alibi=True)))
+  gin.clear_config()
+  code = cli.main(["plan", "--gin_file=models/hf_decoder.gin", "--gin_file=runs/finetune.gin",
+                   f"--gin.INITIAL_CHECKPOINT_PATH='{tmp_path}'",
+                   "--gin.network.hf_decoder_config.prefix_lm=True", "--mesh", "data=8",
+                   "--no_compile"])
+  err = capsys.readouterr().err.strip().splitlines()
+  gin.clear_config()
+  assert code != 0
+  assert len(err) == 1 and err[0].startswith("flan-jax: error: network.hf_decoder_config")
+  assert "prefix_lm=False" in err[0]
