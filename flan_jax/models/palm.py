@@ -138,7 +138,8 @@ def train_flops_per_step(config: PaLMConfig, batch_size: int, length: int) -> fl
 
 
 class MultiQueryAttention(nn.Module):
-  """`num_heads` query heads over `num_kv_heads` key/value heads, RoPE on queries and keys.
+  """`num_heads` query heads over `num_kv_heads` key/value heads, RoPE on queries and keys
+  (or, with position_embedding='alibi', an ALiBi bias from the keys' positions).
 
   One key/value head (multi-query) keeps kernels [embed, head_dim], replicated over
   'model'; several are [embed, num_kv_heads * head_dim] and query head i reads key/value
