@@ -4,9 +4,21 @@ Which transformers architectures map onto which `PaLMConfig` variants:
 
 - `llama` (LlamaForCausalLM): sequential blocks, RMSNorm, gated MLP (SwiGLU), RoPE,
   multi-head / grouped / multi-query attention (`num_key_value_heads`), tied or untied.
-- `falcon` (FalconForCausalLM, `new_decoder_architecture=False`, no ALiBi, no biases):
-  parallel (`parallel_attn=True`) or sequential blocks, LayerNorm with bias, GELU MLP,
-  RoPE, multi-query or multi-head attention (its fused `query_key_value` is split).
+- `falcon` (FalconForCausalLM), LayerNorm with bias and a GELU MLP throughout:
+  - original block (`new_decoder_architecture=False`, Falcon-7B): parallel
+    (`parallel_attn=True`, one shared norm) or sequential blocks, multi-query
+    (`multi_query=True`) or multi-head attention;
+  - Falcon-40B/180B block (`new_decoder_architecture=True`): grouped key/value heads
+    (`num_kv_heads`), parallel attention + MLP with `ln_attn` + `ln_mlp`
+    (`num_ln_in_parallel_attn=2`, the default: `separate_mlp_norm=True`) or one shared norm
+    (`num_ln_in_parallel_attn=1`); `parallel_attn=false` is refused (transformers cannot
+    run it either);
+  - `alibi=True` (Falcon-RW): `position_embedding='alibi'`, no RoPE; otherwise RoPE;
+  - `bias=True` (Falcon-RW): `dense_bias=True`, biases on every linear layer.
+  The fused `query_key_value` (weight and bias) is split per key/value group: that group's
+  query heads, its key, its value (the original multi-query / multi-head layouts are the
+  one-group / one-query-per-group cases). Export writes the original block when it can
+  express the config, else the new one.
 
 Weights are read with `flan_jax.interop.hf.read_state_dict` (safetensors, .bin, sharded
 index) and written as safetensors, sharded with an index above `max_shard_bytes`. A
@@ -94,23 +106,39 @@ def config_from_hf(hf_config: dict, **overrides: Any) -> palm.PaLMConfig:
                   mlp_activations=(_activation(hf_config.get("hidden_act", "silu")), "linear"),
                   norm_type="rmsnorm", layer_norm_epsilon=hf_config.get("rms_norm_eps", 1e-6))
   elif kind == "falcon":
-    unsupported = [name for name in ("new_decoder_architecture", "alibi", "bias")
-                   if hf_config.get(name)]
-    if unsupported:
-      raise ConversionError(f"Falcon config.json sets {', '.join(unsupported)}; only the "
-                            "original Falcon block (no ALiBi, no biases) is implemented.")
-    fields = dict(common, head_dim=emb // heads,
-                  num_kv_heads=1 if hf_config.get("multi_query", True) else heads,
-                  mlp_dim=hf_config.get("ffn_hidden_size") or 4 * emb,
-                  parallel_block=bool(hf_config.get("parallel_attn", True)),
-                  mlp_activations=(_activation(hf_config.get("activation", "gelu")),),
-                  norm_type="layernorm",
-                  layer_norm_epsilon=hf_config.get("layer_norm_epsilon", 1e-5))
+    fields = dict(common, **_falcon_fields(hf_config, emb, heads))
   else:
     raise ConversionError(f"config.json's model_type {kind!r} is not a supported decoder; "
                           f"use one of {MODEL_TYPES}.")
   fields.update(overrides)
   return palm.PaLMConfig(**fields)
+
+
+def _falcon_fields(hf_config: dict, emb: int, heads: int) -> dict:
+  """The PaLMConfig fields of a Falcon config.json beyond those every decoder shares."""
+  parallel = bool(hf_config.get("parallel_attn", True))
+  norms = hf_config.get("num_ln_in_parallel_attn")
+  if hf_config.get("new_decoder_architecture"):
+    if not parallel:
+      raise ConversionError("Falcon config.json sets new_decoder_architecture=true with "
+                            "parallel_attn=false, a block transformers itself cannot run.")
+    norms = 2 if norms is None else norms
+    kv_heads = hf_config.get("num_kv_heads") or heads
+  else:
+    kv_heads = 1 if hf_config.get("multi_query", True) else heads
+    if parallel and norms == 2:
+      raise ConversionError("Falcon config.json sets num_ln_in_parallel_attn=2 without "
+                            "new_decoder_architecture, a block transformers cannot run.")
+  if norms not in (None, 1, 2):
+    raise ConversionError(f"Falcon config.json sets num_ln_in_parallel_attn={norms}; "
+                          "transformers takes 1 or 2.")
+  return dict(head_dim=emb // heads, num_kv_heads=kv_heads,
+              mlp_dim=hf_config.get("ffn_hidden_size") or 4 * emb, parallel_block=parallel,
+              separate_mlp_norm=parallel and norms == 2,
+              position_embedding="alibi" if hf_config.get("alibi") else "rope",
+              dense_bias=bool(hf_config.get("bias")),
+              mlp_activations=(_activation(hf_config.get("activation", "gelu")),),
+              norm_type="layernorm", layer_norm_epsilon=hf_config.get("layer_norm_epsilon", 1e-5))
 
 
 def config_from_hf_dir(path: str, dropout_rate: float = 0.0, dtype: str = "float32",
@@ -127,9 +155,14 @@ def config_from_hf_dir(path: str, dropout_rate: float = 0.0, dtype: str = "float
                              "Llama / Falcon directory.")
   with open(config_file) as f:
     hf_config = json.load(f)
-  return config_from_hf(hf_config, dropout_rate=dropout_rate, dtype=dtype,
-                        scan_layers=scan_layers, remat_policy=remat_policy,
-                        attention_impl=attention_impl, prefix_lm=prefix_lm)
+  try:
+    return config_from_hf(hf_config, dropout_rate=dropout_rate, dtype=dtype,
+                          scan_layers=scan_layers, remat_policy=remat_policy,
+                          attention_impl=attention_impl, prefix_lm=prefix_lm)
+  except errors.FlanJaxError:
+    raise
+  except ValueError as e:  # The run's choices clash with the checkpoint (e.g. ALiBi + prefix).
+    raise errors.ConfigError(f"network.hf_decoder_config for {path!r}: {e}") from None
 
 
 def hf_model_type(cfg: palm.PaLMConfig) -> str:
@@ -141,17 +174,20 @@ def hf_model_type(cfg: palm.PaLMConfig) -> str:
     problems.append("a bidirectional prefix (prefix_lm=True)")
   acts = cfg.mlp_activations
   if cfg.norm_type == "rmsnorm" and not cfg.parallel_block and len(acts) == 2 \
-      and acts[1] == "linear" and acts[0] in _TO_HF_ACT:
+      and acts[1] == "linear" and acts[0] in _TO_HF_ACT and cfg.position_embedding == "rope" \
+      and not cfg.dense_bias:
     kind = "llama"
   elif cfg.norm_type == "layernorm" and len(acts) == 1 and acts[0] in _TO_HF_ACT \
-      and cfg.num_kv_heads in (1, cfg.num_heads):
+      and (cfg.parallel_block or cfg.num_kv_heads in (1, cfg.num_heads)):
     kind = "falcon"
   else:
     kind = None
     problems.append(f"norm_type={cfg.norm_type!r}, parallel_block={cfg.parallel_block}, "
-                    f"mlp_activations={acts}, num_kv_heads={cfg.num_kv_heads} (Llama: "
-                    "sequential rmsnorm gated MLP; Falcon: layernorm, one activation, 1 or "
-                    "num_heads key/value heads)")
+                    f"mlp_activations={acts}, num_kv_heads={cfg.num_kv_heads}, "
+                    f"position_embedding={cfg.position_embedding!r}, "
+                    f"dense_bias={cfg.dense_bias} (Llama: sequential rmsnorm gated MLP, RoPE, "
+                    "no biases; Falcon: layernorm, one activation, grouped key/value heads "
+                    "only in parallel blocks)")
   if problems:
     raise ConversionError("No transformers decoder computes this PaLMConfig: "
                           + "; ".join(problems) + ".")
@@ -173,9 +209,14 @@ def config_to_hf(cfg: palm.PaLMConfig) -> dict:
                 attention_bias=False, mlp_bias=False)
   if cfg.head_dim * cfg.num_heads != cfg.emb_dim:
     raise ConversionError("Falcon needs head_dim * num_heads == emb_dim.")
-  return dict(common, architectures=["FalconForCausalLM"], multi_query=cfg.num_kv_heads == 1,
-              parallel_attn=cfg.parallel_block, new_decoder_architecture=False, alibi=False,
-              bias=False, ffn_hidden_size=cfg.mlp_dim,
+  # The original block where it suffices; Falcon-40B's for separate norms or grouped heads.
+  new = cfg.separate_mlp_norm or cfg.num_kv_heads not in (1, cfg.num_heads)
+  falcon = dict(new_decoder_architecture=True, num_kv_heads=cfg.num_kv_heads,
+                num_ln_in_parallel_attn=2 if cfg.separate_mlp_norm else 1) if new else dict(
+                    new_decoder_architecture=False, multi_query=cfg.num_kv_heads == 1)
+  return dict(common, **falcon, architectures=["FalconForCausalLM"],
+              parallel_attn=cfg.parallel_block, alibi=cfg.position_embedding == "alibi",
+              bias=cfg.dense_bias, ffn_hidden_size=cfg.mlp_dim,
               activation=_TO_HF_ACT[cfg.mlp_activations[0]],
               layer_norm_epsilon=cfg.layer_norm_epsilon, hidden_dropout=0.0)
 
@@ -195,11 +236,12 @@ def name_pairs(cfg: palm.PaLMConfig, kind: str) -> Iterator[tuple[str, tuple[str
       "token_embedder", "embedding")
   for i in range(cfg.num_layers):
     hf_l, ours = f"{layer}.{i}", ("decoder", f"layers_{i}")
-    yield from _norm_pairs(f"{hf_l}.input_layernorm", ours + ("pre_self_attention_layer_norm",),
+    attn_norm, mlp_norm = (("ln_attn", "ln_mlp") if cfg.separate_mlp_norm
+                           else ("input_layernorm", "post_attention_layernorm"))
+    yield from _norm_pairs(f"{hf_l}.{attn_norm}", ours + ("pre_self_attention_layer_norm",),
                            kind)
-    if not cfg.parallel_block:
-      yield from _norm_pairs(f"{hf_l}.post_attention_layernorm", ours + ("pre_mlp_layer_norm",),
-                             kind)
+    if not cfg.parallel_block or cfg.separate_mlp_norm:
+      yield from _norm_pairs(f"{hf_l}.{mlp_norm}", ours + ("pre_mlp_layer_norm",), kind)
     attn = ours + ("self_attention",)
     if llama:
       for hf_p, p in zip("qkvo", ("query", "key", "value", "out")):
@@ -207,34 +249,44 @@ def name_pairs(cfg: palm.PaLMConfig, kind: str) -> Iterator[tuple[str, tuple[str
       for hf_p, p in (("gate", "wi_0"), ("up", "wi_1"), ("down", "wo")):
         yield f"{hf_l}.mlp.{hf_p}_proj.weight", ours + ("mlp", p, "kernel")
     else:
-      yield f"{hf_l}.self_attention.dense.weight", attn + ("out", "kernel")
-      yield f"{hf_l}.mlp.dense_h_to_4h.weight", ours + ("mlp", "wi", "kernel")
-      yield f"{hf_l}.mlp.dense_4h_to_h.weight", ours + ("mlp", "wo", "kernel")
+      for hf_p, p in (("self_attention.dense", attn + ("out",)),
+                      ("mlp.dense_h_to_4h", ours + ("mlp", "wi")),
+                      ("mlp.dense_4h_to_h", ours + ("mlp", "wo"))):
+        yield f"{hf_l}.{hf_p}.weight", p + ("kernel",)
+        if cfg.dense_bias:
+          yield f"{hf_l}.{hf_p}.bias", p + ("bias",)
   yield from _norm_pairs(f"{prefix}.{'norm' if llama else 'ln_f'}", ("decoder", "decoder_norm"),
                          kind)
 
 
-def _falcon_qkv(layer: int) -> tuple[str, tuple[str, ...]]:
-  return (f"transformer.h.{layer}.self_attention.query_key_value.weight",
-          ("decoder", f"layers_{layer}", "self_attention"))
+def _falcon_qkv(cfg: palm.PaLMConfig) -> Iterator[tuple[str, tuple[str, ...], str]]:
+  """(HF key of a fused query_key_value weight or bias, our attention path, our leaf name)."""
+  for i in range(cfg.num_layers):
+    for hf_leaf, leaf in (("weight", "kernel"), ("bias", "bias"))[:2 if cfg.dense_bias else 1]:
+      yield (f"transformer.h.{i}.self_attention.query_key_value.{hf_leaf}",
+             ("decoder", f"layers_{i}", "self_attention"), leaf)
 
 
 def _split_falcon_qkv(fused: np.ndarray, cfg: palm.PaLMConfig) -> tuple[np.ndarray, ...]:
-  """Falcon's [out, in] fused weight -> (query, key, value) [out, in] weights."""
-  hd, heads = cfg.head_dim, cfg.num_heads
-  if cfg.num_kv_heads == 1:  # rows: all query heads, then one key head, one value head.
-    return fused[:heads * hd], fused[heads * hd:(heads + 1) * hd], fused[(heads + 1) * hd:]
-  per_head = fused.reshape(heads, 3, hd, -1)  # rows interleaved (q, k, v) per head.
-  return tuple(per_head[:, j].reshape(heads * hd, -1) for j in range(3))
+  """Falcon's [out, in] fused weight -> (query, key, value) [out, in] weights.
+
+  Rows are grouped per key/value head: its query heads, then its key, then its value
+  (transformers' new_decoder_architecture layout). The original block's layouts are the
+  two ends of it: multi-query is one group (all queries, key, value), multi-head is one
+  query per group (q, k, v interleaved per head). A 1-D bias splits the same way.
+  """
+  hd, kv = cfg.head_dim, cfg.num_kv_heads
+  grouped = fused.reshape((kv, cfg.num_heads // kv + 2, hd) + fused.shape[1:])
+  rows = lambda x, n: x.reshape((n * hd,) + fused.shape[1:])
+  return rows(grouped[:, :-2], cfg.num_heads), rows(grouped[:, -2], kv), rows(grouped[:, -1], kv)
 
 
 def _fuse_falcon_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray,
                      cfg: palm.PaLMConfig) -> np.ndarray:
-  if cfg.num_kv_heads == 1:
-    return np.concatenate([q, k, v], axis=0)
-  hd, heads = cfg.head_dim, cfg.num_heads
-  stacked = np.stack([x.reshape(heads, hd, -1) for x in (q, k, v)], axis=1)
-  return stacked.reshape(heads * 3 * hd, -1)
+  """The inverse of `_split_falcon_qkv`."""
+  hd, kv = cfg.head_dim, cfg.num_kv_heads
+  group = lambda x: x.reshape((kv, -1, hd) + x.shape[1:])
+  return np.concatenate([group(q), group(k), group(v)], axis=1).reshape((-1,) + q.shape[1:])
 
 
 def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
@@ -252,10 +304,9 @@ def params_from_state_dict(state: dict[str, np.ndarray], cfg: palm.PaLMConfig,
     keep = value.ndim == 1 or path[0] == "token_embedder"
     param_tree.set_at(params, path, value if keep else value.T)
   if kind == "falcon":
-    for i in range(cfg.num_layers):
-      key, attn = _falcon_qkv(i)
+    for key, attn, leaf in _falcon_qkv(cfg):
       for name, weight in zip(("query", "key", "value"), _split_falcon_qkv(take(key), cfg)):
-        param_tree.set_at(params, attn + (name, "kernel"), weight.T)
+        param_tree.set_at(params, attn + (name, leaf), weight.T)
   if not cfg.tie_embeddings:
     if "lm_head.weight" not in state:
       raise ConversionError("config.json says tie_word_embeddings=false but the checkpoint "
@@ -273,9 +324,8 @@ def state_dict_from_params(params: PyTree, cfg: palm.PaLMConfig) -> dict[str, np
   state = {key: as_hf(np.asarray(param_tree.get_at(params, path), np.float32), path)
            for key, path in name_pairs(cfg, kind)}
   if kind == "falcon":
-    for i in range(cfg.num_layers):
-      key, attn = _falcon_qkv(i)
-      q, k, v = (np.asarray(param_tree.get_at(params, attn + (n, "kernel")), np.float32).T
+    for key, attn, leaf in _falcon_qkv(cfg):
+      q, k, v = (np.asarray(param_tree.get_at(params, attn + (n, leaf)), np.float32).T
                  for n in ("query", "key", "value"))
       state[key] = np.ascontiguousarray(_fuse_falcon_qkv(q, k, v, cfg))
   if not cfg.tie_embeddings:

@@ -7,6 +7,7 @@ constrained with `nn.with_logical_constraint`, so one rules table maps both onto
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import Callable, Optional, Sequence
 
@@ -98,17 +99,25 @@ NORMS = {"rmsnorm": RMSNorm, "layernorm": LayerNorm}
 
 
 class Dense(nn.Module):
-  """Bias-free projection of the last axis; the kernel is stored 2-D as [in, out]."""
+  """Projection of the last axis; the kernel is stored 2-D as [in, out]. Bias-free (T5,
+  PaLM) unless `use_bias` (a zero-initialised [out] `bias`, e.g. Falcon's bias=True)."""
   features: int
   kernel_axes: tuple[str, str]
   kernel_init: Initializer = default_kernel_init
   dtype: jnp.dtype = jnp.float32
+  use_bias: bool = False
 
   @nn.compact
   def __call__(self, x: Array) -> Array:
     kernel = self.param("kernel", nn.with_logical_partitioning(self.kernel_init, self.kernel_axes),
                         (x.shape[-1], self.features), jnp.float32)
-    return project_rows(x.astype(self.dtype), kernel.astype(self.dtype))
+    y = project_rows(x.astype(self.dtype), kernel.astype(self.dtype))
+    if not self.use_bias:
+      return y
+    bias = self.param("bias", nn.with_logical_partitioning(nn.initializers.zeros,
+                                                           self.kernel_axes[1:]),
+                      (self.features,), jnp.float32)
+    return y + bias.astype(self.dtype)
 
 
 def project_rows(x: Array, kernel: Array) -> Array:
@@ -369,6 +378,7 @@ class MlpBlock(nn.Module):
   dropout_rate: float = 0.0
   deterministic: bool = True
   dtype: jnp.dtype = jnp.float32
+  use_bias: bool = False
 
   @nn.compact
   def __call__(self, x: Array) -> Array:
@@ -376,12 +386,14 @@ class MlpBlock(nn.Module):
     hidden = []
     for i, name in enumerate(self.activations):
       wi_name = "wi" if len(self.activations) == 1 else f"wi_{i}"
-      h = Dense(self.mlp_dim, ("embed", "mlp"), dtype=self.dtype, name=wi_name)(x)
+      h = Dense(self.mlp_dim, ("embed", "mlp"), dtype=self.dtype, use_bias=self.use_bias,
+                name=wi_name)(x)
       hidden.append(ACTIVATIONS[name](h))
     h = functools.reduce(operator.mul, hidden)
     h = nn.Dropout(self.dropout_rate, broadcast_dims=(-2,))(h, deterministic=self.deterministic)
     h = constrain(h, ("batch", "length", "mlp"))
-    out = Dense(emb_dim, ("mlp", "embed"), dtype=self.dtype, name="wo")(h)
+    out = Dense(emb_dim, ("mlp", "embed"), dtype=self.dtype, use_bias=self.use_bias,
+                name="wo")(h)
     return constrain(out, ("batch", "length", "embed"))
 
 
@@ -402,3 +414,49 @@ def rotary_embedding(x: Array, positions: Array, max_wavelength: float = 10_000.
   x1, x2 = jnp.split(x.astype(jnp.float32), 2, axis=-1)
   rotated = jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
   return rotated.astype(x.dtype)
+
+
+def alibi_slopes(num_heads: int) -> np.ndarray:
+  """ALiBi's per-head slopes as transformers' Falcon and BLOOM compute them, float32.
+
+  2**(-8/n) to the powers 1..n for the largest power of two n <= num_heads; the remaining
+  heads take the odd powers of 2**(-4/n) (Press et al., 2022). Rounded to bfloat16, as
+  transformers does before use (the checkpoints were trained with those values).
+  """
+  closest = 2 ** math.floor(math.log2(num_heads))
+  base = np.float32(2 ** (-(2 ** -(math.log2(closest) - 3))))
+  slopes = np.power(base, np.arange(1, 1 + closest, dtype=np.float32))
+  if closest != num_heads:
+    extra_base = np.float32(2 ** (-(2 ** -(math.log2(2 * closest) - 3))))
+    remaining = min(closest, num_heads - closest)
+    slopes = np.concatenate([slopes, np.power(
+        extra_base, np.arange(1, 1 + 2 * remaining, 2, dtype=np.float32))])
+  return np.asarray(slopes.astype(jnp.bfloat16), np.float32)
+
+
+def alibi_bias(key_positions: Array, num_heads: int, head_dim: int) -> Array:
+  """float32 ALiBi bias [batch, heads, 1, keys] from key positions [batch, keys].
+
+  slope * key position, rounded to bfloat16 as transformers' Falcon computes it (position
+  and product), divided by sqrt(head_dim) and added to the already scaled logits. Only
+  the key's position enters: it differs from -slope * (query - key) by a constant per
+  query, which softmax ignores, so causal attention sees the usual linear distance
+  penalty. Positions (not slots) make packed segments and cached decoding equal to
+  unpacked full runs.
+  """
+  slopes = jnp.asarray(alibi_slopes(num_heads))
+  position = round_to_bfloat16(key_positions.astype(jnp.float32))
+  # Exact in float32 (8 significant bits times 8), then rounded once, as in bfloat16.
+  product = round_to_bfloat16(slopes[None, :, None] * position[:, None, :])
+  return (product / jnp.float32(math.sqrt(head_dim)))[:, :, None, :]
+
+
+def round_to_bfloat16(x: Array) -> Array:
+  """float32 x rounded to the nearest bfloat16 (ties to even), kept float32 (finite x).
+
+  Done on the bits: XLA may skip a float32 -> bfloat16 -> float32 round trip inside
+  compiled loops (excess precision), which changed scanned layers' ALiBi bias.
+  """
+  bits = jax.lax.bitcast_convert_type(x.astype(jnp.float32), jnp.uint32)
+  bits = bits + jnp.uint32(0x7FFF) + ((bits >> 16) & jnp.uint32(1))
+  return jax.lax.bitcast_convert_type(bits & jnp.uint32(0xFFFF0000), jnp.float32)

@@ -11,9 +11,12 @@ The block's variants are config fields, so open decoders load as they are: seque
 (`parallel_block=False`, Llama), grouped or full key/value heads (`num_kv_heads`), a GELU MLP
 (`mlp_activations`), LayerNorm with bias (`norm_type`, Falcon), an untied output layer
 (`tie_embeddings=False`, `decoder/logits_dense`), unscaled tied logits
-(`scale_tied_logits=False`) and a checkpoint's own BOS token (`bos_id`: SeqIO's leading 0 is
-read as that id). `flan_jax.interop.hf_decoder` maps them onto transformers'
-Llama and Falcon.
+(`scale_tied_logits=False`), a parallel block whose MLP has its own `pre_mlp_layer_norm`
+(`separate_mlp_norm`, Falcon-40B), ALiBi instead of RoPE (`position_embedding='alibi'`,
+Falcon-RW: a per-head bias on key positions, kept in the decoding cache so padded and
+packed rows match unpadded runs), biases on the projections (`dense_bias`, each Dense
+gets a `bias`) and a checkpoint's own BOS token (`bos_id`: SeqIO's leading 0 is read as
+that id). `flan_jax.interop.hf_decoder` maps them onto transformers' Llama and Falcon.
 
 `DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
 `seqio.PrefixLMFeatureConverter`). With `prefix_lm=True`, positions marked by
@@ -36,6 +39,7 @@ from flan_jax.models import layers
 Array = jax.Array
 
 SCAN_AXIS = 1
+POSITION_EMBEDDINGS = ("rope", "alibi")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +79,14 @@ class PaLMConfig:
   tie_embeddings: bool = True
   # Tied logits times emb_dim**-0.5 (PaLM); Hugging Face decoders do not scale.
   scale_tied_logits: bool = True
+  # Parallel blocks only: the MLP reads its own `pre_mlp_layer_norm` of x instead of the
+  # attention's norm (Falcon-40B/180B's ln_attn and ln_mlp, num_ln_in_parallel_attn=2).
+  separate_mlp_norm: bool = False
+  # 'rope' (rotary queries and keys) or 'alibi' (a linear per-head bias on key positions,
+  # Falcon-RW and BLOOM; no RoPE then), see `layers.alibi_bias`.
+  position_embedding: str = "rope"
+  # Biases on the attention and MLP projections (Falcon's bias=True, e.g. Falcon-RW).
+  dense_bias: bool = False
   # The token a sequence starts with. SeqIO's layout starts every sequence (and every packed
   # segment) with id 0; a checkpoint trained with a BOS token (Llama's 1) reads that 0 as
   # its BOS. 0 keeps SeqIO's layout as it is.
@@ -84,8 +96,17 @@ class PaLMConfig:
     object.__setattr__(self, "dtype", layers.validate_numerics(
         "PaLMConfig", self.dtype, self.remat_policy, self.attention_impl))
     object.__setattr__(self, "mlp_activations", tuple(self.mlp_activations))
-    if self.head_dim % 2:
+    if self.position_embedding not in POSITION_EMBEDDINGS:
+      raise ValueError(f"PaLMConfig.position_embedding must be one of {POSITION_EMBEDDINGS}, "
+                       f"got {self.position_embedding!r}.")
+    if self.position_embedding == "rope" and self.head_dim % 2:
       raise ValueError(f"PaLMConfig.head_dim must be even for RoPE, got {self.head_dim}.")
+    if self.position_embedding == "alibi" and self.prefix_lm:
+      raise ValueError("PaLMConfig.position_embedding='alibi' is causal (a bias on key "
+                       "positions): set prefix_lm=False, or use 'rope' for a prefix LM.")
+    if self.separate_mlp_norm and not self.parallel_block:
+      raise ValueError("PaLMConfig.separate_mlp_norm=True is for parallel blocks (sequential "
+                       "blocks always have a pre_mlp_layer_norm); set parallel_block=True.")
     if self.num_kv_heads < 1 or self.num_heads % self.num_kv_heads:
       raise ValueError(f"PaLMConfig.num_kv_heads={self.num_kv_heads} must divide "
                        f"num_heads={self.num_heads}.")
@@ -125,7 +146,8 @@ def train_flops_per_step(config: PaLMConfig, batch_size: int, length: int) -> fl
 
 
 class MultiQueryAttention(nn.Module):
-  """`num_heads` query heads over `num_kv_heads` key/value heads, RoPE on queries and keys.
+  """`num_heads` query heads over `num_kv_heads` key/value heads, RoPE on queries and keys
+  (or, with position_embedding='alibi', an ALiBi bias from the keys' positions).
 
   One key/value head (multi-query) keeps kernels [embed, head_dim], replicated over
   'model'; several are [embed, num_kv_heads * head_dim] and query head i reads key/value
@@ -143,13 +165,17 @@ class MultiQueryAttention(nn.Module):
   attention_impl: str = "einsum"
   dtype: jnp.dtype = jnp.float32
   num_kv_heads: int = 1
+  position_embedding: str = "rope"
+  use_bias: bool = False
 
   @nn.compact
   def __call__(self, x: Array, mask: Array, positions: Array) -> Array:
     joined = self.num_heads * self.head_dim
     dense = lambda features, axes, name: layers.Dense(features, axes, dtype=self.dtype,
-                                                      name=name)
-    rope = lambda y: layers.rotary_embedding(y, positions, self.rope_max_wavelength)
+                                                      use_bias=self.use_bias, name=name)
+    alibi = self.position_embedding == "alibi"
+    rope = lambda y: y if alibi else layers.rotary_embedding(y, positions,
+                                                             self.rope_max_wavelength)
     query = dense(joined, ("embed", "joined_kv"), "query")(x)
     query = rope(query.reshape(query.shape[:-1] + (self.num_heads, self.head_dim)))
     query = layers.constrain(query * self.head_dim ** -0.5, ("batch", "length", "heads", "kv"))
@@ -164,37 +190,54 @@ class MultiQueryAttention(nn.Module):
       value = heads(dense(kv_joined, ("embed", "joined_kv"), "value")(x))
       kv_axes = ("batch", "length", "heads", "kv")
     key, value = layers.constrain(key, kv_axes), layers.constrain(value, kv_axes)
+    key_positions = positions
     if self.decode:
-      key, value = self._use_cache(key, value)
+      key, value, key_positions = self._use_cache(key, value, positions)
+    bias = None
+    if alibi:
+      key_positions = jnp.broadcast_to(key_positions, (x.shape[0], key.shape[1]))
+      bias = layers.alibi_bias(key_positions, self.num_heads, self.head_dim)
     if self.num_kv_heads > 1:
       group = self.num_heads // self.num_kv_heads
       key, value = (jnp.repeat(y, group, axis=2) if group > 1 else y for y in (key, value))
-    out = layers.attend(query, key, value, mask=mask, impl=self.attention_impl,
+    out = layers.attend(query, key, value, bias=bias, mask=mask, impl=self.attention_impl,
                         dtype=self.dtype, dropout_rate=self.dropout_rate,
                         dropout_rng=layers.dropout_rng(self))
     out = layers.constrain(out, ("batch", "length", "heads", "kv"))
     out = dense(x.shape[-1], ("joined_kv", "embed"), "out")(out.reshape(out.shape[:-2] + (joined,)))
     return layers.constrain(out, ("batch", "length", "embed"))
 
-  def _use_cache(self, key: Array, value: Array) -> tuple[Array, Array]:
-    """Writes this call's keys/values at the cache index; returns the whole cache."""
+  def _use_cache(self, key: Array, value: Array, positions: Array
+                 ) -> tuple[Array, Array, Optional[Array]]:
+    """Writes this call's keys/values (and, for ALiBi, their positions) at the cache
+    index; returns the whole cache: keys, values, key positions (None without ALiBi)."""
     initialized = self.has_variable("cache", "cached_key")
     cached_key = self.variable("cache", "cached_key", jnp.zeros, key.shape, key.dtype)
     cached_value = self.variable("cache", "cached_value", jnp.zeros, value.shape, value.dtype)
     cache_index = self.variable("cache", "cache_index", lambda: jnp.array(0, jnp.int32))
+    cached_positions = None
+    if self.position_embedding == "alibi":
+      cached_positions = self.variable("cache", "cached_positions", jnp.zeros, key.shape[:2],
+                                       jnp.int32)
     if not initialized:
-      return key, value
+      return key, value, positions
     index = cache_index.value
     start = (0, index) + (0,) * (key.ndim - 2)
     cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, start)
     cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, start)
     cache_index.value = index + key.shape[1]
-    return cached_key.value, cached_value.value
+    if cached_positions is None:
+      return cached_key.value, cached_value.value, None
+    written = jnp.broadcast_to(positions, key.shape[:2]).astype(jnp.int32)
+    cached_positions.value = jax.lax.dynamic_update_slice(cached_positions.value, written,
+                                                          (0, index))
+    return cached_key.value, cached_value.value, cached_positions.value
 
 
 class DecoderLayer(nn.Module):
-  """Parallel block x + dropout(attn(norm(x)) + mlp(norm(x))) with one shared pre-norm, or
-  sequential x += dropout(attn(norm(x))); x += dropout(mlp(norm'(x)))."""
+  """Parallel block x + dropout(attn(norm(x)) + mlp(norm(x))) with one shared pre-norm (or
+  mlp(norm'(x)) with `separate_mlp_norm`), or sequential x += dropout(attn(norm(x)));
+  x += dropout(mlp(norm'(x)))."""
   config: PaLMConfig
   deterministic: bool = True
   decode: bool = False
@@ -209,12 +252,13 @@ class DecoderLayer(nn.Module):
     attention = MultiQueryAttention(
         cfg.num_heads, cfg.head_dim, cfg.rope_max_wavelength, cfg.dropout_rate,
         self.deterministic, self.decode, cfg.attention_impl, dtype, cfg.num_kv_heads,
-        name="self_attention")
+        cfg.position_embedding, cfg.dense_bias, name="self_attention")
     mlp = layers.MlpBlock(cfg.mlp_dim, cfg.mlp_activations, cfg.dropout_rate,
-                          self.deterministic, dtype, name="mlp")
+                          self.deterministic, dtype, cfg.dense_bias, name="mlp")
     y = norm("pre_self_attention_layer_norm")(x)
     if cfg.parallel_block:
-      x = x + dropout(attention(y, mask, positions) + mlp(y))
+      y_mlp = norm("pre_mlp_layer_norm")(x) if cfg.separate_mlp_norm else y
+      x = x + dropout(attention(y, mask, positions) + mlp(y_mlp))
     else:
       x = layers.constrain(x + dropout(attention(y, mask, positions)),
                            ("batch", "length", "embed"))

@@ -98,7 +98,8 @@ def beam_search(model: nn.Module, params: PyTree, prompt_tokens: Array, max_deco
 
 def _reorder_cache(cache: PyTree, rows: Array, scanned: bool) -> PyTree:
   """Gathers the cache rows of the surviving beams: every per-row leaf (keys, values, which
-  slots are valid); the write indices are shared by all rows and stay."""
+  slots are valid, ALiBi's key positions); the write indices are shared by all rows and
+  stay."""
   def gather(path, x):
     names = [getattr(p, "key", None) for p in path]
     if x.ndim == 0 or names[-1] == "cache_index":

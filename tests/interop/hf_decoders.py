@@ -36,11 +36,33 @@ VARIANTS = {
     "falcon_sequential_mha_untied": ("FalconForCausalLM", dict(
         FALCON, multi_query=False, parallel_attn=False, tie_word_embeddings=False),
         dict(parallel_block=False, num_kv_heads=4, tie_embeddings=False)),
+    # Falcon-40B/180B block: grouped key/value heads, ln_attn + ln_mlp (or one shared norm).
+    "falcon_new_gqa_two_norms_tied": ("FalconForCausalLM", dict(
+        FALCON, new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=2,
+        tie_word_embeddings=True),
+        dict(parallel_block=True, num_kv_heads=2, separate_mlp_norm=True)),
+    "falcon_new_gqa_one_norm_bias_untied": ("FalconForCausalLM", dict(
+        FALCON, new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=1,
+        bias=True, tie_word_embeddings=False),
+        dict(parallel_block=True, num_kv_heads=2, separate_mlp_norm=False,
+             tie_embeddings=False, dense_bias=True)),
+    # ALiBi, no RoPE. 12 heads: slopes beyond the power of two, not powers of two
+    # themselves, so their bfloat16 rounding shows. Falcon-RW's block (sequential, MHA)
+    # also has biases on its linear layers.
+    "falcon_alibi_parallel_mqa_12_heads": ("FalconForCausalLM", dict(
+        FALCON, hidden_size=48, num_attention_heads=12, alibi=True, multi_query=True,
+        parallel_attn=True, tie_word_embeddings=True),
+        dict(position_embedding="alibi", parallel_block=True, num_kv_heads=1, head_dim=4)),
+    "falcon_rw_alibi_bias_sequential_mha_untied": ("FalconForCausalLM", dict(
+        FALCON, alibi=True, bias=True, multi_query=False, parallel_attn=False,
+        tie_word_embeddings=False),
+        dict(position_embedding="alibi", parallel_block=False, num_kv_heads=4, dense_bias=True)),
 }
 
 
 def _perturb_norms(model):
-  """Norm scales start at 1 and biases at 0: randomize them so their mapping is checked."""
+  """Norm scales start at 1 and biases (norms', linear layers') at 0: randomize them so
+  their mapping is checked."""
   gen = torch.Generator().manual_seed(1)
   with torch.no_grad():
     for name, p in model.named_parameters():

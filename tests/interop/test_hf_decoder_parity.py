@@ -6,6 +6,10 @@ References (transformers, torch, CPU, float32), built from small random configs,
 - FalconForCausalLM (new_decoder_architecture=False): parallel attention + MLP with one
   shared LayerNorm (parallel_attn=True) or sequential blocks, LayerNorm with bias, GELU
   MLP, RoPE; multi-query (fused query_key_value split) or multi-head attention.
+- FalconForCausalLM (new_decoder_architecture=True, Falcon-40B/180B): grouped key/value
+  heads in the grouped fused layout, parallel block with ln_attn + ln_mlp or one norm.
+- FalconForCausalLM with alibi=True (Falcon-RW), parallel and sequential: ALiBi, no RoPE
+  (more in test_hf_decoder_alibi.py).
 Each is saved by transformers, imported by `hf_decoder.load_decoder`, and must give logits
 within 1e-4 and the same greedy tokens as transformers' own forward pass and `generate`.
 """
@@ -65,7 +69,10 @@ def test_logits_and_greedy_tokens_match_transformers(variant, tmp_root):
   np.testing.assert_array_equal(np.asarray(decoded), generated)
 
 
-@pytest.mark.parametrize("variant", ["llama_gqa_untied", "falcon_parallel_mqa_tied"])
+@pytest.mark.parametrize("variant", [
+    "llama_gqa_untied", "falcon_parallel_mqa_tied", "falcon_new_gqa_two_norms_tied",
+    "falcon_new_gqa_one_norm_bias_untied", "falcon_alibi_parallel_mqa_12_heads",
+    "falcon_rw_alibi_bias_sequential_mha_untied"])
 def test_export_loads_in_transformers_with_equal_logits(variant, tmp_root, tmp_path):
   hf_model, path = hf_checkpoint(variant, tmp_root)
   model, params = hf_decoder.load_decoder(path)
@@ -75,6 +82,8 @@ def test_export_loads_in_transformers_with_equal_logits(variant, tmp_root, tmp_p
   import os  # pylint: disable=g-import-not-at-top
   assert os.path.exists(os.path.join(out, "model.safetensors.index.json"))
   reloaded = transformers.AutoModelForCausalLM.from_pretrained(out).eval()
+  for flag in ("new_decoder_architecture", "num_kv_heads", "alibi", "parallel_attn"):
+    assert getattr(reloaded.config, flag, None) == getattr(hf_model.config, flag, None), flag
   tokens = _tokens(seed=3)
   np.testing.assert_allclose(_hf_logits(reloaded, tokens), _hf_logits(hf_model, tokens),
                              atol=1e-5, rtol=0)
@@ -90,12 +99,15 @@ def test_palm_default_config_is_refused_for_export():
     hf_decoder.config_to_hf(palm.PaLMConfig())
 
 
-def test_convert_hf_to_flan_jax_and_back_keeps_weights_and_tokenizer(tmp_root, tmp_path):
+@pytest.mark.parametrize("variant", ["falcon_parallel_mqa_tied", "falcon_new_gqa_two_norms_tied",
+                                     "falcon_rw_alibi_bias_sequential_mha_untied"])
+def test_convert_hf_to_flan_jax_and_back_keeps_weights_and_tokenizer(variant, tmp_root,
+                                                                     tmp_path):
   import os  # pylint: disable=g-import-not-at-top
   import shutil  # pylint: disable=g-import-not-at-top
   from tokenizers import Tokenizer, models  # pylint: disable=g-import-not-at-top
   from flan_jax.cli import main as cli  # pylint: disable=g-import-not-at-top
-  hf_model, path = hf_checkpoint("falcon_parallel_mqa_tied", tmp_root)
+  hf_model, path = hf_checkpoint(variant, tmp_root)
   src = tmp_path / "src"
   shutil.copytree(path, src)
   Tokenizer(models.WordLevel({"<unk>": 0, "a": 1}, unk_token="<unk>")).save(
