@@ -24,9 +24,10 @@ from flan_jax.training.optimizers import OptimizerConfig  # noqa: E402
 from tests.evaluation import suite_files  # noqa: E402
 
 LENGTHS = {"inputs": 96, "targets": 16}
+BOS = 3  # The checkpoint's own start token: the finetune and the export keep it.
 LLAMA = dict(vocab_size=1024, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
              num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False,
-             rms_norm_eps=1e-5, initializer_range=0.1, bos_token_id=None, eos_token_id=1,
+             rms_norm_eps=1e-5, initializer_range=0.1, bos_token_id=BOS, eos_token_id=1,
              pad_token_id=0)
 
 
@@ -54,6 +55,7 @@ def test_finetune_from_hf_export_gives_transformers_the_same_logits(workflow):
   root, start = workflow
   config, tuned = native.load(str(root / "run"))
   assert isinstance(config, palm.PaLMConfig) and config.num_kv_heads == 2
+  assert config.bos_id == BOS
   assert cli.main(["convert", "--from", "flan_jax", "--to", "hf", str(root / "run"),
                    str(root / "hf_tuned")]) == 0
   assert (root / "hf_tuned" / "tokenizer.json").exists()  # the run's vocabulary travels.
@@ -78,7 +80,7 @@ def test_mmlu_rank_accuracy_of_the_decoder_equals_transformers_ranking(workflow,
   assert code == 0, err
   metrics = json.loads(metrics_file.read_text())["metrics"]["mmlu_anatomy_direct"]
   assert metrics["num_examples"] == 2.0 and "rank_accuracy" in out
-  # Independent ranking: transformers scores BOS + prompt + each letter on the export.
+  # Independent ranking: transformers scores its BOS + prompt + each letter on the export.
   exported = str(root / "hf_tuned_mmlu")
   assert cli.main(["convert", "--from", "flan_jax", "--to", "hf", str(root / "run"),
                    exported]) == 0
@@ -96,7 +98,7 @@ def test_mmlu_rank_accuracy_of_the_decoder_equals_transformers_ranking(workflow,
     for letter in letters:
       ids = vocab_encode(letter)
       with torch.no_grad():
-        logits = reference(torch.as_tensor([[0] + prompt + ids], dtype=torch.long)).logits[0]
+        logits = reference(torch.as_tensor([[BOS] + prompt + ids], dtype=torch.long)).logits[0]
       log_probs = torch.log_softmax(logits.double(), -1).numpy()
       scores.append(sum(log_probs[len(prompt) + j, t] for j, t in enumerate(ids)))
       inputs = np.zeros((1, LENGTHS["inputs"]), np.int32)
