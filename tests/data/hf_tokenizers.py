@@ -87,8 +87,8 @@ from flan_jax.data import registration, t5_features
 from flan_jax.data.templates import Template, TemplateSet
 from tests.data.hf_tokenizers import QA_RECORDS
 
-def _read(split, shuffle_files):
-  del split, shuffle_files
+def _read(split, shuffle_files, seed=None):
+  del split, shuffle_files, seed
   return tf.data.Dataset.from_tensor_slices(
       {k: [r[k] for r in QA_RECORDS] for k in ("question", "answer")})
 
@@ -96,6 +96,6 @@ registration.register_template_tasks(
     "user_tok", TemplateSet(name="qa", fields=("question", "answer"),
                             templates=(Template("ask", "Question: {question}"),)),
     seqio.FunctionDataSource(_read, splits=("train", "validation")),
-    t5_features.output_features(), prompt_formats=("zs_noopt",), shuffle_buffer_size=None)
+    t5_features.output_features(), prompt_formats=("zs_noopt",), shuffle_buffer_size=64)
 '''
 TASK = "user_tok.qa:zs_noopt"
