@@ -106,3 +106,29 @@ def test_train_infer_convert_with_the_checkpoints_own_tokenizer(run, capsys):
   assert ours.eos_token_id == 2
   assert transformers.AutoModelForCausalLM.from_pretrained(str(exported)).config.vocab_size \
       == 448
+
+  # --to flan_jax keeps it as a run vocabulary; exporting that again gives the same files.
+  native = root / "native"
+  assert cli.main(["convert", "--from", "flan_jax", "--to", "flan_jax", str(model_dir),
+                   str(native)]) == 0
+  assert json.loads((native / "vocabulary" / "vocabulary.json").read_text())["kind"] == \
+      "tokenizer.json"
+  again = root / "hf_again"
+  assert cli.main(["convert", "--from", "flan_jax", "--to", "hf", str(native), str(again)]) == 0
+  for name in ("tokenizer.json", "tokenizer_config.json"):
+    assert (again / name).read_bytes() == (source / name).read_bytes()
+
+
+def test_a_run_copy_keeps_an_eos_known_only_from_config_json(tmp_path):
+  source = tmp_path / "falcon_like"
+  hf_tokenizers.byte_level(str(source))
+  (source / "generation_config.json").unlink()
+  (source / "config.json").write_text(json.dumps({"model_type": "falcon", "eos_token_id": 7}))
+  vocab = hf_vocab.HfTokenizerVocabulary(str(source))
+  assert vocab.eos_id == 7
+  from flan_jax.interop import hf_tokenizer  # pylint: disable=g-import-not-at-top
+  assert hf_tokenizer.save_seqio_vocabulary(vocab, str(tmp_path / "run"))
+  copy = tmp_path / "run" / "vocabulary"
+  assert not (copy / "config.json").exists()  # A model config would not belong there.
+  assert json.loads((copy / "generation_config.json").read_text()) == {"eos_token_id": 7}
+  assert hf_vocab.HfTokenizerVocabulary(str(copy)) == vocab
