@@ -44,8 +44,8 @@ def main(argv: list[str]) -> int:
   if tokenizer:
     print(tokenizer)
   elif args.target_format != "t5x":
-    print(f"No tokenizer written: {args.src} holds no SentencePiece model or tokenizer.json; pass "
-          "--vocabulary PATH (and --extra_ids N) to add one.")
+    print(f"No tokenizer written: {args.src} holds no SentencePiece model or tokenizer.json; "
+          "pass --vocabulary PATH (and --extra_ids N) to add one.")
   return 0
 
 

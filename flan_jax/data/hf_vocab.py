@@ -93,7 +93,11 @@ def _unk_id(tokenizer: Any, tokenizer_json: dict) -> int | None:
 @functools.lru_cache(maxsize=None)
 def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str]:
   """(tokenizer, eos id, unk id, sha256 of the file), read once per process and file."""
-  from tokenizers import Tokenizer  # pylint: disable=g-import-not-at-top
+  try:
+    from tokenizers import Tokenizer  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    raise TokenizerFileError(f"Reading {tokenizer_file!r} needs the `tokenizers` package: "
+                             "pip install 'flan_jax[hf]'.") from None
   path = epath.Path(tokenizer_file)
   try:
     text = path.read_text(encoding="utf-8")

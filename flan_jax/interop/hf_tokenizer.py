@@ -2,10 +2,11 @@
 
 A flan_jax MODEL_DIR holds `vocabulary/spiece.model` and `vocabulary/vocabulary.json` (extra
 ids), copied at run start; a run that tokenized with a Hugging Face `tokenizer.json` holds
-that file and its config files instead (`save_run_tokenizer`), exported as they are. `save_tokenizer` writes `spiece.model` plus a `tokenizer.json` built
-from the model's own settings (BPE or Unigram, byte fallback, normalizer, user symbols, seqio's
-`<extra_id_N>` pieces), so `AutoTokenizer.from_pretrained` encodes text to the same ids as
-seqio and appends EOS as flan_jax's features do.
+that file and its config files instead (`save_run_tokenizer`), exported as they are.
+`save_tokenizer` writes `spiece.model` plus a `tokenizer.json` built from the model's own
+settings (BPE or Unigram, byte fallback, normalizer, user symbols, seqio's `<extra_id_N>`
+pieces), so `AutoTokenizer.from_pretrained` encodes text to the same ids as seqio and appends
+EOS as flan_jax's features do.
 """
 
 from __future__ import annotations

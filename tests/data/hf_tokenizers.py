@@ -17,7 +17,8 @@ CORPUS = [
 
 def llama_style(folder: str, vocab_size: int = 420, eos_in_config: bool = True) -> str:
   """Writes tokenizer.json (+ tokenizer_config.json naming </s>) into `folder`; returns it."""
-  from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers  # pylint: disable=g-import-not-at-top
+  # pylint: disable-next=g-import-not-at-top
+  from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
   from tokenizers import processors, trainers  # pylint: disable=g-import-not-at-top
   specials = ["<unk>", "<s>", "</s>"]
   draft = Tokenizer(models.BPE(unk_token="<unk>"))
@@ -51,7 +52,8 @@ def llama_style(folder: str, vocab_size: int = 420, eos_in_config: bool = True) 
 
 def byte_level(folder: str, vocab_size: int = 400) -> str:
   """A byte-level BPE tokenizer whose EOS is given only by generation_config.json."""
-  from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers  # pylint: disable=g-import-not-at-top
+  # pylint: disable-next=g-import-not-at-top
+  from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
   tokenizer = Tokenizer(models.BPE())
   tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
   tokenizer.decoder = decoders.ByteLevel()
