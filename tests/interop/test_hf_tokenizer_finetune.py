@@ -58,17 +58,21 @@ def run(tmp_path_factory):
       _forget_task_module(str(module))
 
 
+def _train_argv(source, model_dir, module) -> list[str]:
+  """`flan-jax train` of the test task from a Hugging Face decoder, without VOCABULARY."""
+  return ["train", "--gin_file=models/hf_decoder.gin", "--gin_file=runs/finetune.gin",
+          f"--gin.INITIAL_CHECKPOINT_PATH='{source}'", f"--gin.MODEL_DIR='{model_dir}'",
+          f"--gin.MIXTURE_OR_TASK_NAME='{hf_tokenizers.TASK}'",
+          f"--gin.MIXTURE_OR_TASK_MODULE='{module}'", "--gin.TRAIN_STEPS=2",
+          "--gin.TASK_FEATURE_LENGTHS={'inputs': 32, 'targets': 8}", "--gin.BATCH_SIZE=8",
+          "--gin.EVAL_PERIOD=0", "--gin.TrainConfig.eval_num_examples=8",
+          "--gin.TrainConfig.eval_batch_size=8", "--gin.TrainConfig.progress_bar=False"]
+
+
 def test_train_infer_convert_with_the_checkpoints_own_tokenizer(run, capsys):
   root, source, module, mp = run
   model_dir = root / "run"
-  code = cli.main([
-      "train", "--gin_file=models/hf_decoder.gin", "--gin_file=runs/finetune.gin",
-      f"--gin.INITIAL_CHECKPOINT_PATH='{source}'", f"--gin.MODEL_DIR='{model_dir}'",
-      f"--gin.MIXTURE_OR_TASK_NAME='{hf_tokenizers.TASK}'",
-      f"--gin.MIXTURE_OR_TASK_MODULE='{module}'", "--gin.TRAIN_STEPS=2",
-      "--gin.TASK_FEATURE_LENGTHS={'inputs': 32, 'targets': 8}", "--gin.BATCH_SIZE=8",
-      "--gin.EVAL_PERIOD=0", "--gin.TrainConfig.eval_num_examples=8",
-      "--gin.TrainConfig.eval_batch_size=8", "--gin.TrainConfig.progress_bar=False"])
+  code = cli.main(_train_argv(source, model_dir, module))
   out, err = capsys.readouterr()
   assert code == 0, err
   assert "Trained steps 0 -> 2." in out
@@ -117,6 +121,23 @@ def test_train_infer_convert_with_the_checkpoints_own_tokenizer(run, capsys):
   assert cli.main(["convert", "--from", "flan_jax", "--to", "hf", str(native), str(again)]) == 0
   for name in ("tokenizer.json", "tokenizer_config.json"):
     assert (again / name).read_bytes() == (source / name).read_bytes()
+
+
+def test_a_checkpoint_tokenizer_without_eos_is_refused_before_compiling(run, capsys):
+  root, _, module, _ = run
+  source = root / "llama_no_eos"
+  transformers.LlamaForCausalLM(transformers.LlamaConfig(
+      **dict(LLAMA, eos_token_id=None))).save_pretrained(str(source))
+  hf_tokenizers.llama_style(str(source), eos_in_config=False)
+  _forget_task_module(str(module))
+  gin.clear_config()
+  code = cli.main(_train_argv(source, root / "refused", module))
+  err = capsys.readouterr().err
+  assert code != 0
+  assert f"flan-jax: error: No EOS token is known for {source / 'tokenizer.json'}" in err
+  assert f'add "eos_token": "<the end-of-text token>" to {source / "tokenizer_config.json"}' \
+      in err
+  assert not (root / "refused").exists()
 
 
 def test_a_run_copy_keeps_an_eos_known_only_from_config_json(tmp_path):
