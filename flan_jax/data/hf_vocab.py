@@ -5,7 +5,7 @@ Text is encoded without the tokenizer's special tokens (its post-processor's BOS
 `tokenizer_config.json` (`eos_token`), else `generation_config.json` / `config.json`
 (`eos_token_id`). The tokenizer is read on first use, so tasks pickle (Beam) and register
 without reading it. seqio treats id 0 as padding: where id 0 is a real token (GPT-2-style
-byte BPE such as Llama 3's "!"), that token is masked like padding and dropped on decode.
+byte BPE such as Llama 3's "!"), that token counts as padding (no loss) and decoding drops it.
 """
 
 from __future__ import annotations
@@ -123,8 +123,8 @@ def _warn_if_id_zero_is_text(tokenizer: Any, tokenizer_file: str) -> None:
   special = {i for i, t in tokenizer.get_added_tokens_decoder().items() if t.special}
   token = tokenizer.id_to_token(0)
   if 0 not in special and token is not None:
-    logging.warning("Id 0 of %s is the token %r, but seqio treats id 0 as padding: it is "
-                    "masked out of training and dropped when decoding.", tokenizer_file, token)
+    logging.warning("Id 0 of %s is the token %r, but seqio treats id 0 as padding: it gets "
+                    "no loss in training and is dropped when decoding.", tokenizer_file, token)
 
 
 class HfTokenizerVocabulary(seqio.Vocabulary):
