@@ -124,6 +124,9 @@ def test_vocabulary_setting_picks_the_class(llama_dir, tmp_path, monkeypatch):
   (tmp_path / "tokenizer.model").write_bytes(b"")  # A Llama 2 dir with only its SentencePiece.
   monkeypatch.setenv(t5_features.VOCABULARY_ENV, str(tmp_path))
   assert t5_features.vocabulary().sentencepiece_model_file == str(tmp_path / "tokenizer.model")
+  (tmp_path / "tokenizer.json").write_bytes(pathlib.Path(llama_dir, "tokenizer.json").read_bytes())
+  t5_features._vocabulary.cache_clear()  # pylint: disable=protected-access  # same path, new file
+  assert t5_features.vocabulary().tokenizer_file == str(tmp_path / "tokenizer.json")  # first
 
 
 def test_a_missing_tokenizer_file_is_reported_at_registration(tmp_path, monkeypatch,

@@ -153,3 +153,15 @@ def test_a_run_copy_keeps_an_eos_known_only_from_config_json(tmp_path):
   assert not (copy / "config.json").exists()  # A model config would not belong there.
   assert json.loads((copy / "generation_config.json").read_text()) == {"eos_token_id": 7}
   assert hf_vocab.HfTokenizerVocabulary(str(copy)) == vocab
+
+
+def test_a_decoder_directory_with_only_a_sentencepiece_model_offers_that(tmp_path):
+  from flan_jax.interop import hf_decoder  # pylint: disable=g-import-not-at-top
+  (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama"}))
+  assert hf_decoder.checkpoint_vocabulary(str(tmp_path)) is None
+  (tmp_path / "tokenizer.model").write_bytes(b"spm")
+  assert hf_decoder.checkpoint_vocabulary(str(tmp_path)) == str(tmp_path / "tokenizer.model")
+  (tmp_path / "tokenizer.json").write_text("{}")
+  assert hf_decoder.checkpoint_vocabulary(str(tmp_path)) == str(tmp_path / "tokenizer.json")
+  (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5"}))
+  assert hf_decoder.checkpoint_vocabulary(str(tmp_path)) is None  # T5 runs keep T5's.
