@@ -200,9 +200,9 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
     return tf.RaggedTensor.from_row_lengths(flat, tf.reshape(lengths, [-1]), validate=False)
 
   def _decode_batch(self, ids: np.ndarray) -> np.ndarray:
-    rows = ids.reshape(-1, ids.shape[-1])
+    rows = ids.reshape(int(np.prod(ids.shape[:-1])), ids.shape[-1])  # Also for length 0.
     texts = [self._decode(row.tolist()).encode("utf-8") for row in rows]
-    return np.asarray(texts, dtype=object).reshape(ids.shape[:-1])
+    return np.asarray(texts + [b""], dtype=object)[:-1].reshape(ids.shape[:-1])
 
   def _decode_tf(self, ids: tf.Tensor) -> tf.Tensor:
     """int ids [..., length] (dense or ragged) -> strings [...]; id 0 (padding) is dropped."""

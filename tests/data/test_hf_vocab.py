@@ -66,6 +66,10 @@ def test_batches_in_a_tf_data_graph_give_ragged_rows_equal_to_per_string_encode(
   texts = tf.data.Dataset.from_tensors(dense).map(vocab.decode_tf).get_single_element()
   assert [t.decode() for t in texts.numpy()] == [reference.decode(r, skip_special_tokens=True)
                                                  for r in rows[:4] + [rows[5]]]
+  rows = rows[:-1]  # The last holds "</s>", the EOS: decoding stops there.
+  one_by_one = tf.data.Dataset.from_tensor_slices(tf.ragged.constant(rows))
+  assert [t.decode() for t in one_by_one.map(vocab.decode_tf).as_numpy_iterator()] == [
+      reference.decode(r, skip_special_tokens=True) for r in rows]  # rows[8] is empty.
 
 
 def test_a_registered_task_tokenizes_with_it_and_appends_eos(llama_dir, reference,
