@@ -40,7 +40,9 @@ TEST_REQUIRES = [
 # T0-SF reads P3 from the Hugging Face hub (or a local copy made with its `hf download`).
 # Its files are read with TensorFlow / pyarrow directly: P3's hub loading script cannot run
 # under `datasets` 4, and `datasets` 3 would downgrade the fsspec the rest of the stack uses.
-HF_REQUIRES = ["huggingface_hub>=0.34,<3", "pyarrow>=15"]
+# A checkpoint's tokenizer.json as the task vocabulary (flan_jax/data/hf_vocab.py) reads
+# with `tokenizers` (no torch, no transformers).
+HF_REQUIRES = ["huggingface_hub>=0.34,<3", "pyarrow>=15", "tokenizers>=0.20,<1"]
 
 # What every `tfds build` command `flan-jax tasks preflight` prints needs (pip install -e
 # '.[data]'): the tfds command line imports mlcroissant; Beam-based builders (wiki_dialog)

@@ -5,7 +5,9 @@ or not; Llama/Falcon become decoder-only PaLMConfig models, see flan_jax/interop
 directory (legacy msgpack + TensorStore, or Orbax; a folder of checkpoint_N picks the
 latest). flan_jax: config.json + Orbax params/. DST must be absent or empty.
 The SentencePiece vocabulary travels too: `--to hf` writes spiece.model and a transformers
-tokenizer (tokenizer.json, tokenizer_config.json) that encodes like flan_jax.
+tokenizer (tokenizer.json, tokenizer_config.json) that encodes like flan_jax. A Hugging Face
+tokenizer.json (an HF directory's, or a MODEL_DIR's vocabulary/ of a run that tokenized with
+one) is copied as it is, with its config files.
 """
 
 from __future__ import annotations
@@ -35,26 +37,25 @@ def main(argv: list[str]) -> int:
   args = parser.parse_args(argv)
   from flan_jax.cli import console_log
   console_log.quiet_library_warnings()  # Orbax's absl notes about metadata files.
-  vocabulary = convert(args.source_format, args.target_format, args.src, args.dst,
-                       args.vocabulary, args.extra_ids)
+  tokenizer = convert(args.source_format, args.target_format, args.src, args.dst,
+                      args.vocabulary, args.extra_ids)
   print(f"Converted {args.source_format} checkpoint {args.src} -> {args.target_format} "
         f"at {args.dst}")
-  if vocabulary:
-    print(f"Wrote the tokenizer of {vocabulary[0]} ({vocabulary[1]} extra ids).")
+  if tokenizer:
+    print(tokenizer)
   elif args.target_format != "t5x":
-    print(f"No tokenizer written: {args.src} holds no SentencePiece model; pass "
-          "--vocabulary PATH (and --extra_ids N) to add one.")
+    print(f"No tokenizer written: {args.src} holds no SentencePiece model or tokenizer.json; "
+          "pass --vocabulary PATH (and --extra_ids N) to add one.")
   return 0
 
 
 def convert(source_format: str, target_format: str, src: str, dst: str,
-            vocabulary: str | None = None, extra_ids: int | None = None
-            ) -> tuple[str, int] | None:
+            vocabulary: str | None = None, extra_ids: int | None = None) -> str | None:
   """Reads SRC in one format and writes DST in another; checks both paths first.
 
   The SentencePiece model (`vocabulary`, else the one SRC holds) goes along: an HF target
-  gets a tokenizer, a flan_jax target a vocabulary/ folder. Returns (model file, extra ids)
-  written, or None.
+  gets a tokenizer, a flan_jax target a vocabulary/ folder; else SRC's Hugging Face tokenizer
+  files are copied. Returns a line saying which tokenizer was written, or None.
   """
   from flan_jax.interop import ConversionError, hf_tokenizer
   if not os.path.exists(src):
@@ -70,16 +71,31 @@ def convert(source_format: str, target_format: str, src: str, dst: str,
     found = hf_tokenizer.find_vocabulary(src)
   config, params = _read(source_format, src)
   _write(target_format, config, params, dst)
-  if found is None and target_format != "t5x":
-    from flan_jax.interop import hf_decoder
-    hf_decoder.copy_tokenizer(src, dst)  # A decoder's own tokenizer.json travels as is.
-  if found is None or target_format == "t5x":
+  if target_format == "t5x":
     return None
+  if found is None:
+    return _copy_hf_tokenizer(src, target_format, dst)
   if target_format == "hf":
     hf_tokenizer.save_tokenizer(*found, dst)
   else:
     hf_tokenizer.save_run_vocabulary(*found, dst)
-  return found
+  return f"Wrote the tokenizer of {found[0]} ({found[1]} extra ids)."
+
+
+def _copy_hf_tokenizer(src: str, target_format: str, dst: str) -> str | None:
+  """A tokenizer.json travels as is: a run's (MODEL_DIR/vocabulary/) or a decoder's own."""
+  from flan_jax.interop import hf_decoder, hf_tokenizer
+  run_tokenizer = hf_tokenizer.find_run_tokenizer(src)
+  if run_tokenizer and target_format == "flan_jax":
+    tokenizer_file = os.path.join(run_tokenizer, hf_tokenizer.TOKENIZER_JSON)
+    from flan_jax.data import hf_vocab  # pylint: disable=g-import-not-at-top
+    eos_id = hf_vocab.HfTokenizerVocabulary(tokenizer_file).eos_id
+    copied = hf_tokenizer.save_run_tokenizer(tokenizer_file, eos_id, dst)
+  else:
+    copied = hf_decoder.copy_tokenizer(run_tokenizer or src, dst)
+  if not copied:
+    return None
+  return f"Copied the tokenizer files of {run_tokenizer or src}: {', '.join(copied)}."
 
 
 def _read(source_format: str, src: str):

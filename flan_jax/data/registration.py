@@ -96,6 +96,12 @@ def _output_features_check(output_features: Mapping[str, seqio.Feature]) -> None
           f"Feature {name!r}: the SentencePiece model {path!r} does not exist. Give the path "
           "of your model's spm.model, or use flan_jax.data.vocab.toy_vocabulary() to try "
           "things out with the tiny smoke model.")
+    path = getattr(feature.vocabulary, "tokenizer_file", None)
+    if path and "://" not in path and not os.path.isfile(path):
+      raise errors.ConfigError(
+          f"Feature {name!r}: the tokenizer file {path!r} does not exist. Give the path of a "
+          "tokenizer.json, or of a checkpoint directory holding one (gin VOCABULARY / "
+          "$FLAN_JAX_VOCABULARY).")
 
 
 def register_template_tasks(

@@ -34,7 +34,8 @@ class LoadedModel:
 
 def use_run_vocabulary(model_dir: str) -> None:
   """Tasks looked up from now on tokenize with the vocabulary the run trained with (its
-  TrainConfig.vocabulary), unless $FLAN_JAX_VOCABULARY already says otherwise."""
+  TrainConfig.vocabulary, or MODEL_DIR's copy of its tokenizer.json), unless
+  $FLAN_JAX_VOCABULARY already says otherwise."""
   if not os.environ.get(t5_features.VOCABULARY_ENV) and model_dir_lib.read_run_record(model_dir):
     t5_features.use_vocabulary(model_dir_lib.saved_vocabulary(model_dir))
 

@@ -393,6 +393,17 @@ def _shards(state: dict[str, np.ndarray], max_shard_bytes: int | None) -> list[l
   return shards
 
 
+def checkpoint_vocabulary(path: str) -> str | None:
+  """The tokenizer a Llama / Falcon directory ships (its tokenizer.json, else its
+  SentencePiece tokenizer.model), to tokenize a run started from it; None if it has none."""
+  if not os.path.isdir(path) or not model_type_of(path):
+    return None
+  for name in ("tokenizer.json", "tokenizer.model"):
+    if os.path.isfile(os.path.join(path, name)):
+      return os.path.join(path, name)
+  return None
+
+
 def copy_tokenizer(src: str, dst: str) -> list[str]:
   """Copies the transformers tokenizer files `src` holds into `dst`; returns their names."""
   copied = []

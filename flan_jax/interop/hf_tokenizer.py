@@ -1,10 +1,12 @@
 """The SentencePiece vocabulary of a run, kept in MODEL_DIR and written as a transformers tokenizer.
 
 A flan_jax MODEL_DIR holds `vocabulary/spiece.model` and `vocabulary/vocabulary.json` (extra
-ids), copied at run start. `save_tokenizer` writes `spiece.model` plus a `tokenizer.json` built
-from the model's own settings (BPE or Unigram, byte fallback, normalizer, user symbols, seqio's
-`<extra_id_N>` pieces), so `AutoTokenizer.from_pretrained` encodes text to the same ids as
-seqio and appends EOS as flan_jax's features do.
+ids), copied at run start; a run that tokenized with a Hugging Face `tokenizer.json` holds
+that file and its config files instead (`save_run_tokenizer`), exported as they are.
+`save_tokenizer` writes `spiece.model` plus a `tokenizer.json` built from the model's own
+settings (BPE or Unigram, byte fallback, normalizer, user symbols, seqio's `<extra_id_N>`
+pieces), so `AutoTokenizer.from_pretrained` encodes text to the same ids as seqio and appends
+EOS as flan_jax's features do.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from flan_jax.runtime import model_dir as model_dir_layout
 
 SPM_FILE = "spiece.model"
 VOCABULARY_DIR = model_dir_layout.VOCABULARY_DIR
-VOCABULARY_INFO = "vocabulary.json"
+VOCABULARY_INFO = model_dir_layout.VOCABULARY_INFO
+TOKENIZER_JSON = model_dir_layout.TOKENIZER_JSON_KIND
 _USER_DEFINED = 4  # SentencePiece piece type.
 
 
@@ -52,23 +55,64 @@ def _parse(data: bytes, name: str) -> Any:
 def save_run_vocabulary(model_file: str, extra_ids: int, model_dir: str) -> None:
   """Copies the model file into MODEL_DIR/vocabulary/ with its extra ids (atomic writes)."""
   data = read_model(model_file)
-  folder = epath.Path(model_dir) / VOCABULARY_DIR
-  folder.mkdir(parents=True, exist_ok=True)
   info = json.dumps({"file": SPM_FILE, "extra_ids": int(extra_ids),
                      "source": str(model_file)}, indent=2, sort_keys=True)
-  for name, payload in ((SPM_FILE, data), (VOCABULARY_INFO, info.encode())):
+  _write_atomically(epath.Path(model_dir) / VOCABULARY_DIR,
+                    {SPM_FILE: data, VOCABULARY_INFO: info.encode()})
+
+
+def _write_atomically(folder: epath.Path, files: dict[str, bytes]) -> None:
+  folder.mkdir(parents=True, exist_ok=True)
+  for name, payload in files.items():
     tmp = folder / f"{name}.tmp.{os.getpid()}.{uuid.uuid4().hex}"
     tmp.write_bytes(payload)
     tmp.replace(folder / name)
 
 
 def save_seqio_vocabulary(vocabulary: Any, model_dir: str) -> bool:
-  """Copies a seqio SentencePieceVocabulary's model into MODEL_DIR; False for other kinds."""
+  """Copies a seqio SentencePieceVocabulary's model, or an HfTokenizerVocabulary's files,
+  into MODEL_DIR; False for other kinds."""
+  tokenizer_file = getattr(vocabulary, "tokenizer_file", None)
+  if tokenizer_file:
+    save_run_tokenizer(tokenizer_file, vocabulary.eos_id, model_dir)
+    return True
   model_file = getattr(vocabulary, "sentencepiece_model_file", None)
   if not model_file:
     return False
   save_run_vocabulary(model_file, vocabulary.extra_ids, model_dir)
   return True
+
+
+def save_run_tokenizer(tokenizer_file: str, eos_id: int, model_dir: str) -> list[str]:
+  """Copies a tokenizer.json and the tokenizer files beside it into MODEL_DIR/vocabulary/
+  (atomic writes); returns the names written. Where none of the copies names the EOS, a
+  generation_config.json with `eos_token_id` is added, so the copy tokenizes the same."""
+  from flan_jax.interop import hf_decoder  # pylint: disable=g-import-not-at-top
+  source = epath.Path(tokenizer_file)
+  try:
+    files = {TOKENIZER_JSON: source.read_bytes()}
+  except Exception as e:  # pylint: disable=broad-except
+    raise ConversionError(f"Cannot read the tokenizer {tokenizer_file!r} "
+                          f"({type(e).__name__}: {e}).") from None
+  for name in hf_decoder.TOKENIZER_FILES:
+    if name != TOKENIZER_JSON and (source.parent / name).exists():
+      files[name] = (source.parent / name).read_bytes()
+  config = json.loads(files.get("tokenizer_config.json", b"{}"))
+  generation = json.loads(files.get("generation_config.json", b"{}"))
+  if config.get("eos_token") is None and generation.get("eos_token_id") is None:
+    generation["eos_token_id"] = int(eos_id)
+    files["generation_config.json"] = json.dumps(generation, indent=2).encode()
+  info = {"file": TOKENIZER_JSON, "kind": TOKENIZER_JSON, "extra_ids": 0,
+          "source": str(tokenizer_file)}
+  files[VOCABULARY_INFO] = json.dumps(info, indent=2, sort_keys=True).encode()
+  _write_atomically(epath.Path(model_dir) / VOCABULARY_DIR, files)
+  return sorted(files)
+
+
+def find_run_tokenizer(src: str) -> str | None:
+  """The vocabulary/ folder of a MODEL_DIR whose run tokenized with a tokenizer.json."""
+  found = model_dir_layout.saved_tokenizer_json(src)
+  return os.path.dirname(found) if found else None
 
 
 def find_vocabulary(src: str) -> tuple[str, int] | None:
@@ -82,6 +126,8 @@ def find_vocabulary(src: str) -> tuple[str, int] | None:
   if os.path.exists(info_file):
     with open(info_file) as f:
       info = json.load(f)
+    if info.get("kind") == TOKENIZER_JSON:  # Not SentencePiece: see find_run_tokenizer.
+      return None
     return os.path.join(folder, info.get("file", SPM_FILE)), int(info.get("extra_ids", 0))
   if os.path.exists(os.path.join(src, SPM_FILE)):
     extra_ids = 0

@@ -52,12 +52,16 @@ class Manifest:
 
 
 def describe_vocabulary(vocab: Any) -> dict:
-  """What identifies a vocabulary: its class, size, EOS id and (SentencePiece) model hash."""
+  """What identifies a vocabulary: its class, size, EOS id and the hash of its SentencePiece
+  model or Hugging Face tokenizer.json."""
   described = {"class": type(vocab).__name__, "vocab_size": int(vocab.vocab_size),
                "eos_id": vocab.eos_id}
   model = getattr(vocab, "sp_model", None)
   if isinstance(model, bytes):
     described["sentencepiece_sha256"] = hashlib.sha256(model).hexdigest()
+  tokenizer_sha256 = getattr(vocab, "content_sha256", None)
+  if tokenizer_sha256:
+    described["tokenizer_json_sha256"] = tokenizer_sha256
   return described
 
 

@@ -5,7 +5,9 @@
     checkpoints/<step>/    Orbax checkpoints (`state` item: step, params, opt_state)
     best_checkpoint/       the best checkpoint by TrainConfig.best_checkpoint_metric
     damaged_checkpoints/   damaged steps moved aside (kept, never deleted)
-    vocabulary/            the SentencePiece model the run tokenized with
+    vocabulary/            the vocabulary the run tokenized with: a SentencePiece model, or a
+                           Hugging Face tokenizer.json and its config files (vocabulary.json
+                           says which)
     train/, eval/          TensorBoard event files
 
 Training writes the run record; evaluation, inference and conversion read it here.
@@ -28,6 +30,8 @@ CHECKPOINTS_DIR = "checkpoints"
 BEST_CHECKPOINT_DIR = "best_checkpoint"
 DAMAGED_CHECKPOINTS_DIR = "damaged_checkpoints"
 VOCABULARY_DIR = "vocabulary"
+VOCABULARY_INFO = "vocabulary.json"
+TOKENIZER_JSON_KIND = "tokenizer.json"  # vocabulary.json's "kind" for a Hugging Face tokenizer.
 TRAIN_LOG_DIR = "train"
 EVAL_LOG_DIR = "eval"
 
@@ -84,9 +88,25 @@ def saved_optimizer_name(model_dir: str) -> str | None:
 
 
 def saved_vocabulary(model_dir: str) -> str | None:
-  """TrainConfig.vocabulary of the run, if MODEL_DIR has a run record."""
+  """The vocabulary a run tokenized with, if MODEL_DIR has a run record: MODEL_DIR's own copy
+  of a Hugging Face tokenizer.json, else TrainConfig.vocabulary (None: T5's)."""
   record = read_run_record(model_dir)
-  return None if record is None else record["train_config"].get("vocabulary")
+  if record is None:
+    return None
+  copied = saved_tokenizer_json(model_dir)
+  return copied or record["train_config"].get("vocabulary")
+
+
+def saved_tokenizer_json(model_dir: str) -> str | None:
+  """MODEL_DIR/vocabulary/tokenizer.json when the run's vocabulary is a Hugging Face one."""
+  folder = epath.Path(model_dir) / VOCABULARY_DIR
+  info_file = folder / VOCABULARY_INFO
+  if not info_file.exists():
+    return None
+  info = json.loads(info_file.read_text())
+  if info.get("kind") != TOKENIZER_JSON_KIND:
+    return None
+  return str(folder / info.get("file", TOKENIZER_JSON_KIND))
 
 
 @contextlib.contextmanager

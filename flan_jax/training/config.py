@@ -52,8 +52,10 @@ class TrainConfig:
   mixture_or_task_module: str | tuple[str, ...] | None = None
   # Seed of every prompt draw (template, options, exemplars); 0 is the catalog default.
   render_seed: int = 0
-  # SentencePiece model file of the real collections and suites (gin VOCABULARY; a local
-  # path or gs:// URL); None: T5's public vocabulary. Exported as $FLAN_JAX_VOCABULARY.
+  # Vocabulary of the real collections and suites (gin VOCABULARY): a SentencePiece model
+  # file (local or gs://), a Hugging Face tokenizer.json, or a checkpoint directory holding
+  # one; None: the tokenizer of a Hugging Face decoder INITIAL_CHECKPOINT_PATH, else T5's
+  # public vocabulary. Exported as $FLAN_JAX_VOCABULARY.
   vocabulary: str | None = None
   # Train on the datasets whose data is in place, naming and skipping the others (the
   # remaining rates are renormalized); False: refuse to start when any is missing.

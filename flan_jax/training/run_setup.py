@@ -114,6 +114,7 @@ def prepare(config: TrainConfig, model_config: Any, optimizer: OptimizerConfig,
     from flan_jax.mixtures import caching
     caching.use_cache_dirs(config.cache_dirs)
   catalog.add_task_modules(config.mixture_or_task_module)
+  config = _with_checkpoint_vocabulary(config)
   t5_features.use_vocabulary(config.vocabulary)  # Before any task is registered.
   if config.premixed_dir:  # The rows are in the premix: no source data is needed.
     task = catalog.get_mixture_or_task(config.mixture_or_task_name, config.render_seed)
@@ -178,6 +179,20 @@ def _check_train_config(config: TrainConfig) -> None:
     raise errors.ConfigError(f"TrainConfig.log_period must be >= 1, got {config.log_period}.")
   if not config.model_dir:
     raise errors.ConfigError("MODEL_DIR is not set; pass --gin.MODEL_DIR=\"'/path'\".")
+
+
+def _with_checkpoint_vocabulary(config: TrainConfig) -> TrainConfig:
+  """Without VOCABULARY, a run starting from a Hugging Face decoder directory tokenizes with
+  the checkpoint's own tokenizer (tokenizer.json, else tokenizer.model), as users expect."""
+  if config.vocabulary or not config.initial_checkpoint_path:
+    return config
+  from flan_jax.interop import hf_decoder  # pylint: disable=g-import-not-at-top
+  found = hf_decoder.checkpoint_vocabulary(config.initial_checkpoint_path)
+  if found is None:
+    return config
+  logging.info("vocabulary: %s, the tokenizer of INITIAL_CHECKPOINT_PATH (set VOCABULARY to "
+               "use another)", found)
+  return dataclasses.replace(config, vocabulary=found)
 
 
 def _check_vocabulary(task: Any, model_config: Any) -> None:
@@ -253,8 +268,8 @@ def _write_run_file(config: TrainConfig, model_config: Any,
 
 
 def _copy_vocabulary(config: TrainConfig) -> None:
-  """MODEL_DIR/vocabulary/ gets the task's SentencePiece model, so `convert --to hf` can
-  write the tokenizer without knowing which task or setting the run used."""
+  """MODEL_DIR/vocabulary/ gets the task's SentencePiece model or tokenizer.json, so `eval`,
+  `infer` and `convert --to hf` find it without knowing which task or setting the run used."""
   if jax.process_index() != 0:
     return
   from flan_jax.interop import ConversionError, hf_tokenizer
