@@ -90,18 +90,21 @@ def _output_features_check(output_features: Mapping[str, seqio.Feature]) -> None
   if set(output_features) != {"inputs", "targets"}:
     raise ValueError(f"Template tasks need 'inputs' and 'targets' features, got {sorted(output_features)}.")
   for name, feature in output_features.items():
-    path = getattr(feature.vocabulary, "_sentencepiece_model_file", None)
-    if path and "://" not in path and not os.path.isfile(path):
-      raise errors.ConfigError(
-          f"Feature {name!r}: the SentencePiece model {path!r} does not exist. Give the path "
-          "of your model's spm.model, or use flan_jax.data.vocab.toy_vocabulary() to try "
-          "things out with the tiny smoke model.")
-    path = getattr(feature.vocabulary, "tokenizer_file", None)
-    if path and "://" not in path and not os.path.isfile(path):
-      raise errors.ConfigError(
-          f"Feature {name!r}: the tokenizer file {path!r} does not exist. Give the path of a "
-          "tokenizer.json, or of a checkpoint directory holding one (gin VOCABULARY / "
-          "$FLAN_JAX_VOCABULARY).")
+    for attribute, what, fix in _VOCABULARY_FILES:
+      path = getattr(feature.vocabulary, attribute, None)
+      if path and "://" not in path and not os.path.isfile(path):
+        raise errors.ConfigError(f"Feature {name!r}: the {what} {path!r} does not exist. {fix}")
+
+
+# (vocabulary attribute naming its file, what the file is, how to fix a missing one).
+_VOCABULARY_FILES = (
+    ("_sentencepiece_model_file", "SentencePiece model",
+     "Give the path of your model's spm.model, or use flan_jax.data.vocab.toy_vocabulary() "
+     "to try things out with the tiny smoke model."),
+    ("tokenizer_file", "tokenizer file",
+     "Give the path of a tokenizer.json, or of a checkpoint directory holding one (gin "
+     "VOCABULARY / $FLAN_JAX_VOCABULARY)."),
+)
 
 
 def register_template_tasks(

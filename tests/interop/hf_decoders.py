@@ -82,3 +82,11 @@ def hf_checkpoint(variant: str, tmp_root: str):
   path = f"{tmp_root}/{variant}"
   model.save_pretrained(path)
   return model, path
+
+
+def reference(variant: str, tmp_path_factory):
+  """(transformers model, flan_jax model, params) of one variant, imported from its save."""
+  from flan_jax.interop import hf_decoder  # pylint: disable=g-import-not-at-top
+  hf_model, path = hf_checkpoint(variant, str(tmp_path_factory.mktemp("hf_decoders")))
+  model, params = hf_decoder.load_decoder(path)
+  return hf_model, model, params

@@ -4,9 +4,10 @@ The bias itself equals transformers' `build_alibi_tensor` bit for bit (slopes an
 slope x position product rounded to bfloat16, as it does). It is computed from positions,
 not slots: a packed row must give each example's logits as transformers gives them for the
 example alone, and cached decoding of right-padded prompts (padding slots kept in the
-cache) the tokens transformers generates for each prompt alone. Beam search reorders the
-cached key positions with the keys; scoring, the dot_product_attention path and scanned
-layers are checked too.
+cache) the tokens transformers generates for each prompt alone; the dot_product_attention
+path and scanned layers are checked too. Beam search (which reorders the cached key
+positions with the keys), scoring and sampling of this model are in
+test_hf_decoder_decoding.py.
 """
 
 import jax
@@ -17,19 +18,19 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from flan_jax.interop import hf_decoder, param_tree  # pylint: disable=g-import-not-at-top
+from flan_jax.interop import param_tree  # pylint: disable=g-import-not-at-top
 from flan_jax.models import layers, palm, palm_decoding  # pylint: disable=g-import-not-at-top
-from tests.interop.hf_decoders import VOCAB, hf_checkpoint  # pylint: disable=g-import-not-at-top
+from tests.interop import hf_decoders  # pylint: disable=g-import-not-at-top
+from tests.interop.hf_decoders import VOCAB  # pylint: disable=g-import-not-at-top
 
 VARIANT = "falcon_alibi_parallel_mqa_12_heads"
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-  hf_model, path = hf_checkpoint(VARIANT, str(tmp_path_factory.mktemp("hf_decoders")))
-  model, params = hf_decoder.load_decoder(path)
-  assert model.config.position_embedding == "alibi"
-  return hf_model, model, params
+@pytest.fixture(scope="module", name="reference")
+def _reference(tmp_path_factory):
+  loaded = hf_decoders.reference(VARIANT, tmp_path_factory)
+  assert loaded[1].config.position_embedding == "alibi"
+  return loaded
 
 
 def _hf_logits(hf_model, ids):
@@ -110,40 +111,3 @@ def test_dot_product_attention_and_scanned_layers_match_transformers(reference):
       stacked, jnp.asarray(ids[None, :4]))
   np.testing.assert_array_equal(np.asarray(decoded)[0],
                                 _hf_greedy(hf_model, np.concatenate([[0], ids[:4]]), 6))
-
-
-def test_beam_search_of_scanned_layers_matches_transformers(reference):
-  hf_model, model, params = reference
-  model = palm.DecoderOnly(model.config.replace(scan_layers=True))
-  prompts = np.random.RandomState(4).randint(1, VOCAB, (2, 4)).astype(np.int32)
-  steps, beams = 5, 3
-  seqs, scores = jax.jit(lambda p, t: palm_decoding.beam_search(
-      model, p, t, steps, beam_size=beams, alpha=0.0, eos_id=-1))(
-          param_tree.stack_layers(params), jnp.asarray(prompts))
-  with torch.no_grad():
-    out = hf_model.generate(
-        torch.as_tensor(np.pad(prompts, ((0, 0), (1, 0))), dtype=torch.long),
-        attention_mask=torch.ones((2, 5), dtype=torch.long), max_new_tokens=steps,
-        num_beams=beams, num_return_sequences=beams, length_penalty=0.0, do_sample=False,
-        eos_token_id=None, pad_token_id=0, output_scores=True, return_dict_in_generate=True)
-  np.testing.assert_array_equal(np.asarray(seqs),
-                                out.sequences.numpy()[:, 5:].reshape(2, beams, steps))
-  np.testing.assert_allclose(np.asarray(scores), out.sequences_scores.numpy().reshape(2, beams),
-                             atol=1e-4)
-
-
-def test_score_pairs_is_the_target_log_likelihood_transformers_computes(reference):
-  hf_model, model, params = reference
-  rng = np.random.RandomState(5)
-  rows = [(rng.randint(1, VOCAB, 5), rng.randint(1, VOCAB, 3)),
-          (rng.randint(1, VOCAB, 2), rng.randint(1, VOCAB, 4))]
-  inputs, targets = np.zeros((2, 6), np.int32), np.zeros((2, 4), np.int32)
-  expected = []
-  for i, (prompt, target) in enumerate(rows):
-    inputs[i, :len(prompt)], targets[i, :len(target)] = prompt, target
-    logits = _hf_logits(hf_model, np.concatenate([[0], prompt, target])).astype(np.float64)
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    expected.append(sum(log_probs[len(prompt) + j, t] for j, t in enumerate(target)))
-  got = jax.jit(lambda p, a, b: palm_decoding.score_pairs(model, p, a, b))(
-      params, inputs, targets)
-  np.testing.assert_allclose(np.asarray(got), expected, atol=1e-4, rtol=0)

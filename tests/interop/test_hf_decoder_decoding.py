@@ -1,7 +1,8 @@
 """Scoring, beam search and sampling of the decoder family against transformers.
 
-The reference is a random LlamaForCausalLM with grouped-query attention (see hf_decoders.py),
-imported with `hf_decoder.load_decoder`: transformers' log-probabilities score the targets,
+The references are a random LlamaForCausalLM with grouped-query attention and a Falcon-RW
+style FalconForCausalLM with ALiBi (see hf_decoders.py), imported with
+`hf_decoder.load_decoder`: transformers' log-probabilities score the targets,
 its beam search (length_penalty=0, no EOS: plain cumulative log-probability, as our
 alpha=0) gives the best beam and its score, and its softmax gives the distribution our
 sampler must draw from.
@@ -14,18 +15,18 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from flan_jax.interop import hf_decoder, param_tree  # pylint: disable=g-import-not-at-top
+from flan_jax.interop import param_tree  # pylint: disable=g-import-not-at-top
 from flan_jax.models import palm, palm_decoding  # pylint: disable=g-import-not-at-top
-from tests.interop.hf_decoders import VOCAB, hf_checkpoint  # pylint: disable=g-import-not-at-top
+from tests.interop import hf_decoders  # pylint: disable=g-import-not-at-top
+from tests.interop.hf_decoders import VOCAB  # pylint: disable=g-import-not-at-top
 
-VARIANT = "llama_gqa_untied"
+# Llama's block, and Falcon-RW's ALiBi (its bias follows each key's position in the cache).
+VARIANTS = ("llama_gqa_untied", "falcon_alibi_parallel_mqa_12_heads")
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-  hf_model, path = hf_checkpoint(VARIANT, str(tmp_path_factory.mktemp("hf_decoders")))
-  model, params = hf_decoder.load_decoder(path)
-  return hf_model, model, params
+@pytest.fixture(scope="module", params=VARIANTS, name="reference")
+def _reference(request, tmp_path_factory):
+  return hf_decoders.reference(request.param, tmp_path_factory)
 
 
 def _hf_log_probs(hf_model, ids):
