@@ -4,8 +4,15 @@ Text is encoded without the tokenizer's special tokens (its post-processor's BOS
 `add_eos` appends EOS, and a BOS is the model's business. EOS comes from the checkpoint's
 `tokenizer_config.json` (`eos_token`), else `generation_config.json` / `config.json`
 (`eos_token_id`). The tokenizer is read on first use, so tasks pickle (Beam) and register
-without reading it. seqio treats id 0 as padding: where id 0 is a real token (GPT-2-style
-byte BPE such as Llama 3's "!"), that token counts as padding (no loss) and decoding drops it.
+without reading it.
+
+seqio treats id 0 as padding. Where the tokenizer's id 0 is a text token (byte-level BPE:
+GPT-2, Llama 3's "!") and the checkpoint names a BOS token, the vocabulary exchanges ids 0
+and BOS: "!" travels as the BOS id, and SeqIO's 0 (padding, and the start of every
+sequence) stands for the BOS, which encoded text never holds. The decoder model applies
+the same exchange (`PaLMConfig.id_zero_is_text`), so it sees the checkpoint's own ids.
+Without a known BOS the token counts as padding (no loss) and decoding drops it; a warning
+says so.
 """
 
 from __future__ import annotations
@@ -79,6 +86,39 @@ def find_eos_id(tokenizer: Any, folder: epath.Path, tokenizer_file: str) -> int:
       f'"eos_token": "<the end-of-text token>" to {folder / TOKENIZER_CONFIG}.')
 
 
+def find_bos_id(tokenizer: Any, folder: epath.Path) -> int | None:
+  """The BOS id the checkpoint in `folder` names (tokenizer_config.json's `bos_token`, else
+  `bos_token_id` of generation_config.json / config.json), or None."""
+  token = _token_content((_read_json(folder / TOKENIZER_CONFIG) or {}).get("bos_token"))
+  if token is not None and tokenizer.token_to_id(token) is not None:
+    return int(tokenizer.token_to_id(token))
+  for name in _EOS_ID_FILES:
+    bos = (_read_json(folder / name) or {}).get("bos_token_id")
+    if isinstance(bos, (list, tuple)):
+      bos = bos[0] if bos else None
+    if bos is not None:
+      return int(bos)
+  return None
+
+
+def id_zero_is_text(tokenizer_json: dict) -> bool:
+  """Whether id 0 of a parsed tokenizer.json is a text token (byte-level BPE: GPT-2's and
+  Llama 3's "!"), not a special one (Llama 1/2 `<unk>`, T5 `<pad>`, Falcon `>>TITLE<<`)."""
+  for token in tokenizer_json.get("added_tokens") or []:
+    if token.get("id") == 0:
+      return not token.get("special", False)
+  vocab = (tokenizer_json.get("model") or {}).get("vocab")
+  if isinstance(vocab, dict):
+    return 0 in vocab.values()
+  return bool(vocab)  # Unigram: a list whose first entry is id 0.
+
+
+def exchange_ids(ids: np.ndarray, other: int) -> np.ndarray:
+  """`ids` with 0 and `other` exchanged (its own inverse)."""
+  ids = np.asarray(ids)
+  return np.where(ids == 0, other, np.where(ids == other, 0, ids)).astype(ids.dtype)
+
+
 def _unk_id(tokenizer: Any, tokenizer_json: dict) -> int | None:
   """The tokenizer model's unknown token (BPE/WordPiece/WordLevel unk_token, Unigram unk_id)."""
   model = tokenizer_json.get("model") or {}
@@ -91,8 +131,9 @@ def _unk_id(tokenizer: Any, tokenizer_json: dict) -> int | None:
 
 
 @functools.lru_cache(maxsize=None)
-def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str]:
-  """(tokenizer, eos id, unk id, sha256 of the file), read once per process and file."""
+def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str, int | None]:
+  """(tokenizer, eos id, unk id, sha256 of the file, the id exchanged with 0 or None), read
+  once per process and file."""
   try:
     from tokenizers import Tokenizer  # pylint: disable=g-import-not-at-top
   except ImportError:
@@ -114,17 +155,20 @@ def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str]:
   tokenizer.no_truncation()  # A file may configure them; seqio trims and pads itself.
   tokenizer.no_padding()
   eos = find_eos_id(tokenizer, path.parent, tokenizer_file)
-  unk = _unk_id(tokenizer, json.loads(text))
-  _warn_if_id_zero_is_text(tokenizer, tokenizer_file)
-  return tokenizer, eos, unk, hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _warn_if_id_zero_is_text(tokenizer: Any, tokenizer_file: str) -> None:
-  special = {i for i, t in tokenizer.get_added_tokens_decoder().items() if t.special}
-  token = tokenizer.id_to_token(0)
-  if 0 not in special and token is not None:
-    logging.warning("Id 0 of %s is the token %r, but seqio treats id 0 as padding: it gets "
-                    "no loss in training and is dropped when decoding.", tokenizer_file, token)
+  parsed = json.loads(text)
+  unk = _unk_id(tokenizer, parsed)
+  zero_stand_in = None
+  if id_zero_is_text(parsed):
+    zero_stand_in = find_bos_id(tokenizer, path.parent)
+    if zero_stand_in in (None, 0, eos):
+      zero_stand_in = None
+      logging.warning(
+          "Id 0 of %s is the token %r, but seqio treats id 0 as padding and the checkpoint "
+          "names no BOS token to exchange it with: it gets no loss in training and is "
+          "dropped when decoding. Add bos_token to %s to keep it.", tokenizer_file,
+          tokenizer.id_to_token(0), path.parent / TOKENIZER_CONFIG)
+  return (tokenizer, eos, unk, hashlib.sha256(text.encode("utf-8")).hexdigest(),
+          zero_stand_in)
 
 
 class HfTokenizerVocabulary(seqio.Vocabulary):
@@ -144,7 +188,7 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
     return self._file
 
   @property
-  def _loaded(self) -> tuple[Any, int, int | None, str]:
+  def _loaded(self) -> tuple[Any, int, int | None, str, int | None]:
     return _load(self._file)
 
   @property
@@ -169,15 +213,25 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
     return None  # Not added by the vocabulary (see the module docstring).
 
   @property
+  def id_zero_stand_in(self) -> int | None:
+    """The id that stands for the tokenizer's id 0 (its BOS id), when id 0 is text."""
+    return self._loaded[4]
+
+  def _to_seqio(self, ids: np.ndarray) -> np.ndarray:
+    other = self.id_zero_stand_in
+    return ids if other is None else exchange_ids(ids, other)
+
+  @property
   def _base_vocab_size(self) -> int:
     return self.tokenizer.get_vocab_size(with_added_tokens=True)
 
   def _encode(self, s: str) -> Sequence[int]:
-    return self.tokenizer.encode(s, add_special_tokens=False).ids
+    ids = self.tokenizer.encode(s, add_special_tokens=False).ids
+    return self._to_seqio(np.asarray(ids, np.int64)).tolist()
 
   def _decode(self, ids: Sequence[int]) -> str:
-    return self.tokenizer.decode([int(i) for i in ids if int(i) != self.pad_id],
-                                 skip_special_tokens=True)
+    kept = np.asarray([int(i) for i in ids if int(i) != self.pad_id], np.int64)
+    return self.tokenizer.decode(self._to_seqio(kept).tolist(), skip_special_tokens=True)
 
   def _encode_batch(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(concatenated ids, row lengths) of a 1-D array of byte strings."""
@@ -186,7 +240,7 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
     rows = [e.ids for e in encoded]
     flat = np.fromiter((i for row in rows for i in row), np.int32,
                        count=sum(len(r) for r in rows))
-    return flat, np.asarray([len(r) for r in rows], np.int64)
+    return self._to_seqio(flat), np.asarray([len(r) for r in rows], np.int64)
 
   def _encode_tf(self, s: tf.Tensor) -> tf.Tensor:
     """A scalar string -> int32 ids; a rank-1 batch -> an int32 RaggedTensor, row by row."""
@@ -213,13 +267,15 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
     out.set_shape(ids.shape[:-1])
     return out
 
+  def _identity(self) -> tuple[str, int, int | None]:
+    return self.content_sha256, self.eos_id, self.id_zero_stand_in
+
   def __eq__(self, other: Any) -> bool:
     return (isinstance(other, HfTokenizerVocabulary)
-            and (self._file == other._file
-                 or (self.content_sha256, self.eos_id) == (other.content_sha256, other.eos_id)))
+            and (self._file == other._file or self._identity() == other._identity()))
 
   def __hash__(self) -> int:
-    return hash((self.content_sha256, self.eos_id))
+    return hash(self._identity())
 
   def __str__(self) -> str:
     return f"HfTokenizerVocabulary({self._file!r})"

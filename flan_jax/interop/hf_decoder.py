@@ -145,8 +145,9 @@ def config_from_hf_dir(path: str, dropout_rate: float = 0.0, dtype: str = "float
                        scan_layers: bool = False, remat_policy: str = "none",
                        attention_impl: str = "einsum", prefix_lm: bool = False
                        ) -> palm.PaLMConfig:
-  """The PaLMConfig of the Llama / Falcon directory `path` (its config.json only), with the
-  run's own choices; gin's `network.hf_decoder_config` (gin/models/hf_decoder.gin)."""
+  """The PaLMConfig of the Llama / Falcon directory `path` (its config.json, and its
+  tokenizer.json's id 0, see `id_zero_fields`), with the run's own choices; gin's
+  `network.hf_decoder_config` (gin/models/hf_decoder.gin)."""
   from flan_jax import errors  # pylint: disable=g-import-not-at-top
   config_file = os.path.join(path, "config.json")
   if not os.path.isfile(config_file):
@@ -158,11 +159,30 @@ def config_from_hf_dir(path: str, dropout_rate: float = 0.0, dtype: str = "float
   try:
     return config_from_hf(hf_config, dropout_rate=dropout_rate, dtype=dtype,
                           scan_layers=scan_layers, remat_policy=remat_policy,
-                          attention_impl=attention_impl, prefix_lm=prefix_lm)
+                          attention_impl=attention_impl, prefix_lm=prefix_lm,
+                          **id_zero_fields(path))
   except errors.FlanJaxError:
     raise
   except ValueError as e:  # The run's choices clash with the checkpoint (e.g. ALiBi + prefix).
     raise errors.ConfigError(f"network.hf_decoder_config for {path!r}: {e}") from None
+
+
+def id_zero_fields(path: str) -> dict[str, Any]:
+  """PaLMConfig fields for a directory whose tokenizer.json has a text token at id 0 (Llama
+  3's "!"): the ids its seqio vocabulary exchanges (`flan_jax.data.hf_vocab`), so model and
+  tasks agree. Empty when id 0 is special, no BOS is named, or there is no tokenizer.json."""
+  tokenizer_file = os.path.join(path, "tokenizer.json")
+  if not os.path.isfile(tokenizer_file):
+    return {}
+  from flan_jax.data import hf_vocab  # pylint: disable=g-import-not-at-top
+  with open(tokenizer_file, encoding="utf-8") as f:
+    if not hf_vocab.id_zero_is_text(json.load(f)):
+      return {}
+  try:
+    other = hf_vocab.HfTokenizerVocabulary(path).id_zero_stand_in
+  except hf_vocab.TokenizerFileError:  # No EOS known: a run tokenizing with it is refused.
+    return {}
+  return {} if other is None else {"id_zero_is_text": True, "bos_id": other}
 
 
 def hf_model_type(cfg: palm.PaLMConfig) -> str:
@@ -337,11 +357,12 @@ def state_dict_from_params(params: PyTree, cfg: palm.PaLMConfig) -> dict[str, np
 def load_decoder(path: str, **overrides: Any) -> tuple[palm.DecoderOnly, PyTree]:
   """(DecoderOnly, float32 params) from a transformers Llama / Falcon directory.
 
-  `overrides` set non-architecture fields (dtype, dropout_rate, scan_layers, ...).
+  `overrides` set non-architecture fields (dtype, dropout_rate, scan_layers, ...). The
+  model takes and returns the ids of the directory's seqio vocabulary (`id_zero_fields`).
   """
   with open(os.path.join(path, "config.json")) as f:
     hf_config = json.load(f)
-  cfg = config_from_hf(hf_config, **overrides)
+  cfg = config_from_hf(hf_config, **{**id_zero_fields(path), **overrides})
   params = params_from_state_dict(hf.read_state_dict(path), cfg, hf_config["model_type"])
   return palm.DecoderOnly(cfg), params
 

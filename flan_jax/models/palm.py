@@ -16,7 +16,8 @@ The block's variants are config fields, so open decoders load as they are: seque
 Falcon-RW: a per-head bias on key positions, kept in the decoding cache so padded and
 packed rows match unpadded runs), biases on the projections (`dense_bias`, each Dense
 gets a `bias`) and a checkpoint's own BOS token (`bos_id`: SeqIO's leading 0 is read as
-that id). `flan_jax.interop.hf_decoder` maps them onto transformers' Llama and Falcon.
+that id; with `id_zero_is_text`, for tokenizers whose id 0 is text, ids 0 and BOS trade
+places everywhere, in the inputs and in the logits). `flan_jax.interop.hf_decoder` maps them onto transformers' Llama and Falcon.
 
 `DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
 `seqio.PrefixLMFeatureConverter`). With `prefix_lm=True`, positions marked by
@@ -91,6 +92,10 @@ class PaLMConfig:
   # segment) with id 0; a checkpoint trained with a BOS token (Llama's 1) reads that 0 as
   # its BOS. 0 keeps SeqIO's layout as it is.
   bos_id: int = 0
+  # The checkpoint's id 0 is a text token (byte-level BPE: Llama 3's "!"), which SeqIO would
+  # read as padding: SeqIO's ids then exchange 0 and `bos_id` (as `flan_jax.data.hf_vocab`
+  # does), the model maps them to the checkpoint's ids and returns logits in SeqIO's order.
+  id_zero_is_text: bool = False
 
   def __post_init__(self):
     object.__setattr__(self, "dtype", layers.validate_numerics(
@@ -113,6 +118,9 @@ class PaLMConfig:
     if not 0 <= self.bos_id < self.vocab_size:
       raise ValueError(f"PaLMConfig.bos_id={self.bos_id} is not an id of the vocabulary "
                        f"(0..{self.vocab_size - 1}).")
+    if self.id_zero_is_text and not self.bos_id:
+      raise ValueError("PaLMConfig.id_zero_is_text=True exchanges id 0 with bos_id: set "
+                       "bos_id to the checkpoint's BOS token id.")
     if self.norm_type not in layers.NORMS:
       raise ValueError(f"PaLMConfig.norm_type must be one of {tuple(layers.NORMS)}, got "
                        f"{self.norm_type!r}.")
@@ -313,7 +321,9 @@ class Decoder(nn.Module):
         positions = jnp.arange(tokens.shape[-1], dtype=jnp.int32)[None, :]
     else:
       mask, positions = block
-    if cfg.bos_id:
+    if cfg.id_zero_is_text:  # SeqIO's ids -> the checkpoint's: 0 (start, padding) is BOS.
+      tokens = _exchange(tokens, cfg.bos_id)
+    elif cfg.bos_id:
       # SeqIO's start id 0 at a sequence's (or packed segment's) first position is the BOS.
       tokens = jnp.where((positions == 0) & (tokens == 0), cfg.bos_id, tokens)
     dropout = nn.Dropout(cfg.dropout_rate, broadcast_dims=(-2,))
@@ -330,7 +340,11 @@ class Decoder(nn.Module):
       logits = self.shared_embedding.attend(x) * jnp.asarray(cfg.emb_dim ** -0.5, x.dtype)
     else:
       logits = self.shared_embedding.attend(x)
-    return layers.constrain(logits.astype(jnp.float32), ("batch", "length", "vocab"))
+    logits = logits.astype(jnp.float32)
+    if cfg.id_zero_is_text:  # The checkpoint's order -> SeqIO's: columns 0 and BOS trade.
+      first, bos = logits[..., 0], logits[..., cfg.bos_id]
+      logits = logits.at[..., 0].set(bos).at[..., cfg.bos_id].set(first)
+    return layers.constrain(logits, ("batch", "length", "vocab"))
 
   def _cached_block(self, real: Array, prefix: Optional[Array], segment_ids: Optional[Array],
                     positions: Optional[Array]) -> Optional[tuple[Array, Array]]:
@@ -362,6 +376,11 @@ class Decoder(nn.Module):
     if positions is None:
       positions = query_slot[None, :]
     return mask[:, None], positions.astype(jnp.int32)
+
+
+def _exchange(tokens: Array, other: int) -> Array:
+  """`tokens` with ids 0 and `other` exchanged."""
+  return jnp.where(tokens == 0, other, jnp.where(tokens == other, 0, tokens))
 
 
 class DecoderOnly(nn.Module):

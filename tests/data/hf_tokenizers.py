@@ -1,6 +1,7 @@
 """Small real Hugging Face tokenizers written by the tests (nothing downloaded): a Llama-2
 style one (SentencePiece-like BPE with byte fallback, <unk>/<s>/</s> at 0/1/2, a
-post-processor that adds <s>) and a byte-level BPE one (GPT-2 / Llama 3 style: id 0 is "!")."""
+post-processor that adds <s>) and a byte-level BPE one (GPT-2 / Llama 3 style: id 0 is "!",
+optionally with Llama 3's `<|begin_of_text|>`)."""
 
 import json
 import os
@@ -50,8 +51,9 @@ def llama_style(folder: str, vocab_size: int = 420, eos_in_config: bool = True) 
   return folder
 
 
-def byte_level(folder: str, vocab_size: int = 400) -> str:
-  """A byte-level BPE tokenizer whose EOS is given only by generation_config.json."""
+def byte_level(folder: str, vocab_size: int = 400, bos: bool = False) -> str:
+  """A byte-level BPE tokenizer whose EOS is given only by generation_config.json; with
+  `bos`, Llama 3's layout: a `<|begin_of_text|>` named by tokenizer_config.json."""
   # pylint: disable-next=g-import-not-at-top
   from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
   tokenizer = Tokenizer(models.BPE())
@@ -60,8 +62,12 @@ def byte_level(folder: str, vocab_size: int = 400) -> str:
   tokenizer.train_from_iterator(CORPUS, trainers.BpeTrainer(
       vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
       show_progress=False))
-  tokenizer.add_special_tokens([AddedToken("<|end_of_text|>", special=True, normalized=False)])
+  specials = ["<|begin_of_text|>"] * bos + ["<|end_of_text|>"]
+  tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
   os.makedirs(folder, exist_ok=True)
+  if bos:
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+      json.dump({"bos_token": "<|begin_of_text|>"}, f)
   tokenizer.save(os.path.join(folder, "tokenizer.json"))
   eos = tokenizer.token_to_id("<|end_of_text|>")
   with open(os.path.join(folder, "generation_config.json"), "w") as f:
