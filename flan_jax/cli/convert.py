@@ -89,8 +89,9 @@ def _copy_hf_tokenizer(src: str, target_format: str, dst: str) -> str | None:
   if run_tokenizer and target_format == "flan_jax":
     tokenizer_file = os.path.join(run_tokenizer, hf_tokenizer.TOKENIZER_JSON)
     from flan_jax.data import hf_vocab  # pylint: disable=g-import-not-at-top
-    eos_id = hf_vocab.HfTokenizerVocabulary(tokenizer_file).eos_id
-    copied = hf_tokenizer.save_run_tokenizer(tokenizer_file, eos_id, dst)
+    vocab = hf_vocab.HfTokenizerVocabulary(tokenizer_file)
+    copied = hf_tokenizer.save_run_tokenizer(tokenizer_file, vocab.eos_id, dst,
+                                             vocab.id_zero_stand_in)
   else:
     copied = hf_decoder.copy_tokenizer(run_tokenizer or src, dst)
   if not copied:

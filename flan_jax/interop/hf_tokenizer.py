@@ -74,7 +74,8 @@ def save_seqio_vocabulary(vocabulary: Any, model_dir: str) -> bool:
   into MODEL_DIR; False for other kinds."""
   tokenizer_file = getattr(vocabulary, "tokenizer_file", None)
   if tokenizer_file:
-    save_run_tokenizer(tokenizer_file, vocabulary.eos_id, model_dir)
+    save_run_tokenizer(tokenizer_file, vocabulary.eos_id, model_dir,
+                       vocabulary.id_zero_stand_in)
     return True
   model_file = getattr(vocabulary, "sentencepiece_model_file", None)
   if not model_file:
@@ -83,10 +84,12 @@ def save_seqio_vocabulary(vocabulary: Any, model_dir: str) -> bool:
   return True
 
 
-def save_run_tokenizer(tokenizer_file: str, eos_id: int, model_dir: str) -> list[str]:
+def save_run_tokenizer(tokenizer_file: str, eos_id: int, model_dir: str,
+                       bos_id: int | None = None) -> list[str]:
   """Copies a tokenizer.json and the tokenizer files beside it into MODEL_DIR/vocabulary/
-  (atomic writes); returns the names written. Where none of the copies names the EOS, a
-  generation_config.json with `eos_token_id` is added, so the copy tokenizes the same."""
+  (atomic writes); returns the names written. Where none of the copies names the EOS (or the
+  BOS `bos_id`, given when the vocabulary exchanges it with a text id 0), a
+  generation_config.json naming it is added, so the copy tokenizes the same."""
   from flan_jax.interop import hf_decoder  # pylint: disable=g-import-not-at-top
   source = epath.Path(tokenizer_file)
   try:
@@ -99,9 +102,14 @@ def save_run_tokenizer(tokenizer_file: str, eos_id: int, model_dir: str) -> list
       files[name] = (source.parent / name).read_bytes()
   config = json.loads(files.get("tokenizer_config.json", b"{}"))
   generation = json.loads(files.get("generation_config.json", b"{}"))
+  added = {}
   if config.get("eos_token") is None and generation.get("eos_token_id") is None:
-    generation["eos_token_id"] = int(eos_id)
-    files["generation_config.json"] = json.dumps(generation, indent=2).encode()
+    added["eos_token_id"] = int(eos_id)
+  if bos_id is not None and config.get("bos_token") is None \
+      and generation.get("bos_token_id") is None:
+    added["bos_token_id"] = int(bos_id)
+  if added:
+    files["generation_config.json"] = json.dumps(dict(generation, **added), indent=2).encode()
   info = {"file": TOKENIZER_JSON, "kind": TOKENIZER_JSON, "extra_ids": 0,
           "source": str(tokenizer_file)}
   files[VOCABULARY_INFO] = json.dumps(info, indent=2, sort_keys=True).encode()

@@ -105,3 +105,21 @@ def test_id_zero_is_text_needs_a_bos_id():
   from flan_jax.models import palm  # pylint: disable=g-import-not-at-top
   with pytest.raises(ValueError, match="bos_id"):
     palm.PaLMConfig(vocab_size=64, id_zero_is_text=True)
+
+
+def test_a_run_copy_keeps_the_exchange_when_only_config_json_names_the_bos(checkpoint,
+                                                                         tmp_path):
+  from flan_jax.interop import hf_tokenizer  # pylint: disable=g-import-not-at-top
+  _, _, folder, bos = checkpoint
+  source = tmp_path / "bare"
+  source.mkdir()
+  with open(f"{folder}/tokenizer.json", "rb") as f:
+    (source / "tokenizer.json").write_bytes(f.read())
+  (source / "config.json").write_text(f'{{"bos_token_id": {bos}, "eos_token_id": {bos + 1}}}')
+  assert hf_vocab.HfTokenizerVocabulary(str(source)).id_zero_stand_in == bos
+  vocab = hf_vocab.HfTokenizerVocabulary(str(source))
+  hf_tokenizer.save_run_tokenizer(vocab.tokenizer_file, vocab.eos_id, str(tmp_path / "run"),
+                                  vocab.id_zero_stand_in)
+  copy = hf_vocab.HfTokenizerVocabulary(str(tmp_path / "run" / "vocabulary"))
+  assert (copy.id_zero_stand_in, copy.eos_id) == (bos, bos + 1)
+  assert copy.encode("Hi!") == vocab.encode("Hi!")
