@@ -17,7 +17,8 @@ Falcon-RW: a per-head bias on key positions, kept in the decoding cache so padde
 packed rows match unpadded runs), biases on the projections (`dense_bias`, each Dense
 gets a `bias`) and a checkpoint's own BOS token (`bos_id`: SeqIO's leading 0 is read as
 that id; with `id_zero_is_text`, for tokenizers whose id 0 is text, ids 0 and BOS trade
-places everywhere, in the inputs and in the logits). `flan_jax.interop.hf_decoder` maps them onto transformers' Llama and Falcon.
+places everywhere, in the inputs and in the logits). `flan_jax.interop.hf_decoder` maps
+them onto transformers' Llama and Falcon.
 
 `DecoderOnly` takes SeqIO's decoder-only features (`seqio.DecoderFeatureConverter` /
 `seqio.PrefixLMFeatureConverter`). With `prefix_lm=True`, positions marked by
