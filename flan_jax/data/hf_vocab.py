@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import os
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import seqio
@@ -33,8 +33,8 @@ from flan_jax import errors
 
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG = "tokenizer_config.json"
-# Where the EOS id may be written, in the order they are asked.
-_EOS_ID_FILES = ("generation_config.json", "config.json")
+# Where an EOS / BOS id may be written, after tokenizer_config.json, in the order asked.
+_ID_FILES = ("generation_config.json", "config.json")
 
 
 class TokenizerFileError(errors.ConfigError):
@@ -63,42 +63,37 @@ def _token_content(token: Any) -> str | None:
   return token if isinstance(token, str) else None
 
 
+def _named_id(tokenizer: Any, folder: epath.Path, tokenizer_file: str, kind: str
+              ) -> int | None:
+  """The `kind` ("eos" / "bos") id the checkpoint in `folder` names: tokenizer_config.json's
+  `{kind}_token`, else `{kind}_token_id` of generation_config.json / config.json (the first
+  of a list, as Llama 3's generation_config.json writes it); None if none names one."""
+  token = _token_content((_read_json(folder / TOKENIZER_CONFIG) or {}).get(f"{kind}_token"))
+  if token is not None:
+    found = tokenizer.token_to_id(token)
+    if found is None:
+      raise TokenizerFileError(
+          f"{folder / TOKENIZER_CONFIG}: {kind}_token {token!r} is not a token of "
+          f"{tokenizer_file}; set {kind}_token to one of its tokens.")
+    return int(found)
+  for name in _ID_FILES:
+    found = (_read_json(folder / name) or {}).get(f"{kind}_token_id")
+    if isinstance(found, (list, tuple)):
+      found = found[0] if found else None
+    if found is not None:
+      return int(found)
+  return None
+
+
 def find_eos_id(tokenizer: Any, folder: epath.Path, tokenizer_file: str) -> int:
   """The EOS id of the tokenizer in `folder`, from its config files; a clear error if none."""
-  config = _read_json(folder / TOKENIZER_CONFIG) or {}
-  token = _token_content(config.get("eos_token"))
-  if token is not None:
-    eos = tokenizer.token_to_id(token)
-    if eos is None:
-      raise TokenizerFileError(
-          f"{folder / TOKENIZER_CONFIG}: eos_token {token!r} is not a token of "
-          f"{tokenizer_file}; set eos_token to one of its tokens.")
-    return int(eos)
-  for name in _EOS_ID_FILES:
-    eos = (_read_json(folder / name) or {}).get("eos_token_id")
-    if isinstance(eos, (list, tuple)):  # Llama 3's generation_config.json lists several.
-      eos = eos[0] if eos else None
-    if eos is not None:
-      return int(eos)
-  raise TokenizerFileError(
-      f"No EOS token is known for {tokenizer_file}: none of {TOKENIZER_CONFIG} (eos_token), "
-      f"{', '.join(_EOS_ID_FILES)} (eos_token_id) in {folder} names one. To fix: add "
-      f'"eos_token": "<the end-of-text token>" to {folder / TOKENIZER_CONFIG}.')
-
-
-def find_bos_id(tokenizer: Any, folder: epath.Path) -> int | None:
-  """The BOS id the checkpoint in `folder` names (tokenizer_config.json's `bos_token`, else
-  `bos_token_id` of generation_config.json / config.json), or None."""
-  token = _token_content((_read_json(folder / TOKENIZER_CONFIG) or {}).get("bos_token"))
-  if token is not None and tokenizer.token_to_id(token) is not None:
-    return int(tokenizer.token_to_id(token))
-  for name in _EOS_ID_FILES:
-    bos = (_read_json(folder / name) or {}).get("bos_token_id")
-    if isinstance(bos, (list, tuple)):
-      bos = bos[0] if bos else None
-    if bos is not None:
-      return int(bos)
-  return None
+  eos = _named_id(tokenizer, folder, tokenizer_file, "eos")
+  if eos is None:
+    raise TokenizerFileError(
+        f"No EOS token is known for {tokenizer_file}: none of {TOKENIZER_CONFIG} (eos_token), "
+        f"{', '.join(_ID_FILES)} (eos_token_id) in {folder} names one. To fix: add "
+        f'"eos_token": "<the end-of-text token>" to {folder / TOKENIZER_CONFIG}.')
+  return eos
 
 
 def id_zero_is_text(tokenizer_json: dict) -> bool:
@@ -130,10 +125,18 @@ def _unk_id(tokenizer: Any, tokenizer_json: dict) -> int | None:
   return None
 
 
+class _Loaded(NamedTuple):
+  """What a tokenizer.json and the config files beside it say, read once per process."""
+  tokenizer: Any
+  eos_id: int
+  unk_id: int | None
+  sha256: str
+  id_zero_stand_in: int | None  # The id exchanged with 0 (the BOS) where id 0 is text.
+
+
 @functools.lru_cache(maxsize=None)
-def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str, int | None]:
-  """(tokenizer, eos id, unk id, sha256 of the file, the id exchanged with 0 or None), read
-  once per process and file."""
+def _load(tokenizer_file: str) -> _Loaded:
+  """The tokenizer and its ids, read once per process and file."""
   try:
     from tokenizers import Tokenizer  # pylint: disable=g-import-not-at-top
   except ImportError:
@@ -159,7 +162,7 @@ def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str, int | None]:
   unk = _unk_id(tokenizer, parsed)
   zero_stand_in = None
   if id_zero_is_text(parsed):
-    zero_stand_in = find_bos_id(tokenizer, path.parent)
+    zero_stand_in = _named_id(tokenizer, path.parent, tokenizer_file, "bos")
     if zero_stand_in in (None, 0, eos):
       zero_stand_in = None
       logging.warning(
@@ -167,8 +170,8 @@ def _load(tokenizer_file: str) -> tuple[Any, int, int | None, str, int | None]:
           "names no BOS token to exchange it with: it gets no loss in training and is "
           "dropped when decoding. Add bos_token to %s to keep it.", tokenizer_file,
           tokenizer.id_to_token(0), path.parent / TOKENIZER_CONFIG)
-  return (tokenizer, eos, unk, hashlib.sha256(text.encode("utf-8")).hexdigest(),
-          zero_stand_in)
+  return _Loaded(tokenizer, eos, unk, hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                 zero_stand_in)
 
 
 class HfTokenizerVocabulary(seqio.Vocabulary):
@@ -180,7 +183,6 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
 
   def __init__(self, path: str):
     super().__init__(extra_ids=0)
-    self._path = str(path)
     self._file = tokenizer_file_of(path)
 
   @property
@@ -188,25 +190,25 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
     return self._file
 
   @property
-  def _loaded(self) -> tuple[Any, int, int | None, str, int | None]:
+  def _loaded(self) -> _Loaded:
     return _load(self._file)
 
   @property
   def tokenizer(self) -> Any:
     """The `tokenizers.Tokenizer` (loaded on first use)."""
-    return self._loaded[0]
+    return self._loaded.tokenizer
 
   @property
   def content_sha256(self) -> str:
-    return self._loaded[3]
+    return self._loaded.sha256
 
   @property
   def eos_id(self) -> int:
-    return self._loaded[1]
+    return self._loaded.eos_id
 
   @property
   def unk_id(self) -> int | None:
-    return self._loaded[2]
+    return self._loaded.unk_id
 
   @property
   def bos_id(self) -> None:
@@ -215,7 +217,7 @@ class HfTokenizerVocabulary(seqio.Vocabulary):
   @property
   def id_zero_stand_in(self) -> int | None:
     """The id that stands for the tokenizer's id 0 (its BOS id), when id 0 is text."""
-    return self._loaded[4]
+    return self._loaded.id_zero_stand_in
 
   def _to_seqio(self, ids: np.ndarray) -> np.ndarray:
     other = self.id_zero_stand_in
