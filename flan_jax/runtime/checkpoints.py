@@ -87,9 +87,11 @@ def _ignore_closed_event_loop_noise() -> None:
   excepthook._drops_closed_loop = True  # pylint: disable=protected-access
   sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
   threading.excepthook = thread_excepthook
-  # The abandoned reads' futures, collected unread, are logged by asyncio one by one.
+  # The abandoned reads' futures and tasks, collected unread, are logged by asyncio one by
+  # one ("Future exception was never retrieved", "Task exception ...": the class's name).
   logging.getLogger("asyncio").addFilter(
-      lambda record: not str(record.msg).startswith("Future exception was never retrieved"))
+      lambda record: not str(record.msg).partition("\n")[0].endswith(
+          " exception was never retrieved"))
 
 
 class CheckpointStore:
